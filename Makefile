@@ -1,0 +1,87 @@
+# osmem: `make` builds ./libosmem.so; `make check` runs every test tier;
+# `make demo` runs real programs on osmem beside glibc. `make DEBUG=1` builds
+# the checked library (the heap checker runs inside every os_* call).
+
+CC      ?= cc
+DEBUG   ?= 0
+PYTHON  ?= python3
+BUILD   := build
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+OPT     := $(if $(filter 1,$(DEBUG)),-O1,-O2)
+# -fno-builtin: gcc would otherwise turn malloc+memset inside calloc into a call to calloc.
+LIBCFLAGS := -std=gnu11 -g $(OPT) $(WARN) -fPIC -fvisibility=hidden -fno-builtin \
+	-fno-plt -Iinclude -Isrc -DOSMEM_DEBUG=$(DEBUG) $(CFLAGS)
+LDLIBS_SO := -lpthread
+
+CORE_SRC      := $(sort $(wildcard src/*.c))
+INTERPOSE_SRC := $(sort $(wildcard interpose/*.c))
+CORE_OBJ      := $(CORE_SRC:%.c=$(BUILD)/%.o)
+INTERPOSE_OBJ := $(INTERPOSE_SRC:%.c=$(BUILD)/%.o)
+
+.PHONY: all check deps unit unit-asan trace exports bats demo bench-scale clean FORCE
+
+all: libosmem.so
+
+# Rebuild everything when the flags change (DEBUG=1 and back).
+$(BUILD)/cflags: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CC) $(LIBCFLAGS)' | cmp -s - $@ || echo '$(CC) $(LIBCFLAGS)' > $@
+
+$(BUILD)/%.o: %.c $(BUILD)/cflags
+	@mkdir -p $(dir $@)
+	$(CC) $(LIBCFLAGS) -MMD -MP -c $< -o $@
+
+libosmem.so: $(CORE_OBJ) $(INTERPOSE_OBJ)
+	$(CC) -shared -Wl,-z,defs -Wl,-soname,libosmem.so -o $@ $^ $(LDLIBS_SO)
+
+# The core alone, for unit tests that call os_* without replacing malloc.
+$(BUILD)/libosmem-core.a: $(CORE_OBJ)
+	ar rcs $@ $^
+
+# ---- tests ----
+
+TEST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Iinclude -Isrc -Itests/unit
+UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+ASAN_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit-asan/%)
+ASAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libosmem-core.a
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libosmem-core.a
+
+# The sanitizer build compiles the core again with the sanitizers on.
+$(BUILD)/unit-asan/%: tests/unit/%.c tests/unit/unit.h $(CORE_SRC) $(wildcard src/*.h include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $(ASAN_FLAGS) -DOSMEM_DEBUG=0 -fno-builtin -o $@ $< $(CORE_SRC)
+
+deps:
+	@scripts/install-deps
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "unit: $$t"; $$t; done
+
+unit-asan: $(ASAN_BIN)
+	@set -e; for t in $(ASAN_BIN); do echo "unit-asan: $$t"; ASAN_OPTIONS=detect_leaks=0 $$t; done
+
+trace: libosmem.so
+	$(PYTHON) tests/run_tests.py
+
+exports: libosmem.so
+	@tests/check-exports ./libosmem.so
+
+check: deps all exports unit unit-asan trace
+	@echo "make check: all tiers passed"
+
+# ---- benchmarks (never part of check) ----
+
+bench-scale: $(BUILD)/libosmem-core.a
+	@mkdir -p $(BUILD)/bench
+	$(CC) -std=gnu11 -O2 -g -Iinclude -Isrc -o $(BUILD)/bench/scale tests/bench/scale.c $(BUILD)/libosmem-core.a
+	$(BUILD)/bench/scale
+
+clean:
+	rm -rf $(BUILD) libosmem.so tests/out
+
+-include $(CORE_OBJ:.o=.d) $(INTERPOSE_OBJ:.o=.d)

@@ -1,0 +1,94 @@
+/* The invariant checker: walks every heap segment, the free index and the
+ * mapped list, and reports the first thing that is not as the design needs
+ * it. O(blocks): for tests, OSMEM_CHECK and `make DEBUG=1`, never the fast path. */
+#include <unistd.h>
+
+#include "internal.h"
+
+#define FAIL(...) do { diag_fmt(msg, len, __VA_ARGS__); return -1; } while (0)
+
+static int check_segment(struct segment *g, size_t *nfree, char *msg, size_t len)
+{
+	struct block_meta *prev = NULL;
+	char *p = g->base;
+
+	if ((uintptr_t)g->base % 16)
+		FAIL("segment %p: base not 16-aligned", (void *)g->base);
+	while (p < g->end) {
+		struct block_meta *b = (struct block_meta *)p;
+		char *end;
+
+		if (!block_tag_ok(b))
+			FAIL("block %p: bad tag %x (header overwritten?)", (void *)b, *block_tag(b));
+		if (b->status != STATUS_FREE && b->status != STATUS_ALLOC)
+			FAIL("block %p: heap block with status %d", (void *)b, b->status);
+		if (b->size % 8 || b->size == 0)
+			FAIL("block %p: size %zu is not a positive multiple of 8", (void *)b, b->size);
+		if (b->size > (size_t)(g->end - p) - HDR)
+			FAIL("block %p: size %zu runs past its segment end %p", (void *)b, b->size, (void *)g->end);
+		end = block_end(b);
+		if (b->prev != prev)
+			FAIL("block %p: prev is %p, the walk says %p", (void *)b, (void *)b->prev, (void *)prev);
+		if (b->status == STATUS_ALLOC) {
+			struct block_meta *want = end == g->end ? NULL : (struct block_meta *)end;
+			if (b->next != want)
+				FAIL("block %p: next is %p, the walk says %p", (void *)b, (void *)b->next, (void *)want);
+		} else {
+			bool last = *block_tag(b) & BLOCK_LAST;
+			if (last != (end == g->end))
+				FAIL("free block %p: LAST flag %d but it %s its segment", (void *)b, last,
+				     end == g->end ? "ends" : "does not end");
+			if (prev && prev->status == STATUS_FREE)
+				FAIL("free blocks %p and %p are adjacent (not merged)", (void *)prev, (void *)b);
+			if (!index_contains(b))
+				FAIL("free block %p (size %zu) is not in the index", (void *)b, b->size);
+			(*nfree)++;
+		}
+		prev = b;
+		p = end;
+	}
+	if (p != g->end)
+		FAIL("segment %p: the walk ends at %p, not at %p", (void *)g->base, (void *)p, (void *)g->end);
+	if (g == heap_top() && heap_last() != prev)
+		FAIL("top segment: last block is %p, the walk says %p", (void *)heap_last(), (void *)prev);
+	return 0;
+}
+
+/* The top segment must end at or below the break; above it someone has
+ * shrunk the break under our blocks. (Below is fine: a foreign move we have
+ * not met yet.) */
+static bool break_below(const struct segment *top)
+{
+	char *brk = heap_sbrk_fn(0);
+
+	return brk != (char *)-1 && brk < top->end;
+}
+
+int check_heap(char *msg, size_t len)
+{
+	size_t nfree = 0, nmapped = 0;
+	struct segment *top = heap_top();
+
+	for (struct segment *g = heap_segments(); g; g = g->next)
+		if (check_segment(g, &nfree, msg, len))
+			return -1;
+	if (top && break_below(top))
+		FAIL("the break %p is below the heap top %p", heap_sbrk_fn(0), (void *)top->end);
+	if (index_check(msg, len))
+		return -1;
+	if (nfree != index_count())
+		FAIL("the walk found %zu free blocks, the index holds %zu", nfree, index_count());
+	for (struct block_meta *b = map_blocks(), *prev = NULL; b; prev = b, b = b->next) {
+		if (b->status != STATUS_MAPPED || !block_tag_ok(b))
+			FAIL("mapped list: block %p has status %d tag %x", (void *)b, b->status, *block_tag(b));
+		if (b->prev != prev)
+			FAIL("mapped list: block %p prev %p, expected %p", (void *)b, (void *)b->prev, (void *)prev);
+		if (b->size % 8 || b->size + HDR < 8)
+			FAIL("mapped block %p: size %zu", (void *)b, b->size);
+		if (++nmapped > map_count())
+			break;
+	}
+	if (nmapped != map_count())
+		FAIL("mapped list holds %zu blocks, %zu counted", nmapped, map_count());
+	return 0;
+}

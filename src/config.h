@@ -1,0 +1,15 @@
+/* Every build-time tunable of the core, one line each. The numbers that SPEC
+ * part 1 fixes are marked as such: changing them breaks the trace contract. */
+#ifndef OSMEM_CONFIG_H
+#define OSMEM_CONFIG_H
+
+#define OSMEM_THRESHOLD    131072UL   /* SPEC: s + 32 >= this is served by mmap */
+#define OSMEM_PREALLOC     131072UL   /* SPEC: first heap use grows the break by this */
+#define OSMEM_EXACT_MAX    1024UL     /* free sizes up to this get one bin each (8-byte steps) */
+#define OSMEM_FALLBACK_SEG (1UL << 20) /* smallest heap segment mmap'd when brk fails */
+
+#ifndef OSMEM_DEBUG
+#define OSMEM_DEBUG 0                 /* 1: run the heap checker inside every os_* call */
+#endif
+
+#endif

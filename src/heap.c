@@ -1,0 +1,142 @@
+/* The heap: the only file that moves the program break.
+ *
+ * Heap memory is a list of segments, each a contiguous run of blocks. The
+ * first starts at the initial break (aligned to 16) with the preallocation;
+ * brk grows the "top" segment, whose end is where the break should be. If the
+ * break turns out to have been moved by someone else, the memory brk just gave
+ * us starts a new top segment rather than stretching the old last block over
+ * foreign memory. If brk fails, there is no top any more and heap memory comes
+ * from mmap'd segments (SPEC rule 30). Segments other than the first carry
+ * their record in their first 32 bytes. */
+#include <errno.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+void *(*heap_sbrk_fn)(intptr_t delta) = sbrk;
+
+static struct segment first;
+static struct segment *segs;
+static struct segment *top;
+static struct block_meta *top_last;
+static bool started;
+
+struct segment *heap_segments(void) { return segs; }
+struct segment *heap_top(void) { return top; }
+struct block_meta *heap_last(void) { return top ? top_last : NULL; }
+void heap_set_last(struct block_meta *b) { top_last = b; }
+bool heap_started(void) { return started; }
+
+static char *raw_sbrk(intptr_t delta)
+{
+	void *p = heap_sbrk_fn(delta);
+
+	return p == (void *)-1 ? NULL : p;
+}
+
+/* Makes [base, end) a segment holding one FREE block and lists it. */
+static struct block_meta *seg_open(struct segment *rec, char *base, char *end, uintptr_t kind)
+{
+	struct block_meta *b = (struct block_meta *)base;
+
+	rec->base = base;
+	rec->end = end;
+	rec->kind = kind;
+	rec->next = segs;
+	segs = rec;
+	b->size = (size_t)(end - base) - HDR;
+	b->status = STATUS_ALLOC;
+	*block_tag(b) = BLOCK_MAGIC;
+	b->prev = NULL;
+	b->next = NULL;
+	index_release(b);
+	return b;
+}
+
+/* [p, p + got) came from brk but does not follow the top segment. Align the
+ * break, make the memory the new top segment, and leave its FREE block in the
+ * index for the caller's next attempt. */
+static void adopt_foreign(char *p, size_t got)
+{
+	char *end = p + got, *base = (char *)(((uintptr_t)p + 15) & ~(uintptr_t)15);
+	size_t want = (size_t)(-(uintptr_t)end & 15);
+	struct segment *rec;
+
+	/* Room for the record, a header and 8 bytes: 2 * HDR + 16 keeps 16-alignment. */
+	if ((size_t)(end + want - base) < 2 * HDR + 16)
+		want = 2 * HDR + 16 - (size_t)(end - base);
+	if (want) {
+		if (raw_sbrk((intptr_t)want) != end) {
+			top = NULL;
+			return;
+		}
+		end += want;
+	}
+	rec = (struct segment *)base;
+	top = rec;
+	top_last = seg_open(rec, base + HDR, end, SEG_BRK);
+}
+
+void heap_first_use(void)
+{
+	char *cur, *p;
+	size_t pad;
+
+	started = true;
+	cur = raw_sbrk(0);
+	if (!cur)
+		return;
+	pad = (size_t)(-(uintptr_t)cur & 15);
+	p = raw_sbrk((intptr_t)(pad + OSMEM_PREALLOC));
+	if (!p)
+		return;
+	if (p != cur) {
+		/* Another thread moved the break between our two calls. */
+		adopt_foreign(p, pad + OSMEM_PREALLOC);
+		return;
+	}
+	top = &first;
+	top_last = seg_open(&first, cur + pad, cur + pad + OSMEM_PREALLOC, SEG_BRK);
+}
+
+char *heap_extend(size_t delta)
+{
+	char *p;
+
+	if (!top)
+		return NULL;
+	p = raw_sbrk((intptr_t)delta);
+	if (!p) {
+		top = NULL;      /* brk is refused from now on: heap memory comes from mmap */
+		return NULL;
+	}
+	if (p == top->end) {
+		top->end += delta;
+		return p;
+	}
+	adopt_foreign(p, delta);
+	return NULL;
+}
+
+bool heap_add_mapped_segment(size_t need)
+{
+	size_t page = (size_t)getpagesize();
+	size_t len = (need + 2 * HDR + page - 1) & ~(page - 1);
+	char *p;
+
+	if (len < OSMEM_FALLBACK_SEG)
+		len = OSMEM_FALLBACK_SEG;
+	p = map_region(len);
+	if (!p)
+		return false;
+	seg_open((struct segment *)p, p + HDR, p + len, SEG_MAPPED);
+	return true;
+}
+
+struct segment *heap_segment_of(const void *addr)
+{
+	for (struct segment *g = segs; g; g = g->next)
+		if ((const char *)addr >= g->base && (const char *)addr < g->end)
+			return g;
+	return NULL;
+}

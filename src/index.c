@@ -1,0 +1,320 @@
+/* The free-block index, and the split and merge operations that keep it exact.
+ *
+ * Every FREE heap block is in exactly one bin: sizes up to OSMEM_EXACT_MAX have
+ * a bin each (8-byte steps); larger sizes share log-spaced bins (4 per power of
+ * two). Each bin is a treap ordered by (size, address), so its first node is
+ * the best fit the spec asks for: smallest size, then lowest address. A bitmap
+ * of non-empty bins finds the next larger bin without scanning.
+ *
+ * Treap nodes live in the free blocks themselves: the left link in the header's
+ * next field (a FREE block's physical successor is derived from its size and
+ * the BLOCK_LAST flag instead), the right link in the first payload word, which
+ * every block has (sizes are at least 8). Priorities are a hash of the address,
+ * so they take no room and the shape is the same in every run. */
+#include <string.h>
+
+#include "internal.h"
+
+#define NEXACT (OSMEM_EXACT_MAX / 8)
+#define NBINS  (NEXACT + 4 * (64 - 10))
+#define NWORDS ((NBINS + 63) / 64)
+
+_Static_assert(OSMEM_EXACT_MAX == 1024, "bin_of assumes the log-spaced bins start at 2^10");
+
+static struct block_meta *bins[NBINS];
+static uint64_t nonempty[NWORDS];
+static size_t nfree;
+
+static inline struct block_meta **left(struct block_meta *b) { return &b->next; }
+static inline struct block_meta **right(struct block_meta *b) { return (struct block_meta **)block_payload(b); }
+
+static inline uint32_t prio(const struct block_meta *b)
+{
+	return (uint32_t)((((uintptr_t)b >> 4) * 0x9e3779b97f4a7c15ull) >> 32);
+}
+
+/* The (size, address) order. */
+static inline bool before(const struct block_meta *a, const struct block_meta *b)
+{
+	return a->size < b->size || (a->size == b->size && a < b);
+}
+
+static inline unsigned bin_of(size_t size)
+{
+	unsigned fl;
+
+	if (size <= OSMEM_EXACT_MAX)
+		return (unsigned)(size / 8) - 1;
+	fl = 63u - (unsigned)__builtin_clzl(size);
+	return NEXACT + (fl - 10) * 4 + (unsigned)((size >> (fl - 2)) & 3);
+}
+
+/* First non-empty bin at or after i, or NBINS. */
+static unsigned next_bin(unsigned i)
+{
+	unsigned w = i / 64;
+	uint64_t bits;
+
+	if (i >= NBINS)
+		return NBINS;
+	bits = nonempty[w] & (~0ull << (i % 64));
+	while (!bits) {
+		if (++w == NWORDS)
+			return NBINS;
+		bits = nonempty[w];
+	}
+	return w * 64 + (unsigned)__builtin_ctzll(bits);
+}
+
+static inline struct block_meta *tree_min(struct block_meta *t)
+{
+	while (*left(t))
+		t = *left(t);
+	return t;
+}
+
+/* Joins two treaps where every key of a precedes every key of b. */
+static struct block_meta *tree_join(struct block_meta *a, struct block_meta *b)
+{
+	struct block_meta *root, **link = &root;
+
+	while (a && b) {
+		if (prio(a) > prio(b)) {
+			*link = a;
+			link = right(a);
+			a = *link;
+		} else {
+			*link = b;
+			link = left(b);
+			b = *link;
+		}
+	}
+	*link = a ? a : b;
+	return root;
+}
+
+void index_insert(struct block_meta *b)
+{
+	unsigned i = bin_of(b->size);
+	struct block_meta **link = &bins[i], *t, **l, **r;
+	uint32_t p = prio(b);
+
+	while (*link && prio(*link) > p)
+		link = before(b, *link) ? left(*link) : right(*link);
+	/* b becomes the root of this subtree: split the old subtree around b. */
+	t = *link;
+	l = left(b);
+	r = right(b);
+	while (t) {
+		if (before(t, b)) {
+			*l = t;
+			l = right(t);
+			t = *l;
+		} else {
+			*r = t;
+			r = left(t);
+			t = *r;
+		}
+	}
+	*l = *r = NULL;
+	*link = b;
+	nonempty[i / 64] |= 1ull << (i % 64);
+	nfree++;
+}
+
+static struct block_meta **find_link(struct block_meta *b)
+{
+	struct block_meta **link = &bins[bin_of(b->size)];
+
+	while (*link && *link != b)
+		link = before(b, *link) ? left(*link) : right(*link);
+	return link;
+}
+
+void index_remove(struct block_meta *b)
+{
+	unsigned i = bin_of(b->size);
+	struct block_meta **link = find_link(b);
+
+	if (OSMEM_DEBUG && *link != b)
+		diag_die("osmem: index_remove: block %p (size %zu) is not in the index\n", (void *)b, b->size);
+	*link = tree_join(*left(b), *right(b));
+	if (!bins[i])
+		nonempty[i / 64] &= ~(1ull << (i % 64));
+	nfree--;
+}
+
+bool index_contains(struct block_meta *b)
+{
+	return *find_link(b) == b;
+}
+
+size_t index_count(void)
+{
+	return nfree;
+}
+
+struct block_meta *index_find(size_t s)
+{
+	unsigned i = bin_of(s);
+	struct block_meta *t, *best = NULL;
+
+	if (i >= NEXACT) {
+		/* A shared bin: the smallest (size, address) with size >= s. */
+		for (t = bins[i]; t;) {
+			if (t->size >= s) {
+				best = t;
+				t = *left(t);
+			} else {
+				t = *right(t);
+			}
+		}
+		if (best)
+			return best;
+		i++;
+	}
+	i = next_bin(i);
+	return i < NBINS ? tree_min(bins[i]) : NULL;
+}
+
+/* ---- block state changes ---- */
+
+struct block_meta *block_succ(struct block_meta *b)
+{
+	if (b->status != STATUS_FREE)
+		return b->next;
+	return (*block_tag(b) & BLOCK_LAST) ? NULL : (struct block_meta *)block_end(b);
+}
+
+void index_take(struct block_meta *b)
+{
+	struct block_meta *succ = block_succ(b);
+
+	index_remove(b);
+	b->status = STATUS_ALLOC;
+	*block_tag(b) = BLOCK_MAGIC;
+	b->next = succ;
+}
+
+struct block_meta *index_release(struct block_meta *b)
+{
+	struct block_meta *succ = b->next, *pred = b->prev, *n;
+
+	if (succ && succ->status == STATUS_FREE) {
+		n = block_succ(succ);
+		index_remove(succ);
+		b->size += HDR + succ->size;
+		if (heap_last() == succ)
+			heap_set_last(b);
+		succ = n;
+	}
+	if (pred && pred->status == STATUS_FREE) {
+		index_remove(pred);
+		pred->size += HDR + b->size;
+		if (heap_last() == b)
+			heap_set_last(pred);
+		b = pred;
+	}
+	if (succ)
+		succ->prev = b;
+	b->status = STATUS_FREE;
+	*block_tag(b) = BLOCK_MAGIC | (succ ? 0 : BLOCK_LAST);
+	index_insert(b);
+	return b;
+}
+
+void index_split(struct block_meta *b, size_t s)
+{
+	struct block_meta *r;
+
+	if (b->size - s < MIN_SPLIT)
+		return;
+	r = (struct block_meta *)((char *)b + HDR + s);
+	r->size = b->size - s - HDR;
+	r->status = STATUS_ALLOC;
+	*block_tag(r) = BLOCK_MAGIC;
+	r->prev = b;
+	r->next = b->next;
+	if (b->next)
+		b->next->prev = r;
+	b->size = s;
+	b->next = r;
+	if (heap_last() == b)
+		heap_set_last(r);
+	index_release(r);
+}
+
+void index_absorb_next(struct block_meta *b)
+{
+	struct block_meta *n = b->next, *nn = block_succ(n);
+
+	index_remove(n);
+	b->size += HDR + n->size;
+	b->next = nn;
+	if (nn)
+		nn->prev = b;
+	if (heap_last() == n)
+		heap_set_last(b);
+}
+
+/* ---- checking ---- */
+
+struct walk {
+	char *msg;
+	size_t len;
+	size_t seen;
+	int bad;
+};
+
+static void walk_tree(struct walk *w, struct block_meta *t, unsigned bin,
+		      const struct block_meta *lo, const struct block_meta *hi, unsigned depth)
+{
+	for (; t && !w->bad; t = *right(t)) {
+		if (depth > 200) {
+			diag_fmt(w->msg, w->len, "index bin %u: deeper than 200 (a cycle?)", bin);
+			w->bad = 1;
+			return;
+		}
+		if (t->status != STATUS_FREE || !block_tag_ok(t)) {
+			diag_fmt(w->msg, w->len, "index bin %u: block %p is not a tagged FREE block (status %d)",
+				 bin, (void *)t, t->status);
+			w->bad = 1;
+			return;
+		}
+		if (bin_of(t->size) != bin || (lo && !before(lo, t)) || (hi && !before(t, hi))) {
+			diag_fmt(w->msg, w->len, "index bin %u: block %p size %zu out of order or in the wrong bin",
+				 bin, (void *)t, t->size);
+			w->bad = 1;
+			return;
+		}
+		if ((*left(t) && prio(*left(t)) > prio(t)) || (*right(t) && prio(*right(t)) > prio(t))) {
+			diag_fmt(w->msg, w->len, "index bin %u: block %p breaks the heap order", bin, (void *)t);
+			w->bad = 1;
+			return;
+		}
+		w->seen++;
+		walk_tree(w, *left(t), bin, lo, t, depth + 1);
+		lo = t;
+		depth++;
+	}
+}
+
+int index_check(char *msg, size_t len)
+{
+	struct walk w = { msg, len, 0, 0 };
+
+	for (unsigned i = 0; i < NBINS && !w.bad; i++) {
+		bool bit = nonempty[i / 64] >> (i % 64) & 1;
+		if (bit != (bins[i] != NULL)) {
+			diag_fmt(msg, len, "index bin %u: bitmap says %s but the bin is %s", i,
+				 bit ? "non-empty" : "empty", bins[i] ? "not" : "empty");
+			return -1;
+		}
+		walk_tree(&w, bins[i], i, NULL, NULL, 0);
+	}
+	if (!w.bad && w.seen != nfree) {
+		diag_fmt(msg, len, "index: %zu blocks reachable but %zu counted", w.seen, nfree);
+		return -1;
+	}
+	return w.bad ? -1 : 0;
+}

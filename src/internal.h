@@ -1,0 +1,124 @@
+/* Internal interfaces of the core, grouped by the file that owns them.
+ * Nothing here is exported from libosmem.so (-fvisibility=hidden). */
+#ifndef OSMEM_INTERNAL_H
+#define OSMEM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "block_meta.h"
+#include "config.h"
+
+#define HDR      sizeof(struct block_meta)
+#define ALIGN8(n) (((n) + 7) & ~(size_t)7)
+#define MIN_SPLIT (HDR + 8)   /* SPEC rule 12: a remainder needs a header and 8 bytes */
+
+_Static_assert(sizeof(struct block_meta) == 32, "SPEC rule 1: the header is 32 bytes");
+_Static_assert(offsetof(struct block_meta, status) == 8, "status at 8");
+_Static_assert(offsetof(struct block_meta, prev) == 16, "prev at 16: 4 bytes of padding after status");
+_Static_assert(offsetof(struct block_meta, next) == 24, "next at 24");
+_Static_assert(HDR % 16 == 0, "the header keeps 16-byte payload alignment");
+
+/* ---- helpers on struct block_meta (inline; block_succ lives in index.c) ---- */
+
+/* The 4 padding bytes after status hold a tag: a magic value in the high 24 bits
+ * (so a pointer osmem never handed out is recognised cheaply) and flags below. */
+#define BLOCK_MAGIC     0x6f736d00u   /* "osm" */
+#define BLOCK_MAGIC_MASK 0xffffff00u
+#define BLOCK_LAST      0x1u          /* FREE block ends its segment (next is an index link) */
+
+static inline uint32_t *block_tag(struct block_meta *b)
+{
+	return (uint32_t *)((char *)b + offsetof(struct block_meta, status) + sizeof(int));
+}
+
+static inline void *block_payload(struct block_meta *b) { return (char *)b + HDR; }
+static inline struct block_meta *block_of(void *p) { return (struct block_meta *)((char *)p - HDR); }
+static inline char *block_end(struct block_meta *b) { return (char *)b + HDR + b->size; }
+static inline bool block_tag_ok(struct block_meta *b)
+{
+	return (*block_tag(b) & BLOCK_MAGIC_MASK) == BLOCK_MAGIC;
+}
+
+/* Physical successor of a heap block, FREE ones included (their next field is
+ * an index link); NULL at the end of its segment. */
+struct block_meta *block_succ(struct block_meta *b);
+
+/* ---- heap.c: owns brk/sbrk and the list of heap segments ---- */
+
+/* A heap segment is a run of contiguous blocks. The first one starts at the
+ * initial break; others come from brk after a foreign move of the break, or
+ * from mmap when brk fails. Each block's prev/next stay inside its segment. */
+struct segment {
+	struct segment *next;
+	char *base;                 /* first block header */
+	char *end;                  /* one past the last block */
+	uintptr_t kind;             /* SEG_* below */
+};
+#define SEG_BRK    0            /* grown with brk */
+#define SEG_MAPPED 1            /* one mmap, never grown */
+_Static_assert(sizeof(struct segment) <= HDR, "a segment record fits in one header's room");
+
+extern void *(*heap_sbrk_fn)(intptr_t delta);   /* test seam: sbrk */
+
+struct segment *heap_segments(void);             /* list head, NULL before first use */
+struct segment *heap_top(void);                  /* the segment brk can grow, or NULL */
+struct block_meta *heap_last(void);              /* last block of heap_top(), or NULL */
+void heap_set_last(struct block_meta *b);
+bool heap_started(void);
+void heap_first_use(void);                       /* once: sbrk(PREALLOC), one FREE block */
+/* Grow the top segment by delta bytes in place; returns its old end or NULL.
+ * When the break had been moved by someone else, the memory obtained becomes a
+ * new top segment (its block is freed into the index) and NULL is returned:
+ * the caller retries. When brk fails, NULL and heap_top() becomes NULL. */
+char *heap_extend(size_t delta);
+/* A new heap segment from mmap holding at least `need` payload bytes in one
+ * FREE block, inserted into the index; false when mmap fails too. */
+bool heap_add_mapped_segment(size_t need);
+struct segment *heap_segment_of(const void *addr);   /* O(#segments), NULL if foreign */
+
+/* ---- map.c: owns mmap/munmap ---- */
+
+extern void *(*map_mmap_fn)(void *, size_t, int, int, int, off_t);
+extern int (*map_munmap_fn)(void *, size_t);
+
+struct block_meta *map_block(size_t s);          /* a MAPPED block of payload s, or NULL */
+void map_release(struct block_meta *b);          /* munmap it; failure is a bug: dies */
+void *map_region(size_t len);                    /* anonymous RW memory, or NULL */
+struct block_meta *map_blocks(void);             /* list of live MAPPED blocks */
+size_t map_count(void);
+
+/* ---- index.c: the free-block index and the split/merge operations ---- */
+
+void index_insert(struct block_meta *b);
+/* Take a FREE block out of the index and mark it ALLOC. */
+void index_take(struct block_meta *b);
+void index_remove(struct block_meta *b);
+/* Best fit: the FREE block of smallest size >= s, lowest address on a tie. */
+struct block_meta *index_find(size_t s);
+bool index_contains(struct block_meta *b);
+size_t index_count(void);
+/* Split b (not in the index) down to s if the remainder is at least MIN_SPLIT;
+ * the remainder becomes FREE, merged with a FREE successor, and indexed. */
+void index_split(struct block_meta *b, size_t s);
+/* Absorb b's FREE successor (removing it from the index) into b. */
+void index_absorb_next(struct block_meta *b);
+/* Mark b FREE, merge it with FREE neighbours, index the result. */
+struct block_meta *index_release(struct block_meta *b);
+int index_check(char *msg, size_t len);          /* the index's own invariants */
+
+/* ---- check.c: the invariant checker ---- */
+
+/* Walks every segment, the index and the mapped list. Returns 0 when every
+ * invariant holds; otherwise -1 with the first violation, one line, in msg. */
+int check_heap(char *msg, size_t len);
+
+/* ---- diag.c: messages without stdio or allocation ---- */
+
+size_t diag_fmt(char *buf, size_t len, const char *fmt, ...);  /* %s %d %u %zu %x %p */
+void diag_write(const char *msg);                               /* write(2) to stderr */
+_Noreturn void diag_die(const char *fmt, ...);                  /* message, then abort */
+
+#endif

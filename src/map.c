@@ -1,0 +1,60 @@
+/* The only file that calls mmap and munmap: mapped blocks (SPEC rule 7) and
+ * the regions heap.c turns into segments when brk fails. Live mapped blocks
+ * form a list through their prev/next fields, so the checker and the
+ * statistics can see them. */
+#include <errno.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+void *(*map_mmap_fn)(void *, size_t, int, int, int, off_t) = mmap;
+int (*map_munmap_fn)(void *, size_t) = munmap;
+
+static struct block_meta *mapped;
+static size_t nmapped;
+
+void *map_region(size_t len)
+{
+	void *p = map_mmap_fn(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return p;
+}
+
+struct block_meta *map_block(size_t s)
+{
+	struct block_meta *b = map_region(s + HDR);
+
+	if (!b)
+		return NULL;
+	b->size = s;
+	b->status = STATUS_MAPPED;
+	*block_tag(b) = BLOCK_MAGIC;
+	b->prev = NULL;
+	b->next = mapped;
+	if (mapped)
+		mapped->prev = b;
+	mapped = b;
+	nmapped++;
+	return b;
+}
+
+void map_release(struct block_meta *b)
+{
+	if (b->prev)
+		b->prev->next = b->next;
+	else
+		mapped = b->next;
+	if (b->next)
+		b->next->prev = b->prev;
+	nmapped--;
+	/* Failing to unmap our own block means the header lied: a bug, not a shortage. */
+	if (map_munmap_fn(b, b->size + HDR) != 0)
+		diag_die("osmem: munmap(%p, %zu) of a mapped block failed\n", (void *)b, b->size + HDR);
+}
+
+struct block_meta *map_blocks(void) { return mapped; }
+size_t map_count(void) { return nmapped; }

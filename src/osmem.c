@@ -1,0 +1,219 @@
+/* The os_* API: SPEC part 1, rule by rule. Single-threaded by design; the
+ * drop-in layer serialises callers. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "osmem.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* Requests above this cannot be served by any mapping: refuse them without a
+ * syscall, which also keeps s + HDR and page rounding from overflowing. */
+#define MAX_REQUEST ((size_t)PTRDIFF_MAX - (1UL << 24))
+
+static const bool debug_checks = OSMEM_DEBUG;
+
+static void debug_check(const char *call)
+{
+	char msg[256];
+
+	if (check_heap(msg, sizeof msg) != 0)
+		diag_die("osmem: heap corrupted (found in %s): %s\n", call, msg);
+}
+
+/* Rules 11.5 and 11.6: no free block fits, so grow at the break. NULL when
+ * the break could not be grown in place (heap_top() tells whether brk still
+ * works). */
+static struct block_meta *grow_top(size_t s)
+{
+	struct block_meta *last = heap_last(), *b;
+	char *at;
+
+	if (!heap_top())
+		return NULL;
+	if (last && last->status == STATUS_FREE) {
+		if (!heap_extend(s - last->size))
+			return NULL;
+		index_take(last);
+		last->size = s;
+		return last;
+	}
+	at = heap_extend(s + HDR);
+	if (!at)
+		return NULL;
+	b = (struct block_meta *)at;
+	b->size = s;
+	b->status = STATUS_ALLOC;
+	*block_tag(b) = BLOCK_MAGIC;
+	b->prev = last;
+	b->next = NULL;
+	if (last)
+		last->next = b;
+	heap_set_last(b);
+	return b;
+}
+
+/* Rule 11, the heap algorithm, for an aligned size s. */
+static struct block_meta *heap_alloc(size_t s)
+{
+	struct block_meta *b;
+
+	if (!heap_started())
+		heap_first_use();
+	for (int moved = 0;; ) {
+		b = index_find(s);
+		if (b) {
+			index_take(b);
+			index_split(b, s);
+			return b;
+		}
+		b = grow_top(s);
+		if (b)
+			return b;
+		/* The break was moved under us: a new top segment now holds what
+		 * brk gave; try again, but not forever if it keeps moving. */
+		if (heap_top() && ++moved < 8)
+			continue;
+		if (!heap_add_mapped_segment(s))
+			return NULL;
+	}
+}
+
+static struct block_meta *alloc_block(size_t s, size_t mmap_from)
+{
+	return s + HDR >= mmap_from ? map_block(s) : heap_alloc(s);
+}
+
+static void *nomem(void)
+{
+	errno = ENOMEM;
+	return NULL;
+}
+
+EXPORT void *os_malloc(size_t size)
+{
+	struct block_meta *b;
+
+	if (debug_checks)
+		debug_check("os_malloc");
+	if (size == 0)
+		return NULL;
+	if (size > MAX_REQUEST)
+		return nomem();
+	b = alloc_block(ALIGN8(size), OSMEM_THRESHOLD);
+	if (debug_checks)
+		debug_check("os_malloc");
+	return b ? block_payload(b) : nomem();
+}
+
+EXPORT void *os_calloc(size_t nmemb, size_t size)
+{
+	struct block_meta *b;
+	size_t total;
+
+	if (debug_checks)
+		debug_check("os_calloc");
+	if (nmemb == 0 || size == 0)
+		return NULL;
+	if (__builtin_mul_overflow(nmemb, size, &total) || total > MAX_REQUEST)
+		return nomem();
+	/* Rule 14: from a page up, a fresh mapping is already zero. */
+	b = alloc_block(ALIGN8(total), (size_t)getpagesize());
+	if (!b)
+		return nomem();
+	if (b->status != STATUS_MAPPED)
+		memset(block_payload(b), 0, b->size);
+	if (debug_checks)
+		debug_check("os_calloc");
+	return block_payload(b);
+}
+
+EXPORT void os_free(void *ptr)
+{
+	struct block_meta *b;
+
+	if (debug_checks)
+		debug_check("os_free");
+	if (!ptr)
+		return;
+	b = block_of(ptr);
+	if (b->status == STATUS_MAPPED)
+		map_release(b);
+	else if (b->status == STATUS_ALLOC)
+		index_release(b);
+	if (debug_checks)
+		debug_check("os_free");
+}
+
+/* Rule 19 and 21.4: a new block, the data copied, the old block freed. */
+static void *realloc_move(struct block_meta *b, size_t s)
+{
+	struct block_meta *nb = alloc_block(s, OSMEM_THRESHOLD);
+
+	if (!nb)
+		return nomem();
+	memcpy(block_payload(nb), block_payload(b), b->size < s ? b->size : s);
+	if (b->status == STATUS_MAPPED)
+		map_release(b);
+	else
+		index_release(b);
+	return block_payload(nb);
+}
+
+/* Rule 21.1: the last block grows with the break. */
+static bool grow_last(struct block_meta *b, size_t s)
+{
+	if (b != heap_last() || !heap_extend(s - b->size))
+		return false;
+	b->size = s;
+	return true;
+}
+
+static void *realloc_block(struct block_meta *b, size_t size)
+{
+	size_t s;
+
+	if (b->status == STATUS_FREE)
+		return NULL;                                  /* rule 18 */
+	if (size > MAX_REQUEST)
+		return nomem();
+	s = ALIGN8(size);
+	if (b->status == STATUS_MAPPED || s + HDR >= OSMEM_THRESHOLD)
+		return realloc_move(b, s);              /* rule 19 */
+	if (s <= b->size) {
+		index_split(b, s);                            /* rule 20 */
+		return block_payload(b);
+	}
+	if (grow_last(b, s))                                  /* rule 21.1 */
+		return block_payload(b);
+	if (b->next && b->next->status == STATUS_FREE) {     /* rule 21.2: merged eagerly, so one */
+		index_absorb_next(b);
+		if (b->size >= s) {
+			index_split(b, s);
+			return block_payload(b);
+		}
+		if (grow_last(b, s))                          /* rule 21.3 */
+			return block_payload(b);
+	}
+	return realloc_move(b, s);                      /* rule 21.4 */
+}
+
+EXPORT void *os_realloc(void *ptr, size_t size)
+{
+	void *p;
+
+	if (!ptr)
+		return os_malloc(size);                       /* rule 16 */
+	if (size == 0) {
+		os_free(ptr);                                 /* rule 17 */
+		return NULL;
+	}
+	if (debug_checks)
+		debug_check("os_realloc");
+	p = realloc_block(block_of(ptr), size);
+	if (debug_checks)
+		debug_check("os_realloc");
+	return p;
+}
