@@ -92,3 +92,44 @@ int check_heap(char *msg, size_t len)
 		FAIL("mapped list holds %zu blocks, %zu counted", nmapped, map_count());
 	return 0;
 }
+
+/* Mapped headers start a mapping, so they sit on a page boundary. The list
+ * link proves the block is one of ours and still live. */
+static bool mapped_live(struct block_meta *b)
+{
+	if ((uintptr_t)b % (uintptr_t)getpagesize() || !block_tag_ok(b) || b->status != STATUS_MAPPED)
+		return false;
+	return b->prev ? b->prev->next == b : map_blocks() == b;
+}
+
+enum ptr_kind check_pointer(const void *p)
+{
+	struct block_meta *b = block_of((void *)p);
+
+	if ((uintptr_t)p % 8)
+		return PTR_FOREIGN;
+	if (heap_segment_of(b)) {
+		if (!block_tag_ok(b) || (*block_tag(b) & BLOCK_PROXY))
+			return PTR_FOREIGN;
+		if (b->status == STATUS_ALLOC)
+			return PTR_HEAP;
+		return b->status == STATUS_FREE ? PTR_FREED : PTR_FOREIGN;
+	}
+	/* Not heap memory: a mapped block, a proxy inside one, or not ours. Its
+	 * header must be readable memory; like any allocator, a wild pointer can
+	 * still fault here. */
+	if (mapped_live(b))
+		return PTR_MAPPED;
+	if (block_tag_ok(b) && (*block_tag(b) & BLOCK_PROXY) && b->status == STATUS_MAPPED &&
+	    mapped_live(b->prev) && (char *)p > (char *)block_payload(b->prev) &&
+	    (char *)p + b->size == block_end(b->prev))
+		return PTR_MAPPED;
+	return PTR_FOREIGN;
+}
+
+struct block_meta *check_owner(const void *p)
+{
+	struct block_meta *b = block_of((void *)p);
+
+	return (*block_tag(b) & BLOCK_PROXY) ? b->prev : b;
+}

@@ -140,3 +140,25 @@ struct segment *heap_segment_of(const void *addr)
 			return g;
 	return NULL;
 }
+
+bool heap_trim(size_t pad)
+{
+	struct block_meta *last = heap_last();
+	size_t keep = ALIGN16(pad ? pad : 1), cut;
+
+	if (!last || last->status != STATUS_FREE || last->size < keep + (size_t)getpagesize())
+		return false;
+	/* Only when the break is still where our heap ends: memory above it is not ours. */
+	if (raw_sbrk(0) != top->end)
+		return false;
+	cut = last->size - keep;
+	index_remove(last);
+	if (!raw_sbrk(-(intptr_t)cut)) {
+		index_insert(last);
+		return false;
+	}
+	last->size = keep;
+	top->end -= cut;
+	index_insert(last);
+	return true;
+}

@@ -13,6 +13,7 @@
 
 #define HDR      sizeof(struct block_meta)
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
+#define ALIGN16(n) (((n) + 15) & ~(size_t)15)
 #define MIN_SPLIT (HDR + 8)   /* SPEC rule 12: a remainder needs a header and 8 bytes */
 
 _Static_assert(sizeof(struct block_meta) == 32, "SPEC rule 1: the header is 32 bytes");
@@ -28,6 +29,8 @@ _Static_assert(HDR % 16 == 0, "the header keeps 16-byte payload alignment");
 #define BLOCK_MAGIC     0x6f736d00u   /* "osm" */
 #define BLOCK_MAGIC_MASK 0xffffff00u
 #define BLOCK_LAST      0x1u          /* FREE block ends its segment (next is an index link) */
+#define BLOCK_PROXY     0x2u          /* header in front of an over-aligned payload inside a
+					 mapped block; prev is that block (align.c) */
 
 static inline uint32_t *block_tag(struct block_meta *b)
 {
@@ -78,6 +81,8 @@ char *heap_extend(size_t delta);
  * FREE block, inserted into the index; false when mmap fails too. */
 bool heap_add_mapped_segment(size_t need);
 struct segment *heap_segment_of(const void *addr);   /* O(#segments), NULL if foreign */
+/* malloc_trim: give the free top of the brk heap back, keeping pad bytes; true if any. */
+bool heap_trim(size_t pad);
 
 /* ---- map.c: owns mmap/munmap ---- */
 
@@ -109,11 +114,44 @@ void index_absorb_next(struct block_meta *b);
 struct block_meta *index_release(struct block_meta *b);
 int index_check(char *msg, size_t len);          /* the index's own invariants */
 
+/* ---- osmem.c: the os_* entry points and the heap algorithm ---- */
+
+struct block_meta *core_heap_alloc(size_t s);    /* rule 11 for an aligned size; NULL when out of memory */
+size_t core_max_request(void);                   /* larger requests fail without a syscall */
+void *core_nomem(void);                          /* errno = ENOMEM; NULL */
+
+/* ---- align.c: payloads aligned beyond 16 ---- */
+
+/* align is a power of two above 16; the result is freed like any block. */
+void *align_alloc(size_t align, size_t size);
+
 /* ---- check.c: the invariant checker ---- */
 
 /* Walks every segment, the index and the mapped list. Returns 0 when every
  * invariant holds; otherwise -1 with the first violation, one line, in msg. */
 int check_heap(char *msg, size_t len);
+
+/* What a pointer handed to free/realloc is, decided without walking the heap:
+ * the address must lie in a heap segment with a tagged header, or be a mapped
+ * block linked in the mapped list (or a proxy in front of one). */
+enum ptr_kind { PTR_HEAP, PTR_MAPPED, PTR_FREED, PTR_FOREIGN };
+enum ptr_kind check_pointer(const void *p);
+/* The block that owns payload p (the mapped block behind a proxy). */
+struct block_meta *check_owner(const void *p);
+
+/* ---- stats.c: figures for mallinfo2 and malloc_stats ---- */
+
+struct heap_usage {
+	size_t heap_bytes;      /* all heap segments, headers included */
+	size_t in_use_bytes;    /* ALLOC payloads in the heap */
+	size_t free_bytes;      /* FREE payloads in the heap */
+	size_t free_blocks;
+	size_t top_free;        /* FREE payload at the top of the brk heap (trimmable) */
+	size_t mapped_bytes;    /* mapped blocks, headers included */
+	size_t mapped_blocks;
+	size_t segments;
+};
+void stats_usage(struct heap_usage *u);          /* O(blocks): a walk */
 
 /* ---- diag.c: messages without stdio or allocation ---- */
 

@@ -56,7 +56,7 @@ static struct block_meta *grow_top(size_t s)
 }
 
 /* Rule 11, the heap algorithm, for an aligned size s. */
-static struct block_meta *heap_alloc(size_t s)
+struct block_meta *core_heap_alloc(size_t s)
 {
 	struct block_meta *b;
 
@@ -83,13 +83,18 @@ static struct block_meta *heap_alloc(size_t s)
 
 static struct block_meta *alloc_block(size_t s, size_t mmap_from)
 {
-	return s + HDR >= mmap_from ? map_block(s) : heap_alloc(s);
+	return s + HDR >= mmap_from ? map_block(s) : core_heap_alloc(s);
 }
 
-static void *nomem(void)
+void *core_nomem(void)
 {
 	errno = ENOMEM;
 	return NULL;
+}
+
+size_t core_max_request(void)
+{
+	return MAX_REQUEST;
 }
 
 EXPORT void *os_malloc(size_t size)
@@ -101,11 +106,11 @@ EXPORT void *os_malloc(size_t size)
 	if (size == 0)
 		return NULL;
 	if (size > MAX_REQUEST)
-		return nomem();
+		return core_nomem();
 	b = alloc_block(ALIGN8(size), OSMEM_THRESHOLD);
 	if (debug_checks)
 		debug_check("os_malloc");
-	return b ? block_payload(b) : nomem();
+	return b ? block_payload(b) : core_nomem();
 }
 
 EXPORT void *os_calloc(size_t nmemb, size_t size)
@@ -118,11 +123,11 @@ EXPORT void *os_calloc(size_t nmemb, size_t size)
 	if (nmemb == 0 || size == 0)
 		return NULL;
 	if (__builtin_mul_overflow(nmemb, size, &total) || total > MAX_REQUEST)
-		return nomem();
+		return core_nomem();
 	/* Rule 14: from a page up, a fresh mapping is already zero. */
 	b = alloc_block(ALIGN8(total), (size_t)getpagesize());
 	if (!b)
-		return nomem();
+		return core_nomem();
 	if (b->status != STATUS_MAPPED)
 		memset(block_payload(b), 0, b->size);
 	if (debug_checks)
@@ -153,7 +158,7 @@ static void *realloc_move(struct block_meta *b, size_t s)
 	struct block_meta *nb = alloc_block(s, OSMEM_THRESHOLD);
 
 	if (!nb)
-		return nomem();
+		return core_nomem();
 	memcpy(block_payload(nb), block_payload(b), b->size < s ? b->size : s);
 	if (b->status == STATUS_MAPPED)
 		map_release(b);
@@ -178,7 +183,7 @@ static void *realloc_block(struct block_meta *b, size_t size)
 	if (b->status == STATUS_FREE)
 		return NULL;                                  /* rule 18 */
 	if (size > MAX_REQUEST)
-		return nomem();
+		return core_nomem();
 	s = ALIGN8(size);
 	if (b->status == STATUS_MAPPED || s + HDR >= OSMEM_THRESHOLD)
 		return realloc_move(b, s);              /* rule 19 */

@@ -1,0 +1,73 @@
+/* Allocations aligned beyond 16 bytes (the memalign family of the drop-in).
+ *
+ * On the heap the block is over-allocated and its front split off as a FREE
+ * block, so the aligned payload has a real header of its own and nothing is
+ * wasted for long. A mapping cannot be split (SPEC rule 7: one munmap of the
+ * whole block), so there the aligned payload gets a proxy header: status
+ * MAPPED, size = the bytes usable from the payload on, the BLOCK_PROXY flag,
+ * and prev pointing at the real mapped block. */
+#include <errno.h>
+
+#include "internal.h"
+
+/* Gives the heap block b's leading bytes back: the block will start at a's header. */
+static struct block_meta *split_front(struct block_meta *b, char *a)
+{
+	struct block_meta *nb = block_of(a);
+	size_t front = (size_t)((char *)nb - (char *)b);
+
+	nb->size = b->size - front;
+	nb->status = STATUS_ALLOC;
+	*block_tag(nb) = BLOCK_MAGIC;
+	nb->prev = b;
+	nb->next = b->next;
+	if (b->next)
+		b->next->prev = nb;
+	b->size = front - HDR;
+	b->next = nb;
+	if (heap_last() == b)
+		heap_set_last(nb);
+	index_release(b);
+	return nb;
+}
+
+void *align_alloc(size_t align, size_t size)
+{
+	/* Room to move the payload up to the next boundary and leave a FREE block
+	 * (a header and 16 bytes) in front of it. */
+	size_t slack = align + HDR + 16, s;
+	struct block_meta *b, *px;
+	char *p, *a;
+
+	if (size > core_max_request() - slack)
+		return core_nomem();
+	s = ALIGN16(size ? size : 1);
+	if (s + slack + HDR < OSMEM_THRESHOLD) {
+		b = core_heap_alloc(s + slack);
+		if (!b)
+			return core_nomem();
+		p = block_payload(b);
+		if ((uintptr_t)p % align == 0) {
+			index_split(b, s);
+			return p;
+		}
+		a = (char *)(((uintptr_t)p + HDR + 16 + align - 1) & ~(uintptr_t)(align - 1));
+		b = split_front(b, a);
+		index_split(b, s);
+		return a;
+	}
+	b = map_block(s + align + HDR);
+	if (!b)
+		return core_nomem();
+	p = block_payload(b);
+	if ((uintptr_t)p % align == 0)
+		return p;
+	a = (char *)(((uintptr_t)p + HDR + align - 1) & ~(uintptr_t)(align - 1));
+	px = block_of(a);
+	px->size = (size_t)(block_end(b) - a);
+	px->status = STATUS_MAPPED;
+	*block_tag(px) = BLOCK_MAGIC | BLOCK_PROXY;
+	px->prev = b;
+	px->next = NULL;
+	return a;
+}

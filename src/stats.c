@@ -1,0 +1,31 @@
+/* Figures about the heap for mallinfo2 and malloc_stats: a walk, so O(blocks);
+ * nothing on the allocation path pays for them. */
+#include <string.h>
+
+#include "internal.h"
+
+void stats_usage(struct heap_usage *u)
+{
+	struct block_meta *last = heap_last();
+
+	memset(u, 0, sizeof *u);
+	for (struct segment *g = heap_segments(); g; g = g->next) {
+		u->segments++;
+		u->heap_bytes += (size_t)(g->end - g->base);
+		for (char *p = g->base; p < g->end; p = block_end((struct block_meta *)p)) {
+			struct block_meta *b = (struct block_meta *)p;
+			if (b->status == STATUS_FREE) {
+				u->free_bytes += b->size;
+				u->free_blocks++;
+			} else {
+				u->in_use_bytes += b->size;
+			}
+		}
+	}
+	if (last && last->status == STATUS_FREE)
+		u->top_free = last->size;
+	for (struct block_meta *b = map_blocks(); b; b = b->next) {
+		u->mapped_bytes += b->size + HDR;
+		u->mapped_blocks++;
+	}
+}
