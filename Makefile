@@ -71,7 +71,11 @@ trace: libosmem.so
 exports: libosmem.so
 	@tests/check-exports ./libosmem.so
 
-check: deps all exports unit unit-asan trace
+# Real programs and single-scenario programs under LD_PRELOAD=./libosmem.so.
+bats: libosmem.so
+	bats tests/bats
+
+check: deps all exports unit unit-asan trace bats
 	@echo "make check: all tiers passed"
 
 # ---- benchmarks (never part of check) ----
