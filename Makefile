@@ -80,10 +80,13 @@ check: deps all exports unit unit-asan trace bats
 
 # ---- benchmarks (never part of check) ----
 
+# The core and glibc, same program, same run.
 bench-scale: $(BUILD)/libosmem-core.a
 	@mkdir -p $(BUILD)/bench
 	$(CC) -std=gnu11 -O2 -g -Iinclude -Isrc -o $(BUILD)/bench/scale tests/bench/scale.c $(BUILD)/libosmem-core.a
+	$(CC) -std=gnu11 -O2 -g -DBENCH_LIBC -o $(BUILD)/bench/scale-libc tests/bench/scale.c
 	$(BUILD)/bench/scale
+	$(BUILD)/bench/scale-libc
 
 clean:
 	rm -rf $(BUILD) libosmem.so tests/out

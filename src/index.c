@@ -131,17 +131,24 @@ static struct block_meta **find_link(struct block_meta *b)
 	return link;
 }
 
-void index_remove(struct block_meta *b)
+/* Unlinks the node at *link, which hangs in bin i. */
+static void unlink_at(unsigned i, struct block_meta **link)
 {
-	unsigned i = bin_of(b->size);
-	struct block_meta **link = find_link(b);
+	struct block_meta *b = *link;
 
-	if (OSMEM_DEBUG && *link != b)
-		diag_die("osmem: index_remove: block %p (size %zu) is not in the index\n", (void *)b, b->size);
 	*link = tree_join(*left(b), *right(b));
 	if (!bins[i])
 		nonempty[i / 64] &= ~(1ull << (i % 64));
 	nfree--;
+}
+
+void index_remove(struct block_meta *b)
+{
+	struct block_meta **link = find_link(b);
+
+	if (OSMEM_DEBUG && *link != b)
+		diag_die("osmem: index_remove: block %p (size %zu) is not in the index\n", (void *)b, b->size);
+	unlink_at(bin_of(b->size), link);
 }
 
 bool index_contains(struct block_meta *b)
@@ -154,29 +161,6 @@ size_t index_count(void)
 	return nfree;
 }
 
-struct block_meta *index_find(size_t s)
-{
-	unsigned i = bin_of(s);
-	struct block_meta *t, *best = NULL;
-
-	if (i >= NEXACT) {
-		/* A shared bin: the smallest (size, address) with size >= s. */
-		for (t = bins[i]; t;) {
-			if (t->size >= s) {
-				best = t;
-				t = *left(t);
-			} else {
-				t = *right(t);
-			}
-		}
-		if (best)
-			return best;
-		i++;
-	}
-	i = next_bin(i);
-	return i < NBINS ? tree_min(bins[i]) : NULL;
-}
-
 /* ---- block state changes ---- */
 
 struct block_meta *block_succ(struct block_meta *b)
@@ -186,14 +170,52 @@ struct block_meta *block_succ(struct block_meta *b)
 	return (*block_tag(b) & BLOCK_LAST) ? NULL : (struct block_meta *)block_end(b);
 }
 
+static void mark_taken(struct block_meta *b, struct block_meta *succ)
+{
+	b->status = STATUS_ALLOC;
+	*block_tag(b) = BLOCK_MAGIC;
+	b->next = succ;
+}
+
 void index_take(struct block_meta *b)
 {
 	struct block_meta *succ = block_succ(b);
 
 	index_remove(b);
-	b->status = STATUS_ALLOC;
-	*block_tag(b) = BLOCK_MAGIC;
-	b->next = succ;
+	mark_taken(b, succ);
+}
+
+struct block_meta *index_take_fit(size_t s)
+{
+	unsigned i = bin_of(s);
+	struct block_meta **link, **best = NULL, *b, *succ;
+
+	if (i >= NEXACT) {
+		/* A shared bin: the smallest (size, address) with size >= s. */
+		for (link = &bins[i]; *link;) {
+			if ((*link)->size >= s) {
+				best = link;
+				link = left(*link);
+			} else {
+				link = right(*link);
+			}
+		}
+		if (!best)
+			i++;
+	}
+	if (!best) {
+		/* Every block of a later bin fits: its first one is the best. */
+		i = next_bin(i);
+		if (i == NBINS)
+			return NULL;
+		for (best = &bins[i]; *left(*best);)
+			best = left(*best);
+	}
+	b = *best;
+	succ = block_succ(b);
+	unlink_at(i, best);
+	mark_taken(b, succ);
+	return b;
 }
 
 struct block_meta *index_release(struct block_meta *b)

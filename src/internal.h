@@ -101,8 +101,9 @@ void index_insert(struct block_meta *b);
 /* Take a FREE block out of the index and mark it ALLOC. */
 void index_take(struct block_meta *b);
 void index_remove(struct block_meta *b);
-/* Best fit: the FREE block of smallest size >= s, lowest address on a tie. */
-struct block_meta *index_find(size_t s);
+/* Best fit, taken out of the index and marked ALLOC: the FREE block of
+ * smallest size >= s, lowest address on a tie; NULL if none fits. */
+struct block_meta *index_take_fit(size_t s);
 bool index_contains(struct block_meta *b);
 size_t index_count(void);
 /* Split b (not in the index) down to s if the remainder is at least MIN_SPLIT;

@@ -63,9 +63,8 @@ struct block_meta *core_heap_alloc(size_t s)
 	if (!heap_started())
 		heap_first_use();
 	for (int moved = 0;; ) {
-		b = index_find(s);
+		b = index_take_fit(s);
 		if (b) {
-			index_take(b);
 			index_split(b, s);
 			return b;
 		}

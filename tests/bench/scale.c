@@ -1,9 +1,14 @@
 /* Scale benchmark (not a test): does the cost of an operation stay flat as
  * the number of live blocks grows? For N = 1e3, 1e4, 1e5, 1e6 live blocks:
  * fill N slots with random sizes, free a random half and refill (so the heap
- * is fragmented), then time a random mix of operations on random slots
- * (~60% free + malloc of a new size, ~40% realloc to a new size). Reports
- * ns per op, the median of ROUNDS timed rounds, and its ratio to the first N.
+ * is fragmented), then time a random mix of operations (~60% free + malloc of
+ * a new size, ~40% realloc to a new size) in two ways:
+ *   hot:     on HOT (1000) of the N slots, the rest staying live around them,
+ *            as in a program whose recent objects churn while old ones stay:
+ *            this shows what the allocator's own work costs as N grows;
+ *   uniform: on any of the N slots: every victim is a cache (and TLB) miss
+ *            once N outgrows the caches, for any allocator.
+ * Reports ns per op, the median of ROUNDS timed rounds, and the ratio to N=1e3.
  *
  *   scale [--max N] [--ops K]     K = operations per timed round
  *
@@ -96,6 +101,9 @@ static void sort_u64(uint64_t *t, size_t n)   /* insertion sort: no qsort, no ma
 }
 
 /* One timed round of k operations over n slots; returns elapsed ns. */
+#define HOT 1000
+
+/* One timed round of k operations over the first n slots; returns elapsed ns. */
 static uint64_t run_round(void **slot, size_t n, size_t k)
 {
 	uint64_t t0 = now_ns();
@@ -130,7 +138,7 @@ static size_t parse(const char *s)
 int main(int argc, char **argv)
 {
 	size_t max_n = 1000000, ops = 400000, n, i;
-	uint64_t base_ps = 0;
+	uint64_t base_ps[2] = { 0, 0 };
 	void **slot;
 	size_t slot_bytes;
 	char line[256];
@@ -154,9 +162,9 @@ int main(int argc, char **argv)
 	snprintf(line, sizeof line, "scale: %s, %zu ops per round, median of %d rounds\n",
 		 A_NAME, ops, ROUNDS);
 	say(line);
-	say("         N     ns/op   ratio\n");
+	say("         N   hot ns/op  ratio   uniform ns/op  ratio\n");
 	for (n = 1000; n <= max_n; n *= 10) {
-		uint64_t t[ROUNDS], ps;
+		uint64_t ps[2];
 
 		/* Fill, then free a random half and refill: a fragmented heap. */
 		for (i = 0; i < n; i++)
@@ -170,16 +178,23 @@ int main(int argc, char **argv)
 			if (!slot[i])
 				slot[i] = xalloc(draw_size());
 
-		run_round(slot, n, ops / 10 + 1);   /* warm-up */
-		for (int r = 0; r < ROUNDS; r++)
-			t[r] = run_round(slot, n, ops);
-		sort_u64(t, ROUNDS);
-		ps = t[ROUNDS / 2] * 1000 / ops;    /* picoseconds per op */
-		if (!base_ps)
-			base_ps = ps ? ps : 1;
-		snprintf(line, sizeof line, "%10zu %6lu.%02lu %4lu.%02lu\n", n,
-			 (unsigned long)(ps / 1000), (unsigned long)(ps % 1000 / 10),
-			 (unsigned long)(ps * 100 / base_ps / 100), (unsigned long)(ps * 100 / base_ps % 100));
+		for (int mode = 0; mode < 2; mode++) {
+			size_t m = mode == 0 && n > HOT ? HOT : n;
+			uint64_t t[ROUNDS];
+
+			run_round(slot, m, ops / 10 + 1);   /* warm-up */
+			for (int r = 0; r < ROUNDS; r++)
+				t[r] = run_round(slot, m, ops);
+			sort_u64(t, ROUNDS);
+			ps[mode] = t[ROUNDS / 2] * 1000 / ops;    /* picoseconds per op */
+			if (!base_ps[mode])
+				base_ps[mode] = ps[mode] ? ps[mode] : 1;
+		}
+		snprintf(line, sizeof line, "%10zu %8lu.%02lu %3lu.%02lu %12lu.%02lu %4lu.%02lu\n", n,
+			 (unsigned long)(ps[0] / 1000), (unsigned long)(ps[0] % 1000 / 10),
+			 (unsigned long)(ps[0] * 100 / base_ps[0] / 100), (unsigned long)(ps[0] * 100 / base_ps[0] % 100),
+			 (unsigned long)(ps[1] / 1000), (unsigned long)(ps[1] % 1000 / 10),
+			 (unsigned long)(ps[1] * 100 / base_ps[1] / 100), (unsigned long)(ps[1] * 100 / base_ps[1] % 100));
 		say(line);
 
 		for (i = 0; i < n; i++)
