@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/single_threaded.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -19,7 +20,24 @@
 #define EXPORT __attribute__((visibility("default")))
 #define TLS    __thread __attribute__((tls_model("initial-exec")))
 
+/* One lock around the single-threaded core, skipped while the process has a
+ * single thread: glibc clears __libc_single_threaded before the second thread
+ * starts, and never sets it again, so no one else can be inside then. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static inline bool lock_core(void)
+{
+	if (__libc_single_threaded)
+		return false;
+	pthread_mutex_lock(&lock);
+	return true;
+}
+
+static inline void unlock_core(bool held)
+{
+	if (held)
+		pthread_mutex_unlock(&lock);
+}
 
 /* ---- initialisation ----
  * Nothing happens at load time (SPEC rule 6): the first call initialises.
@@ -30,6 +48,10 @@ enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
 static _Atomic int init_state;
 static TLS bool in_init;
 static bool abort_on_error = true;   /* OSMEM_ABORT_ON_ERROR=0 turns reports into warnings */
+
+static pthread_key_t tc_key;         /* gives a thread's cache back when it exits */
+static bool tc_key_ok;
+static void tc_flush(void *arg);
 
 static void fork_prepare(void) { pthread_mutex_lock(&lock); }
 static void fork_parent(void) { pthread_mutex_unlock(&lock); }
@@ -53,6 +75,7 @@ static void init_slow(void)
 	/* Registered at the first call, so ours is the last prepare handler to
 	 * run: handlers of other libraries may still allocate before it. */
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	tc_key_ok = pthread_key_create(&tc_key, tc_flush) == 0;
 	in_init = false;
 	atomic_store(&init_state, INIT_DONE);
 }
@@ -114,23 +137,103 @@ static void report(const char *call, const char *what, const void *p)
 		abort();
 }
 
-/* Validates p for free/realloc; reports and returns false when it is not a
- * live block of ours. Called with the lock held; drops it before reporting. */
-static bool live_or_report(const char *call, void *p)
+/* Checks that p is a live block of ours (the lock held, as `held` says);
+ * otherwise drops the lock, reports, and returns false. */
+static bool live_or_report(const char *call, void *p, bool held)
 {
+	const char *what = NULL;
+
 	switch (check_pointer(p)) {
 	case PTR_HEAP:
+		if (*block_tag(block_of(p)) & BLOCK_CACHED)
+			what = "double free (the block is already free)";
+		break;
 	case PTR_MAPPED:
-		return true;
+		break;
 	case PTR_FREED:
-		pthread_mutex_unlock(&lock);
-		report(call, "double free (the block is already free)", p);
-		return false;
+		what = "double free (the block is already free)";
+		break;
 	default:
-		pthread_mutex_unlock(&lock);
-		report(call, "invalid pointer (not allocated by osmem)", p);
-		return false;
+		what = "invalid pointer (not allocated by osmem)";
 	}
+	if (!what)
+		return true;
+	unlock_core(held);
+	report(call, what, p);
+	return false;
+}
+
+/* ---- the thread cache ----
+ * Each thread keeps a few freed small heap blocks per 16-byte size class and
+ * hands them back to its next malloc of that class without the lock or the
+ * index. The core still sees them ALLOC (flagged BLOCK_CACHED); a thread that
+ * exits gives its cache back. Bounded by TC_COUNT per class and TC_BYTES. */
+
+#define TC_MAX_SIZE 1024            /* largest block size cached */
+#define TC_CLASSES  (TC_MAX_SIZE / 16)
+#define TC_COUNT    16              /* blocks per class */
+#define TC_BYTES    (64 * 1024)     /* payload bytes per thread */
+
+struct tcache {
+	void *head[TC_CLASSES];     /* lists linked through the first payload word */
+	unsigned char count[TC_CLASSES];
+	size_t bytes;
+	bool registered;            /* the thread-exit destructor is armed */
+};
+
+static TLS struct tcache tc;
+
+static void tc_flush(void *arg)
+{
+	struct tcache *t = arg;
+	bool held = lock_core();
+
+	for (unsigned c = 0; c < TC_CLASSES; c++) {
+		while (t->head[c]) {
+			void *p = t->head[c];
+			t->head[c] = *(void **)p;
+			*block_tag(block_of(p)) &= ~BLOCK_CACHED;
+			os_free(p);
+		}
+		t->count[c] = 0;
+	}
+	t->bytes = 0;
+	unlock_core(held);
+}
+
+static inline void *tc_get(size_t r)
+{
+	unsigned c = (unsigned)(r / 16) - 1;
+	void *p;
+
+	if (r > TC_MAX_SIZE || !(p = tc.head[c]))
+		return NULL;
+	tc.head[c] = *(void **)p;
+	tc.count[c]--;
+	tc.bytes -= r;
+	*block_tag(block_of(p)) &= ~BLOCK_CACHED;
+	return p;
+}
+
+/* Keeps the heap block b if it is small and there is room. */
+static inline bool tc_put(struct block_meta *b)
+{
+	size_t size = b->size;
+	unsigned c = (unsigned)(size / 16) - 1;
+
+	if (size > TC_MAX_SIZE || size % 16 || tc.count[c] >= TC_COUNT || tc.bytes + size > TC_BYTES)
+		return false;
+	if (!tc.registered) {
+		tc.registered = true;
+		if (tc_key_ok)
+			pthread_setspecific(tc_key, &tc);
+	}
+	*block_tag(b) |= BLOCK_CACHED;
+	*(void **)block_payload(b) = tc.head[c];
+	tc.head[c] = block_payload(b);
+	tc.count[c]++;
+	tc.bytes += size;
+	return true;
 }
 
 /* ---- the family ---- */
@@ -142,15 +245,21 @@ static inline size_t req(size_t n)
 	return n ? ALIGN16(n) : 16;
 }
 
-static void *alloc_locked(size_t n)
+static void *alloc_core(size_t n)
 {
+	size_t r;
 	void *p;
+	bool held;
 
 	if (n > core_max_request())
 		return core_nomem();
-	pthread_mutex_lock(&lock);
-	p = os_malloc(req(n));
-	pthread_mutex_unlock(&lock);
+	r = req(n);
+	p = tc_get(r);
+	if (p)
+		return p;
+	held = lock_core();
+	p = os_malloc(r);
+	unlock_core(held);
 	return p;
 }
 
@@ -158,7 +267,25 @@ EXPORT void *malloc(size_t n)
 {
 	if (not_ready())
 		return boot_alloc(16, n);
-	return alloc_locked(n);
+	return alloc_core(n);
+}
+
+/* Frees a block whose pointer has not been checked yet. */
+static void release(const char *call, void *p)
+{
+	struct block_meta *b = block_of(p);
+	bool held;
+
+	/* The cache's path: a tagged ALLOC block inside a heap segment. Another
+	 * thread may be growing the heap meanwhile; segments only ever grow. */
+	if (heap_segment_of(b) && block_tag_ok(b) && b->status == STATUS_ALLOC &&
+	    !(*block_tag(b) & (BLOCK_CACHED | BLOCK_PROXY)) && tc_put(b))
+		return;
+	held = lock_core();
+	if (!live_or_report(call, p, held))
+		return;
+	os_free(block_payload(check_owner(p)));
+	unlock_core(held);
 }
 
 EXPORT void free(void *p)
@@ -168,11 +295,7 @@ EXPORT void free(void *p)
 	if (!p || is_boot(p))
 		return;
 	saved = errno;
-	pthread_mutex_lock(&lock);
-	if (live_or_report("free", p)) {
-		os_free(block_payload(check_owner(p)));
-		pthread_mutex_unlock(&lock);
-	}
+	release("free", p);
 	errno = saved;
 }
 
@@ -188,7 +311,7 @@ EXPORT void *calloc(size_t nmemb, size_t size)
 		return core_nomem();
 	if (not_ready())
 		return boot_alloc(16, t);   /* static memory, never reused: already zero */
-	p = alloc_locked(t);
+	p = alloc_core(t);
 	if (p && block_of(p)->status != STATUS_MAPPED)
 		memset(p, 0, t);
 	return p;
@@ -208,13 +331,15 @@ static void *realloc_copy(void *p, size_t n)
 	if (!q)
 		return NULL;
 	memcpy(q, p, old < n ? old : n);
-	free(p);
+	if (!is_boot(p))
+		release("realloc", p);
 	return q;
 }
 
 EXPORT void *realloc(void *p, size_t n)
 {
 	struct block_meta *b;
+	bool held;
 	void *q;
 
 	if (!p)
@@ -227,13 +352,13 @@ EXPORT void *realloc(void *p, size_t n)
 		return realloc_copy(p, n);
 	if (n > core_max_request())
 		return core_nomem();
-	pthread_mutex_lock(&lock);
-	if (!live_or_report("realloc", p))
+	held = lock_core();
+	if (!live_or_report("realloc", p, held))
 		return NULL;
 	b = block_of(p);
 	if (*block_tag(b) & BLOCK_PROXY) {
 		/* Over-aligned: the core sees the mapped block behind it. */
-		pthread_mutex_unlock(&lock);
+		unlock_core(held);
 		return realloc_copy(p, n);
 	}
 	/* A mapped block that still fits, and stays large, is kept: the core
@@ -243,7 +368,7 @@ EXPORT void *realloc(void *p, size_t n)
 		q = p;
 	else
 		q = os_realloc(p, req(n));
-	pthread_mutex_unlock(&lock);
+	unlock_core(held);
 	return q;
 }
 
@@ -263,17 +388,18 @@ static inline bool pow2(size_t x)
 
 static void *aligned(size_t align, size_t n)
 {
+	bool held;
 	void *p;
 
 	if (not_ready())
 		return boot_alloc(align, n);
 	if (align <= 16)
-		return alloc_locked(n);
+		return alloc_core(n);
 	if (align > core_max_request() / 2 || n > core_max_request())
 		return core_nomem();
-	pthread_mutex_lock(&lock);
+	held = lock_core();
 	p = align_alloc(align, n);
-	pthread_mutex_unlock(&lock);
+	unlock_core(held);
 	return p;
 }
 
@@ -331,11 +457,12 @@ EXPORT size_t malloc_usable_size(void *p)
 
 EXPORT int malloc_trim(size_t pad)
 {
-	bool done;
+	bool held, done;
 
-	pthread_mutex_lock(&lock);
+	tc_flush(&tc);   /* the calling thread's cache may hold the top block */
+	held = lock_core();
 	done = heap_trim(pad);
-	pthread_mutex_unlock(&lock);
+	unlock_core(held);
 	return done;
 }
 
@@ -349,9 +476,10 @@ EXPORT int mallopt(int param, int value)
 
 static void usage(struct heap_usage *u)
 {
-	pthread_mutex_lock(&lock);
+	bool held = lock_core();
+
 	stats_usage(u);
-	pthread_mutex_unlock(&lock);
+	unlock_core(held);
 }
 
 EXPORT struct mallinfo2 mallinfo2(void)

@@ -31,6 +31,8 @@ _Static_assert(HDR % 16 == 0, "the header keeps 16-byte payload alignment");
 #define BLOCK_LAST      0x1u          /* FREE block ends its segment (next is an index link) */
 #define BLOCK_PROXY     0x2u          /* header in front of an over-aligned payload inside a
 					 mapped block; prev is that block (align.c) */
+#define BLOCK_CACHED    0x4u          /* ALLOC block held in the drop-in's thread cache: the
+					 program freed it, the core still counts it in use */
 
 static inline uint32_t *block_tag(struct block_meta *b)
 {
