@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "insight.h"
 #include "osmem.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -72,6 +73,7 @@ static void init_slow(void)
 	v = getenv("OSMEM_ABORT_ON_ERROR");
 	if (v && strcmp(v, "0") == 0)
 		abort_on_error = false;
+	insight_init();
 	/* Registered at the first call, so ours is the last prepare handler to
 	 * run: handlers of other libraries may still allocate before it. */
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
@@ -207,7 +209,7 @@ static inline void *tc_get(size_t r)
 	void *p;
 
 	if (r > TC_MAX_SIZE || !(p = tc.head[c]))
-		return NULL;
+		return NULL;   /* always empty under OSMEM_CHECK: tc_put keeps nothing */
 	tc.head[c] = *(void **)p;
 	tc.count[c]--;
 	tc.bytes -= r;
@@ -221,7 +223,8 @@ static inline bool tc_put(struct block_meta *b)
 	size_t size = b->size;
 	unsigned c = (unsigned)(size / 16) - 1;
 
-	if (size > TC_MAX_SIZE || size % 16 || tc.count[c] >= TC_COUNT || tc.bytes + size > TC_BYTES)
+	if (size > TC_MAX_SIZE || size % 16 || tc.count[c] >= TC_COUNT || tc.bytes + size > TC_BYTES ||
+	    insight_check)
 		return false;
 	if (!tc.registered) {
 		tc.registered = true;
@@ -245,21 +248,38 @@ static inline size_t req(size_t n)
 	return n ? ALIGN16(n) : 16;
 }
 
+static size_t usable(void *p)
+{
+	return is_boot(p) ? boot_size(p) : block_of(p)->size;
+}
+
+/* The core under the lock; with OSMEM_CHECK, the checker first. */
+#define CORE(call, expr) ({ \
+	bool held_ = lock_core(); \
+	if (insight_check) \
+		insight_check_heap(call); \
+	__typeof__(expr) r_ = (expr); \
+	unlock_core(held_); \
+	r_; \
+})
+
 static void *alloc_core(size_t n)
 {
 	size_t r;
 	void *p;
-	bool held;
 
 	if (n > core_max_request())
 		return core_nomem();
 	r = req(n);
 	p = tc_get(r);
-	if (p)
-		return p;
-	held = lock_core();
-	p = os_malloc(r);
-	unlock_core(held);
+	return p ? p : CORE("malloc", os_malloc(r));
+}
+
+/* The OSMEM_STATS hook of every allocating call. */
+static inline void *counted(enum call c, size_t n, size_t old, void *p)
+{
+	if (insight_stats)
+		insight_alloc(c, n, old, p ? usable(p) : 0, p != NULL);
 	return p;
 }
 
@@ -267,7 +287,7 @@ EXPORT void *malloc(size_t n)
 {
 	if (not_ready())
 		return boot_alloc(16, n);
-	return alloc_core(n);
+	return counted(CALL_MALLOC, n, 0, alloc_core(n));
 }
 
 /* Frees a block whose pointer has not been checked yet. */
@@ -279,11 +299,18 @@ static void release(const char *call, void *p)
 	/* The cache's path: a tagged ALLOC block inside a heap segment. Another
 	 * thread may be growing the heap meanwhile; segments only ever grow. */
 	if (heap_segment_of(b) && block_tag_ok(b) && b->status == STATUS_ALLOC &&
-	    !(*block_tag(b) & (BLOCK_CACHED | BLOCK_PROXY)) && tc_put(b))
+	    !(*block_tag(b) & (BLOCK_CACHED | BLOCK_PROXY)) && tc_put(b)) {
+		if (insight_stats)
+			insight_free(b->size);
 		return;
+	}
 	held = lock_core();
+	if (insight_check)
+		insight_check_heap(call);
 	if (!live_or_report(call, p, held))
 		return;
+	if (insight_stats)
+		insight_free(block_of(p)->size);
 	os_free(block_payload(check_owner(p)));
 	unlock_core(held);
 }
@@ -308,24 +335,19 @@ EXPORT void *calloc(size_t nmemb, size_t size)
 	void *p;
 
 	if (__builtin_mul_overflow(nmemb, size, &t))
-		return core_nomem();
+		return counted(CALL_CALLOC, SIZE_MAX, 0, core_nomem());
 	if (not_ready())
 		return boot_alloc(16, t);   /* static memory, never reused: already zero */
 	p = alloc_core(t);
 	if (p && block_of(p)->status != STATUS_MAPPED)
 		memset(p, 0, t);
-	return p;
-}
-
-static size_t usable(void *p)
-{
-	return is_boot(p) ? boot_size(p) : block_of(p)->size;
+	return counted(CALL_CALLOC, t, 0, p);
 }
 
 /* realloc by a new block and a copy, for blocks the core cannot resize. */
 static void *realloc_copy(void *p, size_t n)
 {
-	void *q = malloc(n);
+	void *q = alloc_core(n);
 	size_t old = usable(p);
 
 	if (!q)
@@ -336,23 +358,19 @@ static void *realloc_copy(void *p, size_t n)
 	return q;
 }
 
-EXPORT void *realloc(void *p, size_t n)
+static void *realloc_block(void *p, size_t n)
 {
 	struct block_meta *b;
 	bool held;
 	void *q;
 
-	if (!p)
-		return malloc(n);
-	if (n == 0) {
-		free(p);
-		return NULL;
-	}
 	if (is_boot(p) || not_ready())
 		return realloc_copy(p, n);
 	if (n > core_max_request())
 		return core_nomem();
 	held = lock_core();
+	if (insight_check)
+		insight_check_heap("realloc");
 	if (!live_or_report("realloc", p, held))
 		return NULL;
 	b = block_of(p);
@@ -372,13 +390,32 @@ EXPORT void *realloc(void *p, size_t n)
 	return q;
 }
 
+static void *realloc_counted(enum call c, void *p, size_t n)
+{
+	size_t old;
+
+	if (!p)
+		return counted(c, n, 0, not_ready() ? boot_alloc(16, n) : alloc_core(n));
+	if (n == 0) {
+		free(p);
+		return NULL;
+	}
+	old = insight_stats ? usable(p) : 0;
+	return counted(c, n, old, realloc_block(p, n));
+}
+
+EXPORT void *realloc(void *p, size_t n)
+{
+	return realloc_counted(CALL_REALLOC, p, n);
+}
+
 EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 {
 	size_t t;
 
 	if (__builtin_mul_overflow(nmemb, size, &t))
-		return core_nomem();
-	return realloc(p, t);
+		return counted(CALL_REALLOCARRAY, SIZE_MAX, 0, core_nomem());
+	return realloc_counted(CALL_REALLOCARRAY, p, t);
 }
 
 static inline bool pow2(size_t x)
@@ -386,21 +423,19 @@ static inline bool pow2(size_t x)
 	return x && !(x & (x - 1));
 }
 
-static void *aligned(size_t align, size_t n)
+static void *aligned(enum call c, size_t align, size_t n)
 {
-	bool held;
 	void *p;
 
 	if (not_ready())
 		return boot_alloc(align, n);
 	if (align <= 16)
-		return alloc_core(n);
-	if (align > core_max_request() / 2 || n > core_max_request())
-		return core_nomem();
-	held = lock_core();
-	p = align_alloc(align, n);
-	unlock_core(held);
-	return p;
+		p = alloc_core(n);
+	else if (align > core_max_request() / 2 || n > core_max_request())
+		p = core_nomem();
+	else
+		p = CORE(call_name(c), align_alloc(align, n));
+	return counted(c, n, 0, p);
 }
 
 EXPORT int posix_memalign(void **memptr, size_t align, size_t n)
@@ -410,7 +445,7 @@ EXPORT int posix_memalign(void **memptr, size_t align, size_t n)
 
 	if (!pow2(align) || align % sizeof(void *))
 		return EINVAL;
-	p = aligned(align, n);
+	p = aligned(CALL_POSIX_MEMALIGN, align, n);
 	errno = saved;
 	if (!p)
 		return ENOMEM;
@@ -424,7 +459,7 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 		errno = EINVAL;
 		return NULL;
 	}
-	return aligned(align, n);
+	return aligned(CALL_ALIGNED_ALLOC, align, n);
 }
 
 EXPORT void *memalign(size_t align, size_t n)
@@ -433,12 +468,12 @@ EXPORT void *memalign(size_t align, size_t n)
 		return core_nomem();
 	while (!pow2(align))         /* glibc rounds up to the next power of two */
 		align = align ? (align | (align - 1)) + 1 : 1;
-	return aligned(align, n);
+	return aligned(CALL_MEMALIGN, align, n);
 }
 
 EXPORT void *valloc(size_t n)
 {
-	return aligned((size_t)getpagesize(), n);
+	return aligned(CALL_VALLOC, (size_t)getpagesize(), n);
 }
 
 EXPORT void *pvalloc(size_t n)
@@ -447,7 +482,7 @@ EXPORT void *pvalloc(size_t n)
 
 	if (n > core_max_request())
 		return core_nomem();
-	return aligned(page, n ? (n + page - 1) & ~(page - 1) : page);
+	return aligned(CALL_PVALLOC, page, n ? (n + page - 1) & ~(page - 1) : page);
 }
 
 EXPORT size_t malloc_usable_size(void *p)
@@ -457,13 +492,8 @@ EXPORT size_t malloc_usable_size(void *p)
 
 EXPORT int malloc_trim(size_t pad)
 {
-	bool held, done;
-
 	tc_flush(&tc);   /* the calling thread's cache may hold the top block */
-	held = lock_core();
-	done = heap_trim(pad);
-	unlock_core(held);
-	return done;
+	return CORE("malloc_trim", heap_trim(pad));
 }
 
 /* No glibc tunable changes what osmem does. */
@@ -521,4 +551,15 @@ EXPORT void malloc_stats(void)
 		 u.heap_bytes, u.segments, u.in_use_bytes, u.free_bytes, u.free_blocks, u.top_free,
 		 u.mapped_bytes, u.mapped_blocks);
 	diag_write(msg);
+}
+
+/* OSMEM_STATS: the report, when the process exits normally. */
+__attribute__((destructor)) static void report_at_exit(void)
+{
+	struct heap_usage u;
+
+	if (!insight_stats)
+		return;
+	usage(&u);
+	insight_report(&u);
 }

@@ -31,7 +31,15 @@ static char *raw_sbrk(intptr_t delta)
 {
 	void *p = heap_sbrk_fn(delta);
 
-	return p == (void *)-1 ? NULL : p;
+	if (delta)
+		stats_counters.brk_calls++;
+	if (p == (void *)-1)
+		return NULL;
+	if (delta > 0)
+		stats_grew(&stats_counters.heap_bytes, &stats_counters.heap_peak, (size_t)delta);
+	else
+		stats_counters.heap_bytes -= (size_t)-delta;
+	return p;
 }
 
 /* Makes [base, end) a segment holding one FREE block and lists it. */
@@ -129,6 +137,7 @@ bool heap_add_mapped_segment(size_t need)
 	p = map_region(len);
 	if (!p)
 		return false;
+	stats_grew(&stats_counters.heap_bytes, &stats_counters.heap_peak, len);
 	seg_open((struct segment *)p, p + HDR, p + len, SEG_MAPPED);
 	return true;
 }

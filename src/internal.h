@@ -142,7 +142,22 @@ enum ptr_kind check_pointer(const void *p);
 /* The block that owns payload p (the mapped block behind a proxy). */
 struct block_meta *check_owner(const void *p);
 
-/* ---- stats.c: figures for mallinfo2 and malloc_stats ---- */
+/* ---- stats.c: figures for mallinfo2, malloc_stats and OSMEM_STATS ---- */
+
+/* Kept by heap.c and map.c as they make their syscalls: plain counters,
+ * since the core runs under the drop-in's lock. */
+struct counters {
+	size_t brk_calls, mmap_calls, munmap_calls;
+	size_t heap_bytes, heap_peak;       /* memory in heap segments */
+	size_t mapped_bytes, mapped_peak;   /* mapped blocks, headers included */
+};
+extern struct counters stats_counters;
+static inline void stats_grew(size_t *now, size_t *peak, size_t by)
+{
+	*now += by;
+	if (*now > *peak)
+		*peak = *now;
+}
 
 struct heap_usage {
 	size_t heap_bytes;      /* all heap segments, headers included */
@@ -153,6 +168,7 @@ struct heap_usage {
 	size_t mapped_bytes;    /* mapped blocks, headers included */
 	size_t mapped_blocks;
 	size_t segments;
+	size_t largest_free;    /* largest FREE payload in the heap */
 };
 void stats_usage(struct heap_usage *u);          /* O(blocks): a walk */
 

@@ -17,6 +17,7 @@ void *map_region(size_t len)
 {
 	void *p = map_mmap_fn(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
+	stats_counters.mmap_calls++;
 	if (p == MAP_FAILED) {
 		errno = ENOMEM;
 		return NULL;
@@ -39,6 +40,7 @@ struct block_meta *map_block(size_t s)
 		mapped->prev = b;
 	mapped = b;
 	nmapped++;
+	stats_grew(&stats_counters.mapped_bytes, &stats_counters.mapped_peak, s + HDR);
 	return b;
 }
 
@@ -51,6 +53,8 @@ void map_release(struct block_meta *b)
 	if (b->next)
 		b->next->prev = b->prev;
 	nmapped--;
+	stats_counters.mapped_bytes -= b->size + HDR;
+	stats_counters.munmap_calls++;
 	/* Failing to unmap our own block means the header lied: a bug, not a shortage. */
 	if (map_munmap_fn(b, b->size + HDR) != 0)
 		diag_die("osmem: munmap(%p, %zu) of a mapped block failed\n", (void *)b, b->size + HDR);

@@ -4,6 +4,8 @@
 
 #include "internal.h"
 
+struct counters stats_counters;
+
 void stats_usage(struct heap_usage *u)
 {
 	struct block_meta *last = heap_last();
@@ -17,6 +19,8 @@ void stats_usage(struct heap_usage *u)
 			if (b->status == STATUS_FREE) {
 				u->free_bytes += b->size;
 				u->free_blocks++;
+				if (b->size > u->largest_free)
+					u->largest_free = b->size;
 			} else {
 				u->in_use_bytes += b->size;
 			}
