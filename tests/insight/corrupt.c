@@ -14,7 +14,8 @@ int main(void)
 	}
 	printf("damaged %p\n", (void *)(b - 32));
 	fflush(stdout);
-	memset(a + 64, 0x41, 16);   /* b's size and status/tag */
+	char *volatile past_a = a + 64;   /* volatile: the overflow is the point */
+	memset(past_a, 0x41, 16);         /* b's size and status/tag */
 	free(malloc(10));
 	return 0;
 }
