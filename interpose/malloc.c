@@ -299,7 +299,7 @@ static void release(const char *call, void *p)
 	/* The cache's path: a tagged ALLOC block inside a heap segment. Another
 	 * thread may be growing the heap meanwhile; segments only ever grow. */
 	if (heap_segment_of(b) && block_tag_ok(b) && b->status == STATUS_ALLOC &&
-	    !(*block_tag(b) & (BLOCK_CACHED | BLOCK_PROXY)) && tc_put(b)) {
+	    !(*block_tag(b) & BLOCK_NOT_PLAIN) && tc_put(b)) {
 		if (insight_stats)
 			insight_free(b->size);
 		return;

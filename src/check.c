@@ -18,7 +18,7 @@ static int check_segment(struct segment *g, size_t *nfree, char *msg, size_t len
 		struct block_meta *b = (struct block_meta *)p;
 		char *end;
 
-		if (!block_tag_ok(b))
+		if (!block_tag_ok(b) || (*block_tag(b) & (BLOCK_DEAD | BLOCK_PROXY)))
 			FAIL("block %p: bad tag %x (header overwritten?)", (void *)b, *block_tag(b));
 		if (b->status != STATUS_FREE && b->status != STATUS_ALLOC)
 			FAIL("block %p: heap block with status %d", (void *)b, b->status);
@@ -111,6 +111,8 @@ enum ptr_kind check_pointer(const void *p)
 	if (heap_segment_of(b)) {
 		if (!block_tag_ok(b) || (*block_tag(b) & BLOCK_PROXY))
 			return PTR_FOREIGN;
+		if (*block_tag(b) & BLOCK_DEAD)
+			return PTR_FREED;
 		if (b->status == STATUS_ALLOC)
 			return PTR_HEAP;
 		return b->status == STATUS_FREE ? PTR_FREED : PTR_FOREIGN;

@@ -5,8 +5,9 @@
  * brk grows the "top" segment, whose end is where the break should be. If the
  * break turns out to have been moved by someone else, the memory brk just gave
  * us starts a new top segment rather than stretching the old last block over
- * foreign memory. If brk fails, there is no top any more and heap memory comes
- * from mmap'd segments (SPEC rule 30). Segments other than the first carry
+ * foreign memory. If brk fails, heap memory comes
+ * from mmap'd segments (SPEC rule 30), and brk is asked again the next time
+ * the heap must grow. Segments other than the first carry
  * their record in their first 32 bytes. */
 #include <errno.h>
 #include <unistd.h>
@@ -107,22 +108,19 @@ void heap_first_use(void)
 	top_last = seg_open(&first, cur + pad, cur + pad + OSMEM_PREALLOC, SEG_BRK);
 }
 
-char *heap_extend(size_t delta)
+char *heap_extend(size_t delta, bool *moved)
 {
-	char *p;
+	char *p = raw_sbrk((intptr_t)delta);
 
-	if (!top)
-		return NULL;
-	p = raw_sbrk((intptr_t)delta);
-	if (!p) {
-		top = NULL;      /* brk is refused from now on: heap memory comes from mmap */
-		return NULL;
-	}
-	if (p == top->end) {
+	*moved = false;
+	if (!p)
+		return NULL;    /* refused; asked again next time, as memory may come back */
+	if (top && p == top->end) {
 		top->end += delta;
 		return p;
 	}
 	adopt_foreign(p, delta);
+	*moved = true;
 	return NULL;
 }
 
@@ -130,11 +128,16 @@ bool heap_add_mapped_segment(size_t need)
 {
 	size_t page = (size_t)getpagesize();
 	size_t len = (need + 2 * HDR + page - 1) & ~(page - 1);
-	char *p;
+	char *p = NULL;
 
+	/* A roomy segment first, so that the next requests find space; when even
+	 * that is refused, just what this request needs. */
 	if (len < OSMEM_FALLBACK_SEG)
+		p = map_region(OSMEM_FALLBACK_SEG);
+	if (p)
 		len = OSMEM_FALLBACK_SEG;
-	p = map_region(len);
+	else
+		p = map_region(len);
 	if (!p)
 		return false;
 	stats_grew(&stats_counters.heap_bytes, &stats_counters.heap_peak, len);

@@ -225,6 +225,7 @@ struct block_meta *index_release(struct block_meta *b)
 	if (succ && succ->status == STATUS_FREE) {
 		n = block_succ(succ);
 		index_remove(succ);
+		*block_tag(succ) = BLOCK_MAGIC | BLOCK_DEAD;
 		b->size += HDR + succ->size;
 		if (heap_last() == succ)
 			heap_set_last(b);
@@ -232,6 +233,7 @@ struct block_meta *index_release(struct block_meta *b)
 	}
 	if (pred && pred->status == STATUS_FREE) {
 		index_remove(pred);
+		*block_tag(b) = BLOCK_MAGIC | BLOCK_DEAD;
 		pred->size += HDR + b->size;
 		if (heap_last() == b)
 			heap_set_last(pred);
@@ -271,6 +273,7 @@ void index_absorb_next(struct block_meta *b)
 	struct block_meta *n = b->next, *nn = block_succ(n);
 
 	index_remove(n);
+	*block_tag(n) = BLOCK_MAGIC | BLOCK_DEAD;
 	b->size += HDR + n->size;
 	b->next = nn;
 	if (nn)

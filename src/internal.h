@@ -33,6 +33,9 @@ _Static_assert(HDR % 16 == 0, "the header keeps 16-byte payload alignment");
 					 mapped block; prev is that block (align.c) */
 #define BLOCK_CACHED    0x4u          /* ALLOC block held in the drop-in's thread cache: the
 					 program freed it, the core still counts it in use */
+#define BLOCK_DEAD      0x80u         /* a header merged into the block before it: now payload,
+					 kept recognisable so a second free of it is reported */
+#define BLOCK_NOT_PLAIN (BLOCK_PROXY | BLOCK_CACHED | BLOCK_DEAD)
 
 static inline uint32_t *block_tag(struct block_meta *b)
 {
@@ -75,10 +78,11 @@ void heap_set_last(struct block_meta *b);
 bool heap_started(void);
 void heap_first_use(void);                       /* once: sbrk(PREALLOC), one FREE block */
 /* Grow the top segment by delta bytes in place; returns its old end or NULL.
- * When the break had been moved by someone else, the memory obtained becomes a
- * new top segment (its block is freed into the index) and NULL is returned:
- * the caller retries. When brk fails, NULL and heap_top() becomes NULL. */
-char *heap_extend(size_t delta);
+ * When the break had been moved by someone else (or there was no top), the
+ * memory brk gave becomes a new top segment, its block FREE in the index, and
+ * NULL comes back with *moved set: the caller retries. NULL with *moved clear:
+ * brk refused. */
+char *heap_extend(size_t delta, bool *moved);
 /* A new heap segment from mmap holding at least `need` payload bytes in one
  * FREE block, inserted into the index; false when mmap fails too. */
 bool heap_add_mapped_segment(size_t need);

@@ -24,23 +24,20 @@ static void debug_check(const char *call)
 }
 
 /* Rules 11.5 and 11.6: no free block fits, so grow at the break. NULL when
- * the break could not be grown in place (heap_top() tells whether brk still
- * works). */
-static struct block_meta *grow_top(size_t s)
+ * the break could not be grown in place (*moved: see heap_extend). */
+static struct block_meta *grow_top(size_t s, bool *moved)
 {
 	struct block_meta *last = heap_last(), *b;
 	char *at;
 
-	if (!heap_top())
-		return NULL;
 	if (last && last->status == STATUS_FREE) {
-		if (!heap_extend(s - last->size))
+		if (!heap_extend(s - last->size, moved))
 			return NULL;
 		index_take(last);
 		last->size = s;
 		return last;
 	}
-	at = heap_extend(s + HDR);
+	at = heap_extend(s + HDR, moved);
 	if (!at)
 		return NULL;
 	b = (struct block_meta *)at;
@@ -62,18 +59,20 @@ struct block_meta *core_heap_alloc(size_t s)
 
 	if (!heap_started())
 		heap_first_use();
-	for (int moved = 0;; ) {
+	for (int tries = 0;; ) {
+		bool moved;
+
 		b = index_take_fit(s);
 		if (b) {
 			index_split(b, s);
 			return b;
 		}
-		b = grow_top(s);
+		b = grow_top(s, &moved);
 		if (b)
 			return b;
 		/* The break was moved under us: a new top segment now holds what
 		 * brk gave; try again, but not forever if it keeps moving. */
-		if (heap_top() && ++moved < 8)
+		if (moved && ++tries < 8)
 			continue;
 		if (!heap_add_mapped_segment(s))
 			return NULL;
@@ -169,7 +168,9 @@ static void *realloc_move(struct block_meta *b, size_t s)
 /* Rule 21.1: the last block grows with the break. */
 static bool grow_last(struct block_meta *b, size_t s)
 {
-	if (b != heap_last() || !heap_extend(s - b->size))
+	bool moved;
+
+	if (b != heap_last() || !heap_extend(s - b->size, &moved))
 		return false;
 	b->size = s;
 	return true;

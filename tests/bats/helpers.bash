@@ -1,0 +1,157 @@
+# Shared helpers for the real-program tests (tests/bats/real_*.bats).
+#
+#   load helpers
+#   setup_file() { require_lib; }
+#
+# REPO  the repository root
+# LIB   the library under test, preloaded with LD_PRELOAD="$LIB"
+#
+# run_both [--status N] CMD...
+#     Runs CMD plainly and then with LD_PRELOAD="$LIB"; fails unless both runs
+#     exit with status N (default 0), print the same stdout, and the osmem run
+#     prints no "osmem:" report on stderr. CMD may be a shell function; it runs
+#     in a subshell with set -e -o pipefail, so a failing command or pipeline
+#     inside it makes the run fail.
+#     Afterwards RUN_PLAIN_OUT / RUN_OSMEM_OUT name the two stdout files.
+#
+# assert_osmem_served [--prog NAME]... CMD...
+#     Runs CMD under osmem and fails unless osmem really served its malloc
+#     calls. With --prog NAME, a program or library whose file name (without
+#     directory) matches the glob NAME must itself have been served, e.g.
+#     --prog cc1 --prog as --prog ld for gcc, --prog 'python3*' for python.
+
+REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+LIB="$REPO/libosmem.so"
+export REPO LIB
+
+# For setup_file (or setup): stop with a clear message when the library is
+# missing or cannot be preloaded.
+require_lib() {
+	if [ ! -f "$LIB" ]; then
+		echo "osmem library not found: $LIB" >&2
+		echo "build it first with: make -C $REPO" >&2
+		return 1
+	fi
+	local out
+	if ! out=$(LD_PRELOAD="$LIB" /bin/true 2>&1) || [ -n "$out" ]; then
+		echo "cannot preload $LIB (LD_PRELOAD=$LIB /bin/true):" >&2
+		echo "$out" >&2
+		return 1
+	fi
+}
+
+# Skips the current test when a program is not installed.
+require_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "$c is not installed (scripts/install-deps installs it)"
+	done
+}
+
+# A fresh directory inside the test's temporary directory.
+new_tmpdir() {
+	mktemp -d "${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}/${1:-tmp}.XXXXXX"
+}
+
+_show_file() {   # label file: print at most 40 lines of a file, for failure reports
+	echo "--- $1 ($2):"
+	head -n 40 "$2"
+	local n
+	n=$(wc -l <"$2")
+	[ "$n" -le 40 ] || echo "... ($n lines)"
+}
+
+run_both() {
+	local want=0
+	if [ "${1:-}" = "--status" ]; then
+		want=$2
+		shift 2
+	fi
+	local d
+	d=$(new_tmpdir run_both)
+	RUN_PLAIN_OUT=$d/plain.out
+	RUN_OSMEM_OUT=$d/osmem.out
+
+	local ps os
+	# Not in a || list: the subshell's set -e must stay active for functions.
+	set +e
+	( set -e -o pipefail; trap - ERR; unset LD_PRELOAD; "$@" ) >"$d/plain.out" 2>"$d/plain.err"
+	ps=$?
+	( set -e -o pipefail; trap - ERR; export LD_PRELOAD="$LIB"; "$@" ) >"$d/osmem.out" 2>"$d/osmem.err"
+	os=$?
+	set -e
+
+	local fail=0
+	if [ "$ps" != "$want" ]; then
+		echo "FAIL: plain run of '$*' exited with status $ps, expected $want (test or environment problem)"
+		_show_file "plain stderr" "$d/plain.err"
+		fail=1
+	fi
+	if [ "$os" != "$ps" ]; then
+		echo "FAIL: '$*' exited with status $os under osmem but $ps without it"
+		_show_file "osmem stderr" "$d/osmem.err"
+		_show_file "plain stderr" "$d/plain.err"
+		fail=1
+	fi
+	if ! cmp -s "$d/plain.out" "$d/osmem.out"; then
+		echo "FAIL: '$*' printed different stdout under osmem ($(wc -c <"$d/osmem.out") bytes) and without it ($(wc -c <"$d/plain.out") bytes)"
+		echo "--- diff plain osmem (first 40 lines):"
+		diff "$d/plain.out" "$d/osmem.out" | head -n 40
+		[ "$fail" = 1 ] || _show_file "osmem stderr" "$d/osmem.err"
+		fail=1
+	fi
+	if grep -q '^osmem:' "$d/osmem.err" && ! grep -q '^osmem:' "$d/plain.err"; then
+		echo "FAIL: osmem reported an error while running '$*':"
+		grep '^osmem:' "$d/osmem.err" | head -n 20
+		fail=1
+	fi
+	[ "$fail" = 0 ]
+}
+
+assert_osmem_served() {
+	local progs=()
+	while [ "${1:-}" = "--prog" ]; do
+		progs+=("$2")
+		shift 2
+	done
+	local d
+	d=$(new_tmpdir served)
+	local st
+	set +e
+	( set -e -o pipefail; trap - ERR; export LD_PRELOAD="$LIB" LD_DEBUG=bindings LD_DEBUG_OUTPUT="$d/ld"; "$@" ) \
+		>"$d/out" 2>"$d/err"
+	st=$?
+	set -e
+
+	# The loader writes one $d/ld.PID per process, with lines like
+	#   1234:	binding file /usr/bin/ls [0] to /path/libosmem.so [0]: normal symbol `malloc' [GLIBC_2.2.5]
+	# List the files whose malloc calls went to $LIB (libosmem.so itself excepted).
+	local served
+	served=$(cat "$d"/ld.* 2>/dev/null | awk -v lib="$LIB" '
+		/binding file .* to .*: .*symbol `malloc'\''/ {
+			src = $0; sub(/.*binding file /, "", src); sub(/ \[[0-9]+\] to .*/, "", src)
+			dst = $0; sub(/.* \[[0-9]+\] to /, "", dst); sub(/ \[[0-9]+\]: .*/, "", dst)
+			if (dst == lib && src != lib) print src
+		}' | sort -u)
+
+	if [ -z "$served" ]; then
+		echo "FAIL: osmem did not serve '$*': no binding of symbol \`malloc' to $LIB in $d/ld.* (exit status $st)"
+		echo "--- malloc bindings seen:"
+		grep -h "symbol \`malloc'" "$d"/ld.* 2>/dev/null | head -n 10
+		_show_file "stderr" "$d/err"
+		return 1
+	fi
+	local p s found
+	for p in "${progs[@]}"; do
+		found=0
+		while IFS= read -r s; do
+			# shellcheck disable=SC2053  # $p is a glob on purpose
+			if [[ ${s##*/} == $p ]]; then found=1; fi
+		done <<<"$served"
+		if [ "$found" = 0 ]; then
+			echo "FAIL: osmem served '$*', but not $p (exit status $st); served:"
+			printf '%s\n' "$served" | sed 's/^/  /'
+			return 1
+		fi
+	done
+}

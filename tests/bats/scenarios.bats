@@ -1,0 +1,270 @@
+#!/usr/bin/env bats
+# Single-scenario programs (tests/scenario/*.c) run on osmem's drop-in malloc
+# (LD_PRELOAD=libosmem.so): SPEC part 2, rules 23-32. Each program checks its
+# own conditions and exits non-zero with a "FAIL ..." line on stderr; the
+# tests here assert the exit status and stderr: empty where nothing should be
+# reported, one exact line for a misuse report.
+#
+# Plain bash checks only (bats-core 1.8, no bats-assert).
+
+setup_file() {
+	REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+	export REPO
+	export SCN_BIN="$BATS_FILE_TMPDIR/bin"
+	mkdir -p "$SCN_BIN"
+	if [ ! -f "$REPO/libosmem.so" ]; then
+		make -C "$REPO" libosmem.so >"$BATS_FILE_TMPDIR/make.log" 2>&1 || true
+	fi
+	# Each program once; a failure to compile fails that program's tests only.
+	local src name
+	for src in "$REPO"/tests/scenario/*.c; do
+		name="$(basename "$src" .c)"
+		cc -O1 -g -pthread -o "$SCN_BIN/$name" "$src" -ldl \
+			>"$SCN_BIN/$name.cc.log" 2>&1 || rm -f "$SCN_BIN/$name"
+	done
+}
+
+# run_scn [VAR=value ...] NAME [ARGS...]
+# Runs the program NAME under LD_PRELOAD=libosmem.so (no core dumps, a time
+# limit of SCN_TIMEOUT seconds, default 60). Sets $status, $out (stdout),
+# $err (stderr) and $err_lines (number of lines on stderr).
+run_scn() {
+	local envs=() name
+	while [[ $# -gt 0 && "$1" == *=* ]]; do
+		envs+=("$1")
+		shift
+	done
+	name="$1"
+	shift
+	[ -f "$REPO/libosmem.so" ] || { echo "libosmem.so is not built (make)"; cat "$BATS_FILE_TMPDIR/make.log" 2>/dev/null; return 1; }
+	[ -x "$SCN_BIN/$name" ] || { echo "tests/scenario/$name.c did not compile:"; cat "$SCN_BIN/$name.cc.log"; return 1; }
+	local o="$BATS_TEST_TMPDIR/stdout" e="$BATS_TEST_TMPDIR/stderr"
+	status=0
+	(
+		ulimit -c 0
+		exec timeout -s KILL "${SCN_TIMEOUT:-60}" env "${envs[@]}" LD_PRELOAD="$REPO/libosmem.so" \
+			"$SCN_BIN/$name" "$@"
+	) >"$o" 2>"$e" || status=$?
+	out="$(cat "$o")"
+	err="$(cat "$e")"
+	err_lines=$(wc -l <"$e")
+	# Shown by bats when the test fails.
+	echo "# $name $*: exit status $status"
+	echo "# stdout:"
+	sed 's/^/#   /' "$o"
+	echo "# stderr:"
+	sed 's/^/#   /' "$e"
+}
+
+# The program exited 0 and wrote nothing on stderr.
+expect_clean() {
+	if [ "$status" -eq 137 ]; then
+		echo "killed after ${SCN_TIMEOUT:-60} s (hang or far too slow)"
+		return 1
+	fi
+	[ "$status" -eq 0 ] || { echo "expected exit status 0, got $status"; return 1; }
+	[ -z "$err" ] || { echo "expected an empty stderr"; return 1; }
+}
+
+# expect_report STATUS CALL WHAT: exit status STATUS, and stderr is exactly
+# one line "osmem: CALL(ADDR): WHAT", ADDR being the pointer the program
+# printed as the first line of its stdout. WHAT is an extended regex.
+expect_report() {
+	local want_status="$1" call="$2" what="$3" addr line
+	[ "$status" -eq "$want_status" ] || { echo "expected exit status $want_status, got $status"; return 1; }
+	addr="$(printf '%s\n' "$out" | head -n 1)"
+	[[ "$addr" =~ ^0x[0-9a-f]+$ ]] || { echo "no pointer on the first line of stdout: '$addr'"; return 1; }
+	[ "$err_lines" -eq 1 ] || { echo "expected exactly one line on stderr, got $err_lines"; return 1; }
+	line="$err"
+	[[ "$line" =~ ^osmem:\ $call\((0x[0-9a-f]+)\):\ ($what)$ ]] || {
+		echo "stderr line does not match 'osmem: $call(0x...): $what'"
+		return 1
+	}
+	[ "${BASH_REMATCH[1]}" = "$addr" ] || { echo "reported address ${BASH_REMATCH[1]}, the pointer was $addr"; return 1; }
+}
+
+DOUBLE='double free \(the block is already free\)'
+INVALID='invalid pointer \(not allocated by osmem\)'
+
+# ---- the programs run on osmem at all ----
+
+@test "scenario programs refuse to run without osmem (the os_malloc check works)" {
+	[ -x "$SCN_BIN/malloc_zero" ] || { cat "$SCN_BIN/malloc_zero.cc.log"; false; }
+	run "$SCN_BIN/malloc_zero"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"not running on osmem"* ]]
+}
+
+# ---- 1-9, 12, 13, 16, 17: silent success ----
+
+@test "1. malloc(0), calloc(0, n), realloc(NULL, 0): unique, non-NULL, freeable" {
+	run_scn malloc_zero
+	expect_clean
+}
+
+@test "2. every pointer is 16-aligned: all functions, sizes 0..300000, around the mmap threshold" {
+	run_scn align16
+	expect_clean
+}
+
+@test "3. posix_memalign: EINVAL, ENOMEM, *memptr untouched, aligned and usable on success" {
+	run_scn posix_memalign
+	expect_clean
+}
+
+@test "4. aligned_alloc, memalign, valloc, pvalloc: alignment, rounding, realloc, usable size" {
+	run_scn memalign_family
+	expect_clean
+}
+
+@test "5. malloc_usable_size >= request and writable to its last byte; (NULL) == 0" {
+	run_scn usable_size
+	expect_clean
+}
+
+@test "6. calloc/reallocarray overflow -> NULL/ENOMEM; calloc zeroes reused blocks" {
+	run_scn calloc_zero
+	expect_clean
+}
+
+@test "7. malloc(SIZE_MAX), (SIZE_MAX-16), (PTRDIFF_MAX)... -> NULL/ENOMEM from every function" {
+	run_scn huge_sizes
+	expect_clean
+}
+
+@test "8. a failed realloc returns NULL/ENOMEM and leaves the block intact" {
+	run_scn realloc_fail
+	expect_clean
+}
+
+@test "9. free preserves errno" {
+	run_scn free_errno
+	expect_clean
+}
+
+# ---- 10: double free ----
+
+@test "10. double free: one line, then abort (SIGABRT)" {
+	run_scn double_free small
+	expect_report 134 free "$DOUBLE"
+}
+
+@test "10. double free with OSMEM_ABORT_ON_ERROR=0: one line, the program goes on" {
+	run_scn OSMEM_ABORT_ON_ERROR=0 double_free small
+	expect_report 0 free "$DOUBLE"
+	[[ "$out" == *continued* ]]
+}
+
+@test "10. double free of a block merged into its free neighbour: reported, abort" {
+	run_scn double_free merged
+	expect_report 134 free "$DOUBLE|$INVALID"
+}
+
+@test "10. double free of a merged block with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
+	run_scn OSMEM_ABORT_ON_ERROR=0 double_free merged
+	expect_report 0 free "$DOUBLE|$INVALID"
+	[[ "$out" == *continued* ]]
+}
+
+@test "10. realloc of a freed block: one line naming realloc, abort" {
+	run_scn double_free realloc
+	expect_report 134 realloc "$DOUBLE"
+}
+
+@test "10. realloc of a freed block with OSMEM_ABORT_ON_ERROR=0: one line, the program goes on" {
+	run_scn OSMEM_ABORT_ON_ERROR=0 double_free realloc
+	expect_report 0 realloc "$DOUBLE"
+	[[ "$out" == *continued* ]]
+}
+
+# ---- 11: foreign pointers ----
+
+@test "11. free of a pointer into a static array: invalid pointer, abort" {
+	run_scn foreign_free static
+	expect_report 134 free "$INVALID"
+}
+
+@test "11. free of a pointer into a stack buffer: invalid pointer, abort" {
+	run_scn foreign_free stack
+	expect_report 134 free "$INVALID"
+}
+
+@test "11. free of a pointer inside a heap block: invalid pointer, abort" {
+	run_scn foreign_free interior
+	expect_report 134 free "$INVALID"
+}
+
+@test "11. free of a pointer inside a mapped block: invalid pointer, abort" {
+	run_scn foreign_free interior-mapped
+	expect_report 134 free "$INVALID"
+}
+
+@test "11. realloc of a pointer into a static array: one line naming realloc, abort" {
+	run_scn foreign_free realloc-static
+	expect_report 134 realloc "$INVALID"
+}
+
+@test "11. realloc of a pointer into a stack buffer: one line naming realloc, abort" {
+	run_scn foreign_free realloc-stack
+	expect_report 134 realloc "$INVALID"
+}
+
+@test "11. foreign free/realloc with OSMEM_ABORT_ON_ERROR=0: one line each, heap intact" {
+	local mode
+	for mode in static stack interior interior-mapped; do
+		run_scn OSMEM_ABORT_ON_ERROR=0 foreign_free "$mode"
+		expect_report 0 free "$INVALID"
+		[[ "$out" == *continued* ]]
+	done
+	for mode in realloc-static realloc-stack; do
+		run_scn OSMEM_ABORT_ON_ERROR=0 foreign_free "$mode"
+		expect_report 0 realloc "$INVALID"
+		[[ "$out" == *continued* ]]
+	done
+}
+
+# ---- 12, 13: brk and mmap refused ----
+
+@test "12. brk refused by RLIMIT_DATA (soft limit 0): heap memory comes from mmap" {
+	run_scn brk_refused rlimit
+	expect_clean
+}
+
+@test "12. brk blocked by a mapping at the break: heap memory comes from mmap" {
+	run_scn brk_refused mapping
+	expect_clean
+}
+
+@test "13. small RLIMIT_AS: NULL/ENOMEM (only when brk and mmap both fail), no crash, recovery" {
+	run_scn rlimit_as
+	expect_clean
+}
+
+# ---- 14, 15: threads and fork ----
+
+@test "14. 8 threads x 1e6 random operations with content checks and cross-thread frees" {
+	SCN_TIMEOUT=120
+	local t0=$SECONDS
+	run_scn threads 1000000 8
+	expect_clean
+	echo "# took $((SECONDS - t0)) s"
+	[ $((SECONDS - t0)) -lt 30 ] || { echo "too slow: 30 s at most"; false; }
+}
+
+@test "15. fork 200 times while 3 threads allocate: every child can allocate and exits 0" {
+	SCN_TIMEOUT=120
+	run_scn fork_threads 200
+	expect_clean
+}
+
+# ---- 16, 17 ----
+
+@test "16. the program moves the break itself: blocks and its own regions stay intact" {
+	run_scn own_sbrk
+	expect_clean
+}
+
+@test "17. mallinfo2, mallinfo, malloc_trim, mallopt, malloc_stats report real figures" {
+	run_scn mallinfo
+	expect_clean
+}

@@ -1,0 +1,123 @@
+/* Scenario 10 (SPEC rule 29): a double free is reported in exactly one line
+ *   osmem: free(0x...): double free (the block is already free)
+ * and the process aborts (SIGABRT); with OSMEM_ABORT_ON_ERROR=0 the same line
+ * is a warning, the heap stays intact and the program goes on.
+ *
+ * Usage: double_free [small|merged|realloc]
+ *   small   malloc(64), free, free
+ *   merged  two 4000-byte neighbours freed (so they merge: too big for a small-block
+ *           cache), the second one freed again
+ *   realloc malloc, free, then realloc of the freed pointer (the line names realloc)
+ * The pointer is printed on stdout first (one line, "%p"), so the test can
+ * match the exact address in the report. */
+#include "scenario.h"
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "small";
+	const char *e = getenv("OSMEM_ABORT_ON_ERROR");
+	int warn_only = e && strcmp(e, "0") == 0;
+	char *live[64];
+	char *p, *q, *r;
+	size_t i;
+
+	require_osmem("double_free");
+
+	/* Live blocks around the victim, checked at the end. */
+	for (i = 0; i < 32; i++) {
+		live[i] = malloc(opaque(48 + i * 16));
+		CHECK(live[i] != NULL, "malloc failed");
+		pat_fill(live[i], 48 + i * 16, i);
+	}
+	/* 4000 bytes: beyond any small-block cache, so free really releases them. */
+	p = malloc(opaque(strcmp(mode, "merged") == 0 ? 4000 : 64));
+	q = malloc(opaque(strcmp(mode, "merged") == 0 ? 4000 : 64));
+	CHECK(p && q, "malloc failed");
+	for (i = 32; i < 64; i++) {
+		live[i] = malloc(opaque(48 + i * 16));
+		CHECK(live[i] != NULL, "malloc failed");
+		pat_fill(live[i], 48 + i * 16, i);
+	}
+	memset(p, 0x11, 64);
+	memset(q, 0x22, 64);
+
+	if (strcmp(mode, "small") == 0) {
+		printf("%p\n", (void *)p);
+		fflush(stdout);
+		r = launder(p);            /* p again, hidden from the compiler's use-after-free analysis */
+		free(p);
+		free(r);                   /* the double free */
+		free(q);
+	} else if (strcmp(mode, "merged") == 0) {
+		printf("%p\n", (void *)q);
+		fflush(stdout);
+		r = launder(q);
+		free(p);
+		free(q);                   /* q (right after p, as a rule) merges into p's free block */
+		free(r);                   /* the double free */
+	} else if (strcmp(mode, "realloc") == 0) {
+		printf("%p\n", (void *)p);
+		fflush(stdout);
+		r = launder(p);
+		free(p);
+		r = realloc(r, opaque(100));
+		if (r) {                   /* (warning mode) whatever it is, it must be usable */
+			memset(r, 0x33, 100);
+			free(r);
+		}
+		free(q);
+	} else {
+		FAIL("unknown mode %s", mode);
+	}
+
+	if (!warn_only)
+		FAIL("the misuse (%s) did not abort the process", mode);
+
+	/* Warning mode: the heap is intact and works. */
+	for (i = 0; i < 64; i++)
+		CHECK(pat_ok(live[i], 48 + i * 16, i), "live block %zu changed after the misuse", i);
+	for (i = 0; i < 64; i += 2)
+		free(live[i]);
+	for (i = 0; i < 5000; i++) {
+		char *a = malloc(opaque(i % 700 + 1)), *b = malloc(opaque(64));
+		CHECK(a && b, "malloc failed after the misuse");
+		/* The doubly freed block must not be handed out twice. */
+		CHECK(a != b, "malloc returned %p twice", (void *)a);
+		memset(a, 1, i % 700 + 1);
+		memset(b, 2, 64);
+		CHECK(all_byte(a, i % 700 + 1, 1), "block %p overlaps a newer one", (void *)a);
+		free(a);
+		free(b);
+	}
+	/* Many blocks live at once, of the victims' sizes and others: no memory
+	 * may be handed out twice (a corrupted free index would do that). */
+	{
+		enum { M = 400 };
+		static char *m[M];
+		static size_t mn[M];
+		size_t j;
+
+		for (j = 0; j < M; j++) {
+			mn[j] = j % 2 ? 4000 : 64 + (j * 40) % 6000;
+			m[j] = malloc(opaque(mn[j]));
+			CHECK(m[j] != NULL, "malloc(%zu) failed after the misuse", mn[j]);
+			pat_fill(m[j], mn[j], 7000 + j);
+		}
+		for (j = 0; j < M; j++) {
+			CHECK(pat_ok(m[j], mn[j], 7000 + j),
+			      "block %p (%zu bytes) allocated after the misuse was overwritten: memory handed out twice?",
+			      (void *)m[j], mn[j]);
+			for (i = 1; i < 64; i += 2)
+				CHECK(m[j] + mn[j] <= live[i] || m[j] >= live[i] + 48 + i * 16,
+				      "new block %p overlaps the live block %p", (void *)m[j], (void *)live[i]);
+		}
+		for (j = 0; j < M; j++)
+			free(m[j]);
+	}
+	for (i = 1; i < 64; i += 2) {
+		CHECK(pat_ok(live[i], 48 + i * 16, i), "live block %zu changed after the misuse", i);
+		free(live[i]);
+	}
+	puts("continued");
+	return 0;
+}

@@ -1,0 +1,117 @@
+/* Scenario 17 (SPEC rule 32): mallinfo2 reports real figures (uordblks grows
+ * by at least 1 MiB after 1 MiB of small blocks and falls back after they are
+ * freed; hblks/hblkhd count a mapped block), mallinfo agrees with mallinfo2,
+ * malloc_trim(0) returns 1 after a lot was freed at the top of the heap and
+ * the break goes down, mallopt returns 0 for a parameter osmem does not honour
+ * (M_ARENA_MAX), and malloc_stats writes a report naming osmem to stderr. */
+#include "scenario.h"
+
+#include <fcntl.h>
+
+#define MIB ((size_t)1 << 20)
+#define NSMALL 16384          /* x 64 bytes = 1 MiB */
+#define SLACK (128 * 1024)
+
+static char *v[NSMALL];
+
+int main(void)
+{
+	struct mallinfo2 m0, m1, m2;
+	struct mallinfo old;
+	size_t i;
+	char *big, *brk1, *brk2;
+
+	require_osmem("mallinfo");
+
+	/* uordblks: 1 MiB in small blocks. */
+	m0 = mallinfo2();
+	for (i = 0; i < NSMALL; i++) {
+		v[i] = malloc(opaque(64));
+		CHECK(v[i] != NULL, "malloc(64) failed");
+		memset(v[i], 1, 64);
+	}
+	m1 = mallinfo2();
+	CHECK(m1.uordblks >= m0.uordblks + MIB, "uordblks %zu -> %zu after allocating 1 MiB in small blocks",
+	      m0.uordblks, m1.uordblks);
+	CHECK(m1.arena >= m1.uordblks, "arena %zu < uordblks %zu", m1.arena, m1.uordblks);
+	CHECK(m1.hblks == m0.hblks, "hblks changed (%zu -> %zu) for small blocks", m0.hblks, m1.hblks);
+	for (i = 0; i < NSMALL; i++)
+		free(v[i]);
+	/* A thread cache may keep a few freed blocks, counted as in use (glibc's
+	 * tcache does the same): allow 128 KiB of them. */
+	m2 = mallinfo2();
+	CHECK(m2.uordblks + MIB - SLACK <= m1.uordblks, "uordblks %zu -> %zu after freeing 1 MiB of small blocks",
+	      m1.uordblks, m2.uordblks);
+	CHECK(m2.fordblks >= m0.fordblks + MIB - SLACK, "fordblks %zu -> %zu after freeing 1 MiB", m0.fordblks,
+	      m2.fordblks);
+
+	/* hblks / hblkhd: one mapped block. */
+	m0 = mallinfo2();
+	big = malloc(opaque(4 * MIB));
+	CHECK(big != NULL, "malloc(4 MiB) failed");
+	memset(big, 2, 4 * MIB);
+	m1 = mallinfo2();
+	CHECK(m1.hblks == m0.hblks + 1, "hblks %zu -> %zu after one 4 MiB malloc", m0.hblks, m1.hblks);
+	CHECK(m1.hblkhd >= m0.hblkhd + 4 * MIB, "hblkhd %zu -> %zu after one 4 MiB malloc", m0.hblkhd, m1.hblkhd);
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+	old = mallinfo();
+	CHECK((size_t)old.hblks == m1.hblks && (size_t)old.hblkhd == m1.hblkhd && (size_t)old.arena == m1.arena,
+	      "mallinfo (hblks %d hblkhd %d arena %d) disagrees with mallinfo2 (%zu %zu %zu)", old.hblks,
+	      old.hblkhd, old.arena, m1.hblks, m1.hblkhd, m1.arena);
+	free(big);
+	m2 = mallinfo2();
+	CHECK(m2.hblks == m0.hblks && m2.hblkhd == m0.hblkhd, "hblks/hblkhd %zu/%zu after free, %zu/%zu before",
+	      m2.hblks, m2.hblkhd, m0.hblks, m0.hblkhd);
+
+	/* malloc_trim: 4 MiB of heap blocks at the top, freed, trimmed. */
+	for (i = 0; i < 1024; i++) {
+		v[i] = malloc(opaque(4000));
+		CHECK(v[i] != NULL, "malloc(4000) failed");
+		memset(v[i], 3, 4000);
+	}
+	brk1 = sbrk(0);
+	for (i = 1024; i-- > 0;)
+		free(v[i]);
+	m1 = mallinfo2();
+	CHECK(m1.keepcost >= 2 * MIB, "keepcost %zu after freeing 4 MiB at the top of the heap", m1.keepcost);
+	CHECK(malloc_trim(0) == 1, "malloc_trim(0) did not return 1 after 4 MiB were freed at the top");
+	brk2 = sbrk(0);
+	CHECK(brk2 + 2 * MIB <= brk1, "the break went from %p to %p only after malloc_trim(0)", (void *)brk1,
+	      (void *)brk2);
+	m2 = mallinfo2();
+	CHECK(m2.arena + 2 * MIB <= m1.arena, "arena %zu -> %zu after malloc_trim", m1.arena, m2.arena);
+	/* The heap works after the trim (and grows again). */
+	for (i = 0; i < 1024; i++) {
+		v[i] = malloc(opaque(4000));
+		CHECK(v[i] != NULL, "malloc(4000) after malloc_trim failed");
+		memset(v[i], 4, 4000);
+	}
+	for (i = 0; i < 1024; i++) {
+		CHECK(all_byte(v[i], 4000, 4), "block %zu changed after the trim", i);
+		free(v[i]);
+	}
+
+	/* mallopt: M_ARENA_MAX is not honoured. */
+	CHECK(mallopt(M_ARENA_MAX, 1) == 0, "mallopt(M_ARENA_MAX, 1) did not return 0");
+
+	/* malloc_stats: to stderr, naming osmem. stderr is redirected to a file
+	 * for the call, so the scenario's own stderr stays empty. */
+	{
+		char path[] = "/tmp/osmem-stats-XXXXXX", buf[4096];
+		int fd = mkstemp(path), saved = dup(2);
+		ssize_t got;
+
+		CHECK(fd >= 0 && saved >= 0, "mkstemp/dup failed: %s", strerror(errno));
+		unlink(path);
+		CHECK(dup2(fd, 2) == 2, "dup2 failed");
+		malloc_stats();
+		dup2(saved, 2);
+		close(saved);
+		got = pread(fd, buf, sizeof buf - 1, 0);
+		close(fd);
+		CHECK(got > 0, "malloc_stats wrote nothing to stderr");
+		buf[got] = 0;
+		CHECK(strstr(buf, "osmem") != NULL, "malloc_stats output does not name osmem: %s", buf);
+	}
+	return 0;
+}

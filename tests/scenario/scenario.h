@@ -1,0 +1,138 @@
+/* Shared helpers for the single-scenario programs in tests/scenario/.
+ *
+ * Each program runs under LD_PRELOAD=libosmem.so (tests/bats/scenarios.bats),
+ * checks its own conditions and exits non-zero with a line on stderr naming
+ * what failed. require_osmem() first makes sure malloc really is osmem's, so a
+ * missing or ignored LD_PRELOAD cannot make a scenario pass on glibc. */
+#ifndef SCENARIO_H
+#define SCENARIO_H
+
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *scn_name = "scenario";
+
+#define FAIL(...)                                                                  \
+	do {                                                                       \
+		fprintf(stderr, "FAIL %s (%s:%d): ", scn_name, __FILE__, __LINE__); \
+		fprintf(stderr, __VA_ARGS__);                                      \
+		fputc('\n', stderr);                                               \
+		exit(1);                                                           \
+	} while (0)
+
+#define CHECK(cond, fmt, ...)                                              \
+	do {                                                               \
+		if (!(cond))                                               \
+			FAIL("(%s) is false: " fmt, #cond, ##__VA_ARGS__); \
+	} while (0)
+
+/* Keeps the compiler from reasoning about (and removing) what happens to p. */
+static inline void escape(void *p)
+{
+	__asm__ volatile("" : : "g"(p) : "memory");
+}
+
+/* The same pointer, but the compiler no longer knows where it came from (so it
+ * does not warn about, or reason from, a use after a realloc that failed). */
+static inline void *launder(void *p)
+{
+	__asm__ volatile("" : "+r"(p));
+	return p;
+}
+
+/* A size the compiler cannot see through (no folding of malloc(SIZE_MAX)). */
+static inline size_t opaque(size_t n)
+{
+	volatile size_t v = n;
+	return v;
+}
+
+static inline int aligned_to(const void *p, size_t a)
+{
+	return ((uintptr_t)p & (a - 1)) == 0;
+}
+
+/* malloc must be osmem's: os_malloc is visible and malloc comes from the same
+ * object. Fails the scenario otherwise. */
+static void require_osmem(const char *name)
+{
+	void *om, *m;
+	Dl_info a, b;
+
+	scn_name = name;
+	om = dlsym(RTLD_DEFAULT, "os_malloc");
+	if (!om)
+		FAIL("os_malloc is not visible: not running on osmem (LD_PRELOAD=libosmem.so missing?)");
+	m = dlsym(RTLD_DEFAULT, "malloc");
+	if (!m || !dladdr(m, &a) || !dladdr(om, &b) || a.dli_fbase != b.dli_fbase)
+		FAIL("malloc does not resolve to the object that defines os_malloc (%s)",
+		     m && dladdr(m, &a) ? a.dli_fname : "?");
+}
+
+/* A pattern of period 8 seeded by `seed`: written as 64-bit words, checked
+ * with memcmp against itself shifted by 8, which is fast at -O1. */
+static inline uint64_t pat_word(uint64_t seed)
+{
+	uint64_t w = seed * 0x9e3779b97f4a7c15ull;
+	return w ^ (w >> 29) ^ 0x0101010101010101ull;
+}
+
+static inline void pat_fill(void *p, size_t n, uint64_t seed)
+{
+	uint64_t w = pat_word(seed);
+	unsigned char *c = p;
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i += 8)
+		memcpy(c + i, &w, 8);
+	memcpy(c + i, &w, n - i);
+}
+
+/* True when p[0..n) still holds pat_fill(p, n, seed). */
+static inline int pat_ok(const void *p, size_t n, uint64_t seed)
+{
+	uint64_t w = pat_word(seed);
+	const unsigned char *c = p;
+
+	if (n <= 8)
+		return memcmp(c, &w, n) == 0;
+	return memcmp(c, &w, 8) == 0 && memcmp(c, c + 8, n - 8) == 0;
+}
+
+static inline int all_zero(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	if (n == 0)
+		return 1;
+	return c[0] == 0 && memcmp(c, c + 1, n - 1) == 0;
+}
+
+static inline int all_byte(const void *p, size_t n, unsigned char v)
+{
+	const unsigned char *c = p;
+
+	if (n == 0)
+		return 1;
+	return c[0] == v && memcmp(c, c + 1, n - 1) == 0;
+}
+
+/* xorshift64*: cheap per-thread randomness. */
+static inline uint64_t rnd(uint64_t *s)
+{
+	uint64_t x = *s;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+#endif
