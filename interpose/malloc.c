@@ -132,11 +132,13 @@ static size_t boot_size(const void *p)
 static void report(const char *call, const char *what, const void *p)
 {
 	char msg[160];
+	int saved = errno;
 
 	diag_fmt(msg, sizeof msg, "osmem: %s(%p): %s\n", call, p, what);
 	diag_write(msg);
 	if (abort_on_error)
 		abort();
+	errno = saved;
 }
 
 /* Checks that p is a live block of ours (the lock held, as `held` says);
@@ -290,21 +292,22 @@ EXPORT void *malloc(size_t n)
 	return counted(CALL_MALLOC, n, 0, alloc_core(n));
 }
 
-/* Frees a block whose pointer has not been checked yet. */
-static void release(const char *call, void *p)
+/* The cache's path for free: a plain ALLOC block inside a heap segment. */
+static inline bool free_to_cache(struct block_meta *b)
 {
-	struct block_meta *b = block_of(p);
-	bool held;
+	if (!heap_segment_of(b) || !block_tag_ok(b) || b->status != STATUS_ALLOC ||
+	    (*block_tag(b) & BLOCK_NOT_PLAIN) || !tc_put(b))
+		return false;
+	if (insight_stats)
+		insight_free(b->size);
+	return true;
+}
 
-	/* The cache's path: a tagged ALLOC block inside a heap segment. Another
-	 * thread may be growing the heap meanwhile; segments only ever grow. */
-	if (heap_segment_of(b) && block_tag_ok(b) && b->status == STATUS_ALLOC &&
-	    !(*block_tag(b) & BLOCK_NOT_PLAIN) && tc_put(b)) {
-		if (insight_stats)
-			insight_free(b->size);
-		return;
-	}
-	held = lock_core();
+/* Frees a block whose pointer has not been checked yet, through the core. */
+static __attribute__((noinline)) void release_core(const char *call, void *p)
+{
+	bool held = lock_core();
+
 	if (insight_check)
 		insight_check_heap(call);
 	if (!live_or_report(call, p, held))
@@ -315,15 +318,18 @@ static void release(const char *call, void *p)
 	unlock_core(held);
 }
 
+static inline void release(const char *call, void *p)
+{
+	if (!free_to_cache(block_of(p)))
+		release_core(call, p);
+}
+
+/* errno survives: nothing here fails but a report, and report() keeps it. */
 EXPORT void free(void *p)
 {
-	int saved;
-
 	if (!p || is_boot(p))
 		return;
-	saved = errno;
 	release("free", p);
-	errno = saved;
 }
 
 /* Unlike os_calloc, which maps every block from a page up (SPEC rule 14),

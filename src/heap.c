@@ -17,12 +17,12 @@
 void *(*heap_sbrk_fn)(intptr_t delta) = sbrk;
 
 static struct segment first;
-static struct segment *segs;
+struct segment *heap_list;   /* newest first; read without the lock by the drop-in */
 static struct segment *top;
 static struct block_meta *top_last;
 static bool started;
 
-struct segment *heap_segments(void) { return segs; }
+struct segment *heap_segments(void) { return heap_list; }
 struct segment *heap_top(void) { return top; }
 struct block_meta *heap_last(void) { return top ? top_last : NULL; }
 void heap_set_last(struct block_meta *b) { top_last = b; }
@@ -51,8 +51,8 @@ static struct block_meta *seg_open(struct segment *rec, char *base, char *end, u
 	rec->base = base;
 	rec->end = end;
 	rec->kind = kind;
-	rec->next = segs;
-	segs = rec;
+	rec->next = heap_list;
+	__atomic_store_n(&heap_list, rec, __ATOMIC_RELEASE);   /* rec complete before it is seen */
 	b->size = (size_t)(end - base) - HDR;
 	b->status = STATUS_ALLOC;
 	*block_tag(b) = BLOCK_MAGIC;
@@ -145,9 +145,9 @@ bool heap_add_mapped_segment(size_t need)
 	return true;
 }
 
-struct segment *heap_segment_of(const void *addr)
+struct segment *heap_segment_of_slow(const void *addr)
 {
-	for (struct segment *g = segs; g; g = g->next)
+	for (struct segment *g = heap_list; g; g = g->next)
 		if ((const char *)addr >= g->base && (const char *)addr < g->end)
 			return g;
 	return NULL;

@@ -86,7 +86,17 @@ char *heap_extend(size_t delta, bool *moved);
 /* A new heap segment from mmap holding at least `need` payload bytes in one
  * FREE block, inserted into the index; false when mmap fails too. */
 bool heap_add_mapped_segment(size_t need);
-struct segment *heap_segment_of(const void *addr);   /* O(#segments), NULL if foreign */
+extern struct segment *heap_list;
+struct segment *heap_segment_of_slow(const void *addr);
+/* The segment holding addr, NULL if none: O(#segments), the newest checked inline. */
+static inline struct segment *heap_segment_of(const void *addr)
+{
+	struct segment *g = __atomic_load_n(&heap_list, __ATOMIC_ACQUIRE);
+
+	if (g && (const char *)addr >= g->base && (const char *)addr < g->end)
+		return g;
+	return g ? heap_segment_of_slow(addr) : NULL;
+}
 /* malloc_trim: give the free top of the brk heap back, keeping pad bytes; true if any. */
 bool heap_trim(size_t pad);
 
