@@ -12,14 +12,24 @@ OPT     := $(if $(filter 1,$(DEBUG)),-O1,-O2)
 # -fno-builtin: gcc would otherwise turn malloc+memset inside calloc into a call to calloc.
 LIBCFLAGS := -std=gnu11 -g $(OPT) $(WARN) -fPIC -fvisibility=hidden -fno-builtin \
 	-fno-plt -Iinclude -Isrc -DOSMEM_DEBUG=$(DEBUG) $(CFLAGS)
-LDLIBS_SO := -lpthread
+LDLIBS_SO := -lpthread -ldl
+
+# Backtraces for OSMEM_TRACE/OSMEM_LEAKS when libunwind is there (make UNWIND=0: never).
+UNWIND ?= 1
+ifeq ($(UNWIND),1)
+UNWIND_LIBS := $(shell pkg-config --libs libunwind 2>/dev/null)
+ifneq ($(UNWIND_LIBS),)
+LIBCFLAGS += -DOSMEM_LIBUNWIND $(shell pkg-config --cflags libunwind)
+LDLIBS_SO += $(UNWIND_LIBS)
+endif
+endif
 
 CORE_SRC      := $(sort $(wildcard src/*.c))
 INTERPOSE_SRC := $(sort $(wildcard interpose/*.c))
 CORE_OBJ      := $(CORE_SRC:%.c=$(BUILD)/%.o)
 INTERPOSE_OBJ := $(INTERPOSE_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all check deps unit unit-asan trace exports bats demo bench-scale clean FORCE
+.PHONY: all check check-tiers deps unit unit-asan trace exports bats demo bench-scale clean FORCE
 
 all: libosmem.so
 
@@ -75,7 +85,11 @@ exports: libosmem.so
 bats: libosmem.so
 	bats tests/bats
 
-check: deps all exports unit unit-asan trace bats
+# deps first, in a make of its own: what it installs (libunwind) changes the flags.
+check: deps
+	@$(MAKE) --no-print-directory check-tiers
+
+check-tiers: all exports unit unit-asan trace bats
 	@echo "make check: all tiers passed"
 
 # ---- benchmarks (never part of check) ----

@@ -1,6 +1,8 @@
-/* OSMEM_STATS and OSMEM_CHECK. Counters are atomics, touched only while
- * OSMEM_STATS is set; the report is formatted on the stack and written with
- * write(2), so it works at exit without allocating. */
+/* The insight switches, read once from the environment, and what they share:
+ * the OSMEM_STATS counters (atomics, touched only while it is on) and report,
+ * the OSMEM_CHECK hook, and the dispatch of each call to trace.c and leaks.c.
+ * Reports are formatted on the stack and written with write(2), so they work
+ * at exit and never allocate. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -10,8 +12,12 @@
 
 #include "insight.h"
 
+bool insight_on;
 bool insight_stats;
 bool insight_check;
+bool insight_trace;
+bool insight_leaks;
+int insight_depth = 8;
 
 static const char *const call_names[NCALLS] = {
 	"malloc", "calloc", "realloc", "reallocarray", "free",
@@ -26,20 +32,14 @@ static struct {
 } st;
 
 static const char *stats_to;    /* OSMEM_STATS=PATH; NULL: stderr */
+static const char *leaks_to;    /* OSMEM_LEAKS=PATH; NULL: stderr */
 
-static size_t add(size_t *x, size_t v) { return __atomic_add_fetch(x, v, __ATOMIC_RELAXED); }
-
-static void raise_peak(size_t *peak, size_t v)
+const char *call_name(enum call c)
 {
-	size_t cur = __atomic_load_n(peak, __ATOMIC_RELAXED);
-
-	while (v > cur && !__atomic_compare_exchange_n(peak, &cur, v, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
+	return call_names[c];
 }
 
-/* PATH with %p replaced by the process id, so each process of a tree (and
- * each forked child) can have a file of its own. */
-static void expand_path(char *out, size_t len, const char *v)
+void insight_path(char *out, size_t len, const char *v)
 {
 	size_t n = 0;
 
@@ -54,41 +54,125 @@ static void expand_path(char *out, size_t len, const char *v)
 	out[n] = '\0';
 }
 
+/* "1" means stderr; "0" or empty means off; anything else is a path. */
+static bool switch_on(const char *name, const char **path)
+{
+	const char *v = getenv(name);
+
+	if (!v || !*v || strcmp(v, "0") == 0)
+		return false;
+	if (path)
+		*path = strcmp(v, "1") == 0 ? NULL : v;
+	return true;
+}
+
 void insight_init(void)
 {
-	const char *v = getenv("OSMEM_STATS");
+	const char *trace_to = NULL, *v;
 
-	if (v && *v && strcmp(v, "0") != 0) {
-		insight_stats = true;
-		if (strcmp(v, "1") != 0)
-			stats_to = v;
-	}
+	insight_stats = switch_on("OSMEM_STATS", &stats_to);
+	insight_leaks = switch_on("OSMEM_LEAKS", &leaks_to);
+	insight_trace = switch_on("OSMEM_TRACE", &trace_to) && trace_to;
 	v = getenv("OSMEM_CHECK");
 	insight_check = v && strcmp(v, "1") == 0;
-}
-
-const char *call_name(enum call c)
-{
-	return call_names[c];
-}
-
-void insight_alloc(enum call c, size_t requested, size_t old_usable, size_t usable, bool ok)
-{
-	add(&st.calls[c], 1);
-	if (!ok) {
-		add(&st.failed, 1);
-		return;
+	v = getenv("OSMEM_TRACE_DEPTH");
+	if (v && *v) {
+		insight_depth = atoi(v);
+		if (insight_depth < 0)
+			insight_depth = 0;
+		if (insight_depth > INSIGHT_MAX_DEPTH)
+			insight_depth = INSIGHT_MAX_DEPTH;
 	}
-	add(&st.requested, requested);
-	add(&st.served, usable);
-	__atomic_sub_fetch(&st.live, old_usable, __ATOMIC_RELAXED);
-	raise_peak(&st.live_peak, add(&st.live, usable));
+	if (insight_trace)
+		trace_open(trace_to);
+	if ((insight_trace || insight_leaks) && insight_depth)
+		bt_prime();
+	insight_on = insight_stats || insight_trace || insight_leaks;
 }
 
-void insight_free(size_t usable)
+static size_t add(size_t *x, size_t v) { return __atomic_add_fetch(x, v, __ATOMIC_RELAXED); }
+
+static void raise_peak(size_t *peak, size_t v)
 {
-	add(&st.calls[CALL_FREE], 1);
-	__atomic_sub_fetch(&st.live, usable, __ATOMIC_RELAXED);
+	size_t cur = __atomic_load_n(peak, __ATOMIC_RELAXED);
+
+	while (v > cur && !__atomic_compare_exchange_n(peak, &cur, v, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+/* Bytes asked for, from each call's arguments. */
+static size_t requested(enum call c, size_t a, size_t b)
+{
+	size_t t;
+
+	switch (c) {
+	case CALL_CALLOC:
+	case CALL_REALLOCARRAY:
+		return __builtin_mul_overflow(a, b, &t) ? SIZE_MAX : t;
+	case CALL_POSIX_MEMALIGN:
+	case CALL_ALIGNED_ALLOC:
+	case CALL_MEMALIGN:
+		return b;
+	default:
+		return a;
+	}
+}
+
+/* Nested calls (the unwinder allocating, say) are served but not observed. */
+static TLS_IE bool in_hook;
+
+void insight_alloc(enum call c, const void *old, size_t old_usable, size_t a, size_t b,
+		   void *p, size_t usable)
+{
+	void *frames[INSIGHT_MAX_DEPTH];
+	int n = 0;
+
+	if (in_hook)
+		return;
+	in_hook = true;
+	if (insight_stats) {
+		add(&st.calls[c], 1);
+		if (p) {
+			add(&st.requested, requested(c, a, b));
+			add(&st.served, usable);
+			__atomic_sub_fetch(&st.live, old && p ? old_usable : 0, __ATOMIC_RELAXED);
+			raise_peak(&st.live_peak, add(&st.live, usable));
+		} else {
+			add(&st.failed, 1);
+		}
+	}
+	if ((insight_trace || insight_leaks) && insight_depth)
+		n = bt_capture(frames, insight_depth);
+	if (insight_leaks && p) {
+		if (old)
+			leaks_remove(old);
+		leaks_add(p, usable, frames, n);
+	}
+	if (insight_trace)
+		trace_event(c, old, a, b, p, usable, frames, n);
+	in_hook = false;
+}
+
+void insight_free(enum call c, void *p, size_t usable)
+{
+	void *frames[INSIGHT_MAX_DEPTH];
+	int n = 0;
+
+	if (in_hook)
+		return;
+	in_hook = true;
+	if (insight_stats) {
+		add(&st.calls[c], 1);
+		__atomic_sub_fetch(&st.live, usable, __ATOMIC_RELAXED);
+	}
+	if (insight_leaks)
+		leaks_remove(p);
+	if (insight_trace) {
+		if (insight_depth)
+			n = bt_capture(frames, insight_depth);
+		trace_event(c, p, usable, 0, NULL, 0, frames, n);
+	}
+	in_hook = false;
 }
 
 void insight_check_heap(const char *call)
@@ -100,40 +184,73 @@ void insight_check_heap(const char *call)
 	diag_die("osmem: heap check failed in %s(): %s\n", call, msg);
 }
 
-void insight_report(const struct heap_usage *u)
+/* Opens PATH (with %p) for appending, or stderr. */
+static int open_report(const char *tmpl)
+{
+	char path[256];
+	int fd;
+
+	if (!tmpl)
+		return 2;
+	insight_path(path, sizeof path, tmpl);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	return fd < 0 ? 2 : fd;
+}
+
+static void stats_report(const struct heap_usage *u)
 {
 	const struct counters *k = &stats_counters;
 	char buf[2048], *p = buf, *end = buf + sizeof buf;
+	int fd;
 #define APPEND(...) do { p += diag_fmt(p, (size_t)(end - p), __VA_ARGS__); if (p > end - 1) p = end - 1; } while (0)
-	size_t frag_pm = u->heap_bytes ? u->free_bytes * 1000 / u->heap_bytes : 0;
-	int fd = 2, saved = errno;
 
-	APPEND("osmem stats: pid %d (%s)\n  calls:", (int)getpid(),
-		      program_invocation_short_name);
+	APPEND("osmem stats: pid %d (%s)\n  calls:", (int)getpid(), program_invocation_short_name);
 	for (int c = 0; c < NCALLS; c++)
 		APPEND(" %s %zu", call_names[c], st.calls[c]);
-	APPEND(", failed %zu\n"
-		      "  bytes: requested %zu, served %zu\n"
-		      "  peak: heap %zu, mapped %zu, live %zu\n"
-		      "  syscalls: brk %zu, mmap %zu, munmap %zu\n"
-		      "  at exit: heap %zu in %zu segments, in use %zu, free %zu in %zu blocks (largest %zu), "
-		      "mapped %zu in %zu blocks, fragmentation 0.%u%u%u\n",
-		      st.failed, st.requested, st.served,
-		      k->heap_peak, k->mapped_peak, st.live_peak,
-		      k->brk_calls, k->mmap_calls, k->munmap_calls,
-		      u->heap_bytes, u->segments, u->in_use_bytes, u->free_bytes, u->free_blocks, u->largest_free,
-		      u->mapped_bytes, u->mapped_blocks,
-		      (unsigned)(frag_pm / 100), (unsigned)(frag_pm / 10 % 10), (unsigned)(frag_pm % 10));
-	if (stats_to) {
-		char path[256];
-		expand_path(path, sizeof path, stats_to);
-		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (fd < 0)
-			fd = 2;
+	APPEND(", failed %zu\n  bytes: requested %zu, served %zu\n", st.failed, st.requested, st.served);
+	if (u) {
+		size_t frag_pm = u->heap_bytes ? u->free_bytes * 1000 / u->heap_bytes : 0;
+		APPEND("  peak: heap %zu, mapped %zu, live %zu\n"
+		       "  syscalls: brk %zu, mmap %zu, munmap %zu\n"
+		       "  at exit: heap %zu in %zu segments, in use %zu, free %zu in %zu blocks (largest %zu), "
+		       "mapped %zu in %zu blocks, fragmentation 0.%u%u%u\n",
+		       k->heap_peak, k->mapped_peak, st.live_peak,
+		       k->brk_calls, k->mmap_calls, k->munmap_calls,
+		       u->heap_bytes, u->segments, u->in_use_bytes, u->free_bytes, u->free_blocks, u->largest_free,
+		       u->mapped_bytes, u->mapped_blocks,
+		       (unsigned)(frag_pm / 100), (unsigned)(frag_pm / 10 % 10), (unsigned)(frag_pm % 10));
+	} else {
+		APPEND("  peak: live %zu\n  (OSMEM_BACKEND=system: heap figures are the system allocator's own)\n",
+		       st.live_peak);
 	}
-	(void)!write(fd, buf, (size_t)(p - buf));
 #undef APPEND
+	fd = open_report(stats_to);
+	(void)!write(fd, buf, (size_t)(p - buf));
 	if (fd != 2)
 		close(fd);
+}
+
+void insight_exit(const struct heap_usage *u)
+{
+	int saved = errno;
+
+	in_hook = true;   /* what the reports themselves cause is not observed */
+	if (insight_stats)
+		stats_report(u);
+	if (insight_leaks)
+		leaks_report(leaks_to);
+	if (insight_trace) {
+		if (u)
+			trace_heap_map();
+		trace_close();
+	}
 	errno = saved;
+}
+
+void insight_fork_child(void)
+{
+	if (insight_trace)
+		trace_fork_child();
+	if (insight_leaks)
+		leaks_fork_child();
 }

@@ -1,5 +1,7 @@
-/* What the drop-in tells its users about a run: OSMEM_STATS, OSMEM_CHECK.
- * Owned by insight.c; malloc.c calls these hooks only when a switch is on. */
+/* What the drop-in tells its users about a run: OSMEM_STATS, OSMEM_CHECK,
+ * OSMEM_TRACE and OSMEM_LEAKS (insight.c, trace.c, leaks.c, backtrace.c).
+ * malloc.c calls the hooks only while one of them is on, and never with the
+ * allocator lock held: stacks are unwound in the hooks. */
 #ifndef OSMEM_INSIGHT_H
 #define OSMEM_INSIGHT_H
 
@@ -8,25 +10,63 @@
 
 #include "internal.h"
 
-/* One per exported allocation function, in the order the report lists them. */
+/* One per exported allocation function, in the order the reports list them. */
 enum call {
 	CALL_MALLOC, CALL_CALLOC, CALL_REALLOC, CALL_REALLOCARRAY, CALL_FREE,
 	CALL_POSIX_MEMALIGN, CALL_ALIGNED_ALLOC, CALL_MEMALIGN, CALL_VALLOC, CALL_PVALLOC,
 	NCALLS
 };
 
-extern bool insight_stats;   /* OSMEM_STATS: counters kept, report at exit */
-extern bool insight_check;   /* OSMEM_CHECK=1: the heap checker in every call */
+#define INSIGHT_MAX_DEPTH 32
 
-void insight_init(void);     /* reads the environment; no allocation */
-/* A call asked for `requested` bytes and got a block of `usable` bytes (ok) or
- * nothing; old_usable is what a realloc'd block held before (0 otherwise). */
-void insight_alloc(enum call c, size_t requested, size_t old_usable, size_t usable, bool ok);
+extern bool insight_on;      /* stats, trace or leaks: the alloc/free hooks run */
+extern bool insight_stats;   /* OSMEM_STATS */
+extern bool insight_check;   /* OSMEM_CHECK=1: the heap checker in every call */
+extern bool insight_trace;   /* OSMEM_TRACE=PATH */
+extern bool insight_leaks;   /* OSMEM_LEAKS */
+extern int insight_depth;    /* OSMEM_TRACE_DEPTH: frames kept per stack */
+
 const char *call_name(enum call c);
-void insight_free(size_t usable);
+/* Reads the environment without allocating; primes the unwinder when a
+ * stack will be wanted. Runs inside the drop-in's init, so what the unwinder
+ * allocates comes from the bootstrap area. */
+void insight_init(void);
+
+/* After an allocating call with arguments a, b (see call_args in trace.c):
+ * the block p of `usable` bytes, or NULL. For realloc, old is the block
+ * passed in and old_usable its size then. */
+void insight_alloc(enum call c, const void *old, size_t old_usable, size_t a, size_t b,
+		   void *p, size_t usable);
+/* Before p, of `usable` bytes, is released by free (or realloc(p, 0)). */
+void insight_free(enum call c, void *p, size_t usable);
 /* Runs the checker (the caller holds the core); reports and aborts on a violation. */
 void insight_check_heap(const char *call);
-/* The OSMEM_STATS report, given the heap as it is at exit. */
-void insight_report(const struct heap_usage *u);
+/* At exit, with the heap as it is then (NULL: the system allocator serves). */
+void insight_exit(const struct heap_usage *u);
+void insight_fork_child(void);
+
+/* ---- backtrace.c ---- */
+bool bt_available(void);
+void bt_prime(void);
+int bt_capture(void **frames, int max);                      /* this library's frames left out */
+size_t bt_symbolize(const void *ip, char *buf, size_t len);  /* "0x.. sym+0x.. (file)" */
+bool bt_in_runtime(const void *ip);                          /* in libc, ld.so or osmem */
+
+/* ---- trace.c ---- */
+void trace_open(const char *path);
+void trace_event(enum call c, const void *arg0, size_t a, size_t b, const void *result, size_t usable,
+		 void *const *frames, int nframes);
+void trace_heap_map(void);   /* every block and mapping, for the heap picture */
+void trace_close(void);
+void trace_fork_child(void);
+
+/* ---- leaks.c ---- */
+void leaks_add(const void *p, size_t usable, void *const *frames, int nframes);
+void leaks_remove(const void *p);
+void leaks_report(const char *path);
+void leaks_fork_child(void);
+
+/* PATH with %p replaced by the process id (insight.c). */
+void insight_path(char *out, size_t len, const char *tmpl);
 
 #endif

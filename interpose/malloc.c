@@ -16,10 +16,10 @@
 
 #include "internal.h"
 #include "insight.h"
+#include "system.h"
 #include "osmem.h"
 
 #define EXPORT __attribute__((visibility("default")))
-#define TLS    __thread __attribute__((tls_model("initial-exec")))
 
 /* One lock around the single-threaded core, skipped while the process has a
  * single thread: glibc clears __libc_single_threaded before the second thread
@@ -47,7 +47,7 @@ static inline void unlock_core(bool held)
 
 enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
 static _Atomic int init_state;
-static TLS bool in_init;
+static TLS_IE bool in_init;
 static bool abort_on_error = true;   /* OSMEM_ABORT_ON_ERROR=0 turns reports into warnings */
 
 static pthread_key_t tc_key;         /* gives a thread's cache back when it exits */
@@ -57,7 +57,11 @@ static void tc_flush(void *arg);
 static void fork_prepare(void) { pthread_mutex_lock(&lock); }
 static void fork_parent(void) { pthread_mutex_unlock(&lock); }
 /* The child has one thread, and the lock's holder before fork was us. */
-static void fork_child(void) { pthread_mutex_init(&lock, NULL); }
+static void fork_child(void)
+{
+	pthread_mutex_init(&lock, NULL);
+	insight_fork_child();
+}
 
 static void init_slow(void)
 {
@@ -73,6 +77,7 @@ static void init_slow(void)
 	v = getenv("OSMEM_ABORT_ON_ERROR");
 	if (v && strcmp(v, "0") == 0)
 		abort_on_error = false;
+	system_init();
 	insight_init();
 	/* Registered at the first call, so ours is the last prepare handler to
 	 * run: handlers of other libraries may still allocate before it. */
@@ -95,7 +100,7 @@ static inline bool not_ready(void)
 
 /* ---- the bootstrap area: a bump allocator, never reused ---- */
 
-#define BOOT_SIZE (64 * 1024)
+#define BOOT_SIZE (256 * 1024)   /* dlsym and the unwinder's set-up; untouched pages cost nothing */
 static _Alignas(64) char boot[BOOT_SIZE];
 static size_t boot_used;   /* only the initialising thread allocates here */
 
@@ -185,7 +190,7 @@ struct tcache {
 	bool registered;            /* the thread-exit destructor is armed */
 };
 
-static TLS struct tcache tc;
+static TLS_IE struct tcache tc;
 
 static void tc_flush(void *arg)
 {
@@ -252,7 +257,9 @@ static inline size_t req(size_t n)
 
 static size_t usable(void *p)
 {
-	return is_boot(p) ? boot_size(p) : block_of(p)->size;
+	if (is_boot(p))
+		return boot_size(p);
+	return backend_system ? sys.malloc_usable_size(p) : block_of(p)->size;
 }
 
 /* The core under the lock; with OSMEM_CHECK, the checker first. */
@@ -277,30 +284,66 @@ static void *alloc_core(size_t n)
 	return p ? p : CORE("malloc", os_malloc(r));
 }
 
-/* The OSMEM_STATS hook of every allocating call. */
-static inline void *counted(enum call c, size_t n, size_t old, void *p)
+/* ---- what the insight switches see (only while one is on) ---- */
+
+static __attribute__((noinline)) void *observe_alloc(enum call c, const void *old, size_t old_usable,
+						       size_t a, size_t b, void *p)
 {
-	if (insight_stats)
-		insight_alloc(c, n, old, p ? usable(p) : 0, p != NULL);
+	insight_alloc(c, old, old_usable, a, b, p, p ? usable(p) : 0);
 	return p;
 }
+
+/* The size of p if it is a live block (checked without reporting: the call
+ * itself reports), else 0. */
+static size_t live_usable(void *p)
+{
+	bool held, ok;
+	size_t u = 0;
+
+	if (backend_system || is_boot(p))
+		return usable(p);
+	held = lock_core();
+	switch (check_pointer(p)) {
+	case PTR_HEAP:
+		ok = !(*block_tag(block_of(p)) & BLOCK_CACHED);
+		break;
+	case PTR_MAPPED:
+		ok = true;
+		break;
+	default:
+		ok = false;
+	}
+	if (ok)
+		u = block_of(p)->size;
+	unlock_core(held);
+	return u;
+}
+
+static __attribute__((noinline)) void observe_free(enum call c, void *p)
+{
+	size_t u = live_usable(p);
+
+	if (u)
+		insight_free(c, p, u);
+}
+
+#define OBSERVED(c, old, old_usable, a, b, expr) ({ \
+	void *p_ = (expr); \
+	insight_on ? observe_alloc((c), (old), (old_usable), (a), (b), p_) : p_; \
+})
 
 EXPORT void *malloc(size_t n)
 {
 	if (not_ready())
 		return boot_alloc(16, n);
-	return counted(CALL_MALLOC, n, 0, alloc_core(n));
+	return OBSERVED(CALL_MALLOC, NULL, 0, n, 0, backend_system ? sys.malloc(n) : alloc_core(n));
 }
 
 /* The cache's path for free: a plain ALLOC block inside a heap segment. */
 static inline bool free_to_cache(struct block_meta *b)
 {
-	if (!heap_segment_of(b) || !block_tag_ok(b) || b->status != STATUS_ALLOC ||
-	    (*block_tag(b) & BLOCK_NOT_PLAIN) || !tc_put(b))
-		return false;
-	if (insight_stats)
-		insight_free(b->size);
-	return true;
+	return heap_segment_of(b) && block_tag_ok(b) && b->status == STATUS_ALLOC &&
+	       !(*block_tag(b) & BLOCK_NOT_PLAIN) && tc_put(b);
 }
 
 /* Frees a block whose pointer has not been checked yet, through the core. */
@@ -312,16 +355,19 @@ static __attribute__((noinline)) void release_core(const char *call, void *p)
 		insight_check_heap(call);
 	if (!live_or_report(call, p, held))
 		return;
-	if (insight_stats)
-		insight_free(block_of(p)->size);
 	os_free(block_payload(check_owner(p)));
 	unlock_core(held);
 }
 
-static inline void release(const char *call, void *p)
+/* free(p), for free and for realloc(p, 0). */
+static inline void release(enum call c, void *p)
 {
-	if (!free_to_cache(block_of(p)))
-		release_core(call, p);
+	if (insight_on)
+		observe_free(c, p);
+	if (backend_system)
+		sys.free(p);
+	else if (!free_to_cache(block_of(p)))
+		release_core(call_name(c), p);
 }
 
 /* errno survives: nothing here fails but a report, and report() keeps it. */
@@ -329,49 +375,62 @@ EXPORT void free(void *p)
 {
 	if (!p || is_boot(p))
 		return;
-	release("free", p);
+	release(CALL_FREE, p);
 }
 
 /* Unlike os_calloc, which maps every block from a page up (SPEC rule 14),
  * calloc takes the heap below the mmap threshold, as glibc does: a fresh
  * mapping per 4 KiB calloc costs two syscalls. */
+static void *calloc_core(size_t t)
+{
+	void *p = alloc_core(t);
+
+	if (p && block_of(p)->status != STATUS_MAPPED)
+		memset(p, 0, t);
+	return p;
+}
+
 EXPORT void *calloc(size_t nmemb, size_t size)
 {
 	size_t t;
-	void *p;
 
 	if (__builtin_mul_overflow(nmemb, size, &t))
-		return counted(CALL_CALLOC, SIZE_MAX, 0, core_nomem());
+		return OBSERVED(CALL_CALLOC, NULL, 0, nmemb, size, core_nomem());
 	if (not_ready())
 		return boot_alloc(16, t);   /* static memory, never reused: already zero */
-	p = alloc_core(t);
-	if (p && block_of(p)->status != STATUS_MAPPED)
-		memset(p, 0, t);
-	return counted(CALL_CALLOC, t, 0, p);
+	return OBSERVED(CALL_CALLOC, NULL, 0, nmemb, size,
+			backend_system ? sys.calloc(nmemb, size) : calloc_core(t));
 }
 
 /* realloc by a new block and a copy, for blocks the core cannot resize. */
 static void *realloc_copy(void *p, size_t n)
 {
-	void *q = alloc_core(n);
+	void *q = backend_system ? sys.malloc(n) : alloc_core(n);
 	size_t old = usable(p);
 
 	if (!q)
 		return NULL;
 	memcpy(q, p, old < n ? old : n);
-	if (!is_boot(p))
-		release("realloc", p);
+	if (is_boot(p))
+		return q;
+	if (backend_system)
+		sys.free(p);
+	else if (!free_to_cache(block_of(p)))
+		release_core("realloc", p);
 	return q;
 }
 
+/* realloc of a live block to n > 0 bytes. */
 static void *realloc_block(void *p, size_t n)
 {
 	struct block_meta *b;
 	bool held;
 	void *q;
 
-	if (is_boot(p) || not_ready())
+	if (is_boot(p))
 		return realloc_copy(p, n);
+	if (backend_system)
+		return sys.realloc(p, n);
 	if (n > core_max_request())
 		return core_nomem();
 	held = lock_core();
@@ -396,23 +455,26 @@ static void *realloc_block(void *p, size_t n)
 	return q;
 }
 
-static void *realloc_counted(enum call c, void *p, size_t n)
+static void *realloc_call(enum call c, void *p, size_t n, size_t a, size_t b)
 {
 	size_t old;
 
+	if (not_ready())
+		return p ? realloc_copy(p, n) : boot_alloc(16, n);
 	if (!p)
-		return counted(c, n, 0, not_ready() ? boot_alloc(16, n) : alloc_core(n));
+		return OBSERVED(c, NULL, 0, a, b, backend_system ? sys.malloc(n) : alloc_core(n));
 	if (n == 0) {
-		free(p);
+		if (!is_boot(p))
+			release(c, p);
 		return NULL;
 	}
-	old = insight_stats ? usable(p) : 0;
-	return counted(c, n, old, realloc_block(p, n));
+	old = insight_on ? live_usable(p) : 0;
+	return OBSERVED(c, p, old, a, b, realloc_block(p, n));
 }
 
 EXPORT void *realloc(void *p, size_t n)
 {
-	return realloc_counted(CALL_REALLOC, p, n);
+	return realloc_call(CALL_REALLOC, p, n, n, 0);
 }
 
 EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
@@ -420,8 +482,8 @@ EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 	size_t t;
 
 	if (__builtin_mul_overflow(nmemb, size, &t))
-		return counted(CALL_REALLOCARRAY, SIZE_MAX, 0, core_nomem());
-	return realloc_counted(CALL_REALLOCARRAY, p, t);
+		return OBSERVED(CALL_REALLOCARRAY, p, 0, nmemb, size, core_nomem());
+	return realloc_call(CALL_REALLOCARRAY, p, t, nmemb, size);
 }
 
 static inline bool pow2(size_t x)
@@ -429,19 +491,22 @@ static inline bool pow2(size_t x)
 	return x && !(x & (x - 1));
 }
 
+/* The memalign family once the alignment is valid: a power of two. */
 static void *aligned(enum call c, size_t align, size_t n)
 {
 	void *p;
 
 	if (not_ready())
 		return boot_alloc(align, n);
-	if (align <= 16)
+	if (backend_system)
+		p = sys.memalign(align, n);
+	else if (align <= 16)
 		p = alloc_core(n);
 	else if (align > core_max_request() / 2 || n > core_max_request())
 		p = core_nomem();
 	else
 		p = CORE(call_name(c), align_alloc(align, n));
-	return counted(c, n, 0, p);
+	return OBSERVED(c, NULL, 0, align, n, p);
 }
 
 EXPORT int posix_memalign(void **memptr, size_t align, size_t n)
@@ -498,6 +563,8 @@ EXPORT size_t malloc_usable_size(void *p)
 
 EXPORT int malloc_trim(size_t pad)
 {
+	if (backend_system)
+		return sys.malloc_trim(pad);
 	tc_flush(&tc);   /* the calling thread's cache may hold the top block */
 	return CORE("malloc_trim", heap_trim(pad));
 }
@@ -505,9 +572,7 @@ EXPORT int malloc_trim(size_t pad)
 /* No glibc tunable changes what osmem does. */
 EXPORT int mallopt(int param, int value)
 {
-	(void)param;
-	(void)value;
-	return 0;
+	return backend_system ? sys.mallopt(param, value) : 0;
 }
 
 static void usage(struct heap_usage *u)
@@ -523,6 +588,8 @@ EXPORT struct mallinfo2 mallinfo2(void)
 	struct heap_usage u;
 	struct mallinfo2 m = { 0 };
 
+	if (backend_system)
+		return sys.mallinfo2();
 	usage(&u);
 	m.arena = u.heap_bytes;
 	m.ordblks = u.free_blocks;
@@ -550,6 +617,10 @@ EXPORT void malloc_stats(void)
 	struct heap_usage u;
 	char msg[512];
 
+	if (backend_system) {
+		sys.malloc_stats();
+		return;
+	}
 	usage(&u);
 	diag_fmt(msg, sizeof msg,
 		 "osmem heap: %zu bytes in %zu segments, %zu in use, %zu free in %zu blocks (%zu at the top)\n"
@@ -559,13 +630,15 @@ EXPORT void malloc_stats(void)
 	diag_write(msg);
 }
 
-/* OSMEM_STATS: the report, when the process exits normally. */
+/* OSMEM_STATS, OSMEM_LEAKS, OSMEM_TRACE: the reports, when the process exits
+ * normally (a destructor: libosmem.so, preloaded first, is finalised last). */
 __attribute__((destructor)) static void report_at_exit(void)
 {
 	struct heap_usage u;
 
-	if (!insight_stats)
+	if (!insight_on)
 		return;
-	usage(&u);
-	insight_report(&u);
+	if (!backend_system)
+		usage(&u);
+	insight_exit(backend_system ? NULL : &u);
 }

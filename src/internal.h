@@ -11,6 +11,10 @@
 #include "block_meta.h"
 #include "config.h"
 
+/* Thread-locals in the initial-exec model: the dynamic model's __tls_get_addr
+ * may call malloc. */
+#define TLS_IE __thread __attribute__((tls_model("initial-exec")))
+
 #define HDR      sizeof(struct block_meta)
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
 #define ALIGN16(n) (((n) + 15) & ~(size_t)15)
@@ -108,6 +112,7 @@ extern int (*map_munmap_fn)(void *, size_t);
 struct block_meta *map_block(size_t s);          /* a MAPPED block of payload s, or NULL */
 void map_release(struct block_meta *b);          /* munmap it; failure is a bug: dies */
 void *map_region(size_t len);                    /* anonymous RW memory, or NULL */
+void map_region_release(void *p, size_t len);
 struct block_meta *map_blocks(void);             /* list of live MAPPED blocks */
 size_t map_count(void);
 

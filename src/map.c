@@ -25,6 +25,13 @@ void *map_region(size_t len)
 	return p;
 }
 
+void map_region_release(void *p, size_t len)
+{
+	stats_counters.munmap_calls++;
+	if (map_munmap_fn(p, len) != 0)
+		diag_die("osmem: munmap(%p, %zu) of our own region failed\n", p, len);
+}
+
 struct block_meta *map_block(size_t s)
 {
 	struct block_meta *b = map_region(s + HDR);

@@ -1,0 +1,106 @@
+/* Call stacks for OSMEM_TRACE and OSMEM_LEAKS. With libunwind (built with
+ * OSMEM_LIBUNWIND, found by pkg-config) unw_backtrace walks the stack; without
+ * it there are no frames. Never called with the allocator lock held: unwinding
+ * takes the loader lock, and a thread inside dlopen may hold that one while it
+ * waits for ours. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <link.h>
+#include <string.h>
+
+#include "insight.h"
+
+#ifdef OSMEM_LIBUNWIND
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#endif
+
+/* This library's own code, so that its frames are left out of a stack. */
+static uintptr_t self_lo, self_hi;
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t here = (uintptr_t)arg;
+	(void)size;
+
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && here >= lo && here < lo + ph->p_memsz) {
+			self_lo = lo;
+			self_hi = lo + ph->p_memsz;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+bool bt_available(void)
+{
+#ifdef OSMEM_LIBUNWIND
+	return true;
+#else
+	return false;
+#endif
+}
+
+void bt_prime(void)
+{
+	void *frames[4];
+
+	dl_iterate_phdr(find_self, (void *)(uintptr_t)bt_prime);
+	bt_capture(frames, 4);   /* libunwind sets itself up now, while init guards re-entry */
+}
+
+int bt_capture(void **frames, int max)
+{
+#ifdef OSMEM_LIBUNWIND
+	void *raw[INSIGHT_MAX_DEPTH + 16];
+	int n = unw_backtrace(raw, max + 16 < (int)(sizeof raw / sizeof *raw) ? max + 16 : (int)(sizeof raw / sizeof *raw));
+	int skip = 0, out = 0;
+
+	while (skip < n && (uintptr_t)raw[skip] >= self_lo && (uintptr_t)raw[skip] < self_hi)
+		skip++;
+	for (int i = skip; i < n && out < max; i++)
+		frames[out++] = raw[i];
+	return out;
+#else
+	(void)frames;
+	(void)max;
+	return 0;
+#endif
+}
+
+size_t bt_symbolize(const void *ip, char *buf, size_t len)
+{
+	Dl_info info;
+	/* A return address points after the call: look up the call itself. */
+	const char *at = (const char *)ip - 1;
+
+	if (dladdr(at, &info) && info.dli_fname) {
+		const char *file = strrchr(info.dli_fname, '/');
+		file = file ? file + 1 : info.dli_fname;
+		if (info.dli_sname && info.dli_saddr)
+			return diag_fmt(buf, len, "%p %s+%lx (%s)", ip, info.dli_sname,
+					(unsigned long)((const char *)ip - (const char *)info.dli_saddr), file);
+		return diag_fmt(buf, len, "%p %s+%lx", ip, file,
+				(unsigned long)((const char *)ip - (const char *)info.dli_fbase));
+	}
+	return diag_fmt(buf, len, "%p", ip);
+}
+
+/* In the C library, the loader or osmem: the runtime's own code. */
+bool bt_in_runtime(const void *ip)
+{
+	Dl_info info;
+	const char *file;
+
+	if (!dladdr((const char *)ip - 1, &info) || !info.dli_fname)
+		return false;
+	if ((uintptr_t)ip >= self_lo && (uintptr_t)ip < self_hi)
+		return true;
+	file = strrchr(info.dli_fname, '/');
+	file = file ? file + 1 : info.dli_fname;
+	return strncmp(file, "libc.so", 7) == 0 || strncmp(file, "ld-linux", 8) == 0;
+}

@@ -1,0 +1,46 @@
+/* OSMEM_BACKEND=system: find the allocator that osmem shadows. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "system.h"
+
+struct system_malloc sys;
+bool backend_system;
+
+#define RESOLVE(name) (*(void **)&sys.name = dlsym(RTLD_NEXT, #name))
+
+void system_init(void)
+{
+	const char *v = getenv("OSMEM_BACKEND");
+
+	if (!v || strcmp(v, "system") != 0) {
+		if (v && *v && strcmp(v, "osmem") != 0)
+			diag_write("osmem: OSMEM_BACKEND takes 'osmem' or 'system'; using osmem\n");
+		return;
+	}
+	RESOLVE(malloc);
+	RESOLVE(free);
+	RESOLVE(calloc);
+	RESOLVE(realloc);
+	RESOLVE(posix_memalign);
+	RESOLVE(aligned_alloc);
+	RESOLVE(memalign);
+	RESOLVE(valloc);
+	RESOLVE(pvalloc);
+	RESOLVE(malloc_usable_size);
+	RESOLVE(malloc_trim);
+	RESOLVE(mallopt);
+	RESOLVE(mallinfo2);
+	RESOLVE(malloc_stats);
+	/* Without every one of these, forwarding would mix two heaps. */
+	if (!sys.malloc || !sys.free || !sys.calloc || !sys.realloc || !sys.posix_memalign ||
+	    !sys.aligned_alloc || !sys.memalign || !sys.valloc || !sys.pvalloc || !sys.malloc_usable_size ||
+	    !sys.malloc_trim || !sys.mallopt || !sys.mallinfo2 || !sys.malloc_stats) {
+		diag_write("osmem: OSMEM_BACKEND=system: the next allocator lacks part of the malloc family; using osmem\n");
+		return;
+	}
+	backend_system = true;
+}

@@ -1,0 +1,146 @@
+/* OSMEM_TRACE=PATH: one line per call, appended to a shared buffer and
+ * written out in large pieces. Each line:
+ *
+ *   NS TID CALL ARGS -> RESULT USABLE heap=H mapped=M [| FRAME ; FRAME ...]
+ *   NS TID free PTR USABLE heap=H mapped=M [| FRAME ; ...]
+ *
+ * NS is CLOCK_MONOTONIC in nanoseconds, H and M the heap and mapped bytes
+ * after the call, each FRAME "ADDR [SYMBOL+OFF (FILE)]". At exit the heap's
+ * blocks follow, one "block ADDR SIZE STATUS" or "mapped ADDR SIZE" line each,
+ * then "end". scripts/osmem-plot draws both. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "insight.h"
+
+#define TRACE_BUF (256 * 1024)
+#define LINE_MAX_LEN 4096
+
+static int fd = -1;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static char buf[TRACE_BUF];
+static size_t used;
+static TLS_IE int tid;
+
+static void flush_locked(void)
+{
+	size_t off = 0;
+
+	while (off < used) {
+		ssize_t w = write(fd, buf + off, used - off);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	used = 0;
+}
+
+static void emit(const char *line, size_t len)
+{
+	pthread_mutex_lock(&mu);
+	if (used + len > sizeof buf)
+		flush_locked();
+	memcpy(buf + used, line, len);
+	used += len;
+	pthread_mutex_unlock(&mu);
+}
+
+void trace_open(const char *tmpl)
+{
+	char path[256], head[256];
+
+	insight_path(path, sizeof path, tmpl);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		diag_fmt(head, sizeof head, "osmem: OSMEM_TRACE: cannot open %s; not tracing\n", path);
+		diag_write(head);
+		insight_trace = false;
+		return;
+	}
+	emit(head, diag_fmt(head, sizeof head, "# osmem trace: pid %d (%s), backtraces %s, depth %d\n",
+			    (int)getpid(), program_invocation_short_name,
+			    bt_available() ? "on" : "off (built without libunwind)", insight_depth));
+}
+
+/* The arguments of each call as the trace shows them. */
+static size_t call_args(char *out, size_t len, enum call c, const void *arg0, size_t a, size_t b)
+{
+	switch (c) {
+	case CALL_CALLOC:
+	case CALL_POSIX_MEMALIGN:
+	case CALL_ALIGNED_ALLOC:
+	case CALL_MEMALIGN:
+		return diag_fmt(out, len, "%zu %zu", a, b);
+	case CALL_REALLOC:
+		return diag_fmt(out, len, "%p %zu", arg0, a);
+	case CALL_REALLOCARRAY:
+		return diag_fmt(out, len, "%p %zu %zu", arg0, a, b);
+	case CALL_FREE:
+		return diag_fmt(out, len, "%p %zu", arg0, a);
+	default:
+		return diag_fmt(out, len, "%zu", a);
+	}
+}
+
+void trace_event(enum call c, const void *arg0, size_t a, size_t b, const void *result, size_t usable,
+		 void *const *frames, int nframes)
+{
+	char line[LINE_MAX_LEN], *p = line, *end = line + sizeof line - 1;
+	struct timespec ts;
+#define APPEND(f) do { p += (f); if (p > end - 1) p = end - 1; } while (0)
+
+	if (!tid)
+		tid = (int)gettid();
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	APPEND(diag_fmt(p, (size_t)(end - p), "%lu %d %s ",
+			(unsigned long)ts.tv_sec * 1000000000ul + (unsigned long)ts.tv_nsec, tid, call_name(c)));
+	APPEND(call_args(p, (size_t)(end - p), c, arg0, a, b));
+	if (c != CALL_FREE && !(c == CALL_REALLOC && a == 0))
+		APPEND(diag_fmt(p, (size_t)(end - p), " -> %p %zu", result, usable));
+	APPEND(diag_fmt(p, (size_t)(end - p), " heap=%zu mapped=%zu", stats_counters.heap_bytes,
+			stats_counters.mapped_bytes));
+	for (int i = 0; i < nframes; i++) {
+		APPEND(diag_fmt(p, (size_t)(end - p), i ? " ; " : " | "));
+		APPEND(bt_symbolize(frames[i], p, (size_t)(end - p)));
+	}
+	*p++ = '\n';
+#undef APPEND
+	emit(line, (size_t)(p - line));
+}
+
+void trace_heap_map(void)
+{
+	char line[128];
+
+	for (struct segment *g = heap_segments(); g; g = g->next)
+		for (char *p = g->base; p < g->end; p = block_end((struct block_meta *)p)) {
+			struct block_meta *b = (struct block_meta *)p;
+			emit(line, diag_fmt(line, sizeof line, "block %p %zu %s\n", (void *)b, b->size,
+					    b->status == STATUS_FREE ? "free" :
+					    (*block_tag(b) & BLOCK_CACHED) ? "cached" : "alloc"));
+		}
+	for (struct block_meta *b = map_blocks(); b; b = b->next)
+		emit(line, diag_fmt(line, sizeof line, "mapped %p %zu\n", (void *)b, b->size + HDR));
+	emit("end\n", 4);
+}
+
+void trace_close(void)
+{
+	pthread_mutex_lock(&mu);
+	flush_locked();
+	pthread_mutex_unlock(&mu);
+}
+
+/* The child starts with the parent's unwritten lines: they are the parent's
+ * to write. Its own go to the same file. */
+void trace_fork_child(void)
+{
+	pthread_mutex_init(&mu, NULL);
+	used = 0;
+	tid = 0;
+}
