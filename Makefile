@@ -5,7 +5,8 @@
 CC      ?= cc
 DEBUG   ?= 0
 PYTHON  ?= python3
-BUILD   := build
+BUILD   ?= build
+LIBOUT  ?= libosmem.so   # where the library goes (tests build variants elsewhere)
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 OPT     := $(if $(filter 1,$(DEBUG)),-O1,-O2)
@@ -31,7 +32,7 @@ INTERPOSE_OBJ := $(INTERPOSE_SRC:%.c=$(BUILD)/%.o)
 
 .PHONY: all check check-tiers deps unit unit-asan trace exports bats demo bench-scale clean FORCE
 
-all: libosmem.so
+all: $(LIBOUT)
 
 # Rebuild everything when the flags change (DEBUG=1 and back).
 $(BUILD)/cflags: FORCE
@@ -42,7 +43,7 @@ $(BUILD)/%.o: %.c $(BUILD)/cflags
 	@mkdir -p $(dir $@)
 	$(CC) $(LIBCFLAGS) -MMD -MP -c $< -o $@
 
-libosmem.so: $(CORE_OBJ) $(INTERPOSE_OBJ)
+$(LIBOUT): $(CORE_OBJ) $(INTERPOSE_OBJ)
 	$(CC) -shared -Wl,-z,defs -Wl,-soname,libosmem.so -o $@ $^ $(LDLIBS_SO)
 
 # The core alone, for unit tests that call os_* without replacing malloc.

@@ -17,13 +17,14 @@ calls_of() { grep -o " $1 [0-9]*" <<<"$2" | head -1 | awk '{print $2}'; }
 	[ "$status" -eq 0 ]
 	echo "$output"
 	report=$(grep -A5 '^osmem stats: pid [0-9]* (leaky)' <<<"$output")
-	[ "$(calls_of malloc "$report")" -ge 100 ]
-	[ "$(calls_of calloc "$report")" -ge 1 ]
-	[ "$(calls_of realloc "$report")" -ge 1 ]
-	[ "$(calls_of free "$report")" -ge 40 ]
-	# 100 live blocks of 1008 usable bytes at the peak.
-	live=$(grep -o 'live [0-9]*' <<<"$report" | head -1 | awk '{print $2}')
-	[ "$live" -ge 100800 ]
+	[ "$(calls_of malloc "$report")" -eq 100 ]
+	[ "$(calls_of calloc "$report")" -eq 1 ]
+	[ "$(calls_of realloc "$report")" -eq 1 ]
+	[ "$(calls_of free "$report")" -eq 40 ]
+	# 100 x 1000 + 10 x 10 + 5000 asked; 100 x 1008 + 112 + 5008 handed out.
+	grep -q '^  bytes: requested 105100, served 105920$' <<<"$report"
+	# The peak: 100 live blocks of 1008 usable bytes.
+	grep -q 'live 100800$' <<<"$report"
 	grep -q 'syscalls: brk [1-9]' <<<"$report"
 	grep -q 'fragmentation 0\.[0-9][0-9][0-9]' <<<"$report"
 }
@@ -71,4 +72,89 @@ calls_of() { grep -o " $1 [0-9]*" <<<"$2" | head -1 | awk '{print $2}'; }
 	run env OSMEM_CHECK=1 LD_PRELOAD="$LIB" /usr/bin/python3 -c 'print(sorted({i % 97: i for i in range(5000)}.items())[:3])'
 	[ "$status" -eq 0 ]
 	[ "$output" = "[(0, 4947), (1, 4948), (2, 4949)]" ]
+}
+
+leak_prog() {
+	cc -O0 -g -rdynamic -o "$BATS_FILE_TMPDIR/leak" "$REPO/tests/insight/leak.c"
+}
+
+@test "OSMEM_LEAKS=1 reports a known leak: its size, its count and the leaking function" {
+	leak_prog
+	run env OSMEM_LEAKS=1 LD_PRELOAD="$LIB" "$BATS_FILE_TMPDIR/leak"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -Eq '^osmem leaks: pid [0-9]+ \(leak\): 3024 bytes in 3 blocks live at exit, from 1 allocation stacks$' <<<"$output"
+	grep -q '^  3024 bytes in 3 blocks allocated at:$' <<<"$output"
+	grep -Eq '^    #0 0x[0-9a-f]+ leak_here\+0x[0-9a-f]+ \(leak\)$' <<<"$output"
+	grep -Eq '^    #1 0x[0-9a-f]+ main\+0x[0-9a-f]+ \(leak\)$' <<<"$output"
+	# The freed blocks of churn() are not there.
+	! grep -q churn <<<"$output"
+}
+
+@test "OSMEM_LEAKS=PATH writes one report per process of gcc, and nothing on stderr" {
+	printf 'int main(void){return 0;}\n' >"$BATS_TEST_TMPDIR/t.c"
+	run env OSMEM_LEAKS="$BATS_TEST_TMPDIR/leaks.%p" LD_PRELOAD="$LIB" gcc -O2 -o "$BATS_TEST_TMPDIR/t" "$BATS_TEST_TMPDIR/t.c"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	grep -l '^osmem leaks: pid [0-9]* (cc1): ' "$BATS_TEST_TMPDIR"/leaks.* | grep -q .
+	for f in "$BATS_TEST_TMPDIR"/leaks.*; do
+		grep -Eq '^  not listed: [0-9]+ bytes in [0-9]+ blocks allocated by the C library' "$f"
+	done
+}
+
+@test "OSMEM_TRACE records every call with its stack, and the heap's blocks at exit" {
+	leak_prog
+	t="$BATS_TEST_TMPDIR/leak.trace"
+	run env OSMEM_TRACE="$t" OSMEM_STATS=1 LD_PRELOAD="$LIB" "$BATS_FILE_TMPDIR/leak"
+	[ "$status" -eq 0 ]
+	head -3 "$t"
+	grep -q '^# osmem trace: pid [0-9]* (leak), backtraces on, depth 8$' "$t"
+	# The three leaking mallocs, with the leaking function as the first frame.
+	[ "$(grep -Ec '^[0-9]+ [0-9]+ malloc 1000 -> 0x[0-9a-f]+ 1008 heap=[0-9]+ mapped=0 \| 0x[0-9a-f]+ leak_here\+' "$t")" -eq 3 ]
+	# churn(): 100 mallocs, reallocs and frees, each named by its frame.
+	[ "$(grep -Ec ' realloc 0x[0-9a-f]+ [0-9]+ -> 0x[0-9a-f]+ [0-9]+ heap=.* churn\+' "$t")" -eq 100 ]
+	[ "$(grep -Ec ' free 0x[0-9a-f]+ [0-9]+ heap=.* churn\+' "$t")" -eq 100 ]
+	# As many call lines as the statistics count.
+	mallocs=$(grep -o ' malloc [0-9]*' <<<"$output" | head -1 | awk '{print $2}')
+	[ "$(grep -Ec '^[0-9]+ [0-9]+ malloc ' "$t")" -eq "$mallocs" ]
+	# The heap at exit: the three leaked blocks are there, allocated; the map ends.
+	[ "$(grep -Ec '^block 0x[0-9a-f]+ 1008 alloc$' "$t")" -ge 3 ]
+	[ "$(tail -1 "$t")" = end ]
+}
+
+@test "OSMEM_TRACE_DEPTH limits the frames; 0 turns stacks off" {
+	leak_prog
+	env OSMEM_TRACE="$BATS_TEST_TMPDIR/d2" OSMEM_TRACE_DEPTH=2 LD_PRELOAD="$LIB" "$BATS_FILE_TMPDIR/leak"
+	line=$(grep -m1 ' malloc 1000 ' "$BATS_TEST_TMPDIR/d2")
+	[ "$(grep -o ' ; ' <<<"$line" | wc -l)" -eq 1 ]
+	env OSMEM_TRACE="$BATS_TEST_TMPDIR/d0" OSMEM_TRACE_DEPTH=0 LD_PRELOAD="$LIB" "$BATS_FILE_TMPDIR/leak"
+	! grep -q ' | ' "$BATS_TEST_TMPDIR/d0"
+	[ "$(grep -c ' malloc 1000 ' "$BATS_TEST_TMPDIR/d0")" -eq 3 ]
+}
+
+@test "OSMEM_BACKEND=system: python3 on glibc's malloc, with the trace, the leak report and the statistics" {
+	t="$BATS_TEST_TMPDIR/py.trace"
+	script='import json; print(len(json.dumps({str(i): [i] * 3 for i in range(5000)})))'
+	run env OSMEM_BACKEND=system OSMEM_TRACE="$t" OSMEM_LEAKS=1 OSMEM_STATS=1 LD_PRELOAD="$LIB" /usr/bin/python3 -c "$script"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(/usr/bin/python3 -c "$script")" ]
+	grep -q 'OSMEM_BACKEND=system' <<<"$output"
+	grep -Eq '^osmem leaks: pid [0-9]+ \(python3\): ' <<<"$output"
+	[ "$(grep -Ec '^[0-9]+ [0-9]+ malloc ' "$t")" -gt 1000 ]
+	# glibc served: addresses outside osmem's heap map (there is none), and no brk counted.
+	! grep -q '^block ' "$t"
+	! grep -q 'syscalls: brk' <<<"$output"
+}
+
+@test "built without libunwind, the library still traces, without stacks" {
+	d="$BATS_TEST_TMPDIR/nounwind"
+	make -C "$REPO" --no-print-directory UNWIND=0 BUILD="$d/build" LIBOUT="$d/libosmem.so" >"$d.log" 2>&1 || { cat "$d.log"; false; }
+	! ldd "$d/libosmem.so" | grep -q unwind
+	leak_prog
+	env OSMEM_TRACE="$d/t" OSMEM_LEAKS="$d/l" LD_PRELOAD="$d/libosmem.so" "$BATS_FILE_TMPDIR/leak"
+	grep -q 'backtraces off (built without libunwind)' "$d/t"
+	[ "$(grep -c ' malloc 1000 -> ' "$d/t")" -eq 3 ]
+	! grep -q ' | ' "$d/t"
+	grep -q '3024 bytes in 3 blocks live at exit' "$d/l"
+	grep -q '(no stack: built without libunwind)' "$d/l"
 }
