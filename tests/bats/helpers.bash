@@ -9,9 +9,9 @@
 # run_both [--status N] CMD...
 #     Runs CMD plainly and then with LD_PRELOAD="$LIB"; fails unless both runs
 #     exit with status N (default 0), print the same stdout, and the osmem run
-#     prints no "osmem:" report on stderr. CMD may be a shell function; it runs
-#     in a subshell with set -e -o pipefail, so a failing command or pipeline
-#     inside it makes the run fail.
+#     prints no "osmem:" report (nor the loader's "cannot be preloaded") on
+#     stderr. CMD may be a shell function; it runs in a subshell with set -e
+#     -o pipefail, so a failing command or pipeline inside it fails the run.
 #     Afterwards RUN_PLAIN_OUT / RUN_OSMEM_OUT name the two stdout files.
 #
 # assert_osmem_served [--prog NAME]... CMD...
@@ -98,6 +98,11 @@ run_both() {
 		echo "--- diff plain osmem (first 40 lines):"
 		diff "$d/plain.out" "$d/osmem.out" | head -n 40
 		[ "$fail" = 1 ] || _show_file "osmem stderr" "$d/osmem.err"
+		fail=1
+	fi
+	if grep -q 'from LD_PRELOAD cannot be preloaded' "$d/osmem.err"; then
+		echo "FAIL: the loader did not preload $LIB while running '$*':"
+		grep 'from LD_PRELOAD cannot be preloaded' "$d/osmem.err" | head -n 3
 		fail=1
 	fi
 	if grep -q '^osmem:' "$d/osmem.err" && ! grep -q '^osmem:' "$d/plain.err"; then
