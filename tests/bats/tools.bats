@@ -2,6 +2,7 @@
 # scripts/osmem-run and the exported-symbol list.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 setup_file() {
 	require_lib
