@@ -90,17 +90,22 @@ size_t bt_symbolize(const void *ip, char *buf, size_t len)
 	return diag_fmt(buf, len, "%p", ip);
 }
 
-/* In the C library, the loader or osmem: the runtime's own code. */
-bool bt_in_runtime(const void *ip)
+/* In the C library, the loader or osmem: the runtime's own code. *stdio
+ * tells whether it is stdio's buffer management (_IO_*). */
+bool bt_in_runtime(const void *ip, bool *stdio)
 {
 	Dl_info info;
 	const char *file;
 
-	if (!dladdr((const char *)ip - 1, &info) || !info.dli_fname)
-		return false;
+	*stdio = false;
 	if ((uintptr_t)ip >= self_lo && (uintptr_t)ip < self_hi)
 		return true;
+	if (!dladdr((const char *)ip - 1, &info) || !info.dli_fname)
+		return false;
 	file = strrchr(info.dli_fname, '/');
 	file = file ? file + 1 : info.dli_fname;
-	return strncmp(file, "libc.so", 7) == 0 || strncmp(file, "ld-linux", 8) == 0;
+	if (strncmp(file, "libc.so", 7) != 0 && strncmp(file, "ld-linux", 8) != 0)
+		return false;
+	*stdio = info.dli_sname && strncmp(info.dli_sname, "_IO_", 4) == 0;
+	return true;
 }

@@ -50,7 +50,7 @@ bool bt_available(void);
 void bt_prime(void);
 int bt_capture(void **frames, int max);                      /* this library's frames left out */
 size_t bt_symbolize(const void *ip, char *buf, size_t len);  /* "0x.. sym+0x.. (file)" */
-bool bt_in_runtime(const void *ip);                          /* in libc, ld.so or osmem */
+bool bt_in_runtime(const void *ip, bool *stdio);             /* in libc, ld.so or osmem */
 
 /* ---- trace.c ---- */
 void trace_open(const char *path);

@@ -7,9 +7,10 @@
  * half full. One mutex, never held while unwinding or symbolising.
  *
  * Left out of the listing, and summed on one line instead: blocks whose whole
- * stack lies in the C library, the loader or osmem (stdio buffers, locale
- * data, the loader's own tables: the runtime's, not the program's), and
- * blocks allocated while osmem initialised itself (the bootstrap area). */
+ * stack lies in the C library, the loader or osmem (locale data, the loader's
+ * own tables: the runtime's, not the program's), stdio's FILE buffers (an
+ * _IO_* function allocated them, whoever called printf), and blocks allocated
+ * while osmem initialised itself (the bootstrap area). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <errno.h>
@@ -200,11 +201,17 @@ out:
 	pthread_mutex_unlock(&mu);
 }
 
+/* The runtime's own blocks: the whole stack in libc and the loader, or a
+ * stdio buffer (a FILE's, allocated by _IO_* on the program's first printf). */
 static bool runtime_only(const struct site *s)
 {
-	for (int i = 0; i < s->nframes; i++)
-		if (!bt_in_runtime(s->frames[i]))
+	for (int i = 0; i < s->nframes; i++) {
+		bool stdio;
+		if (!bt_in_runtime(s->frames[i], &stdio))
 			return false;
+		if (stdio)
+			return true;
+	}
 	return s->nframes > 0;
 }
 
@@ -269,7 +276,7 @@ void leaks_report(const char *tmpl)
 	if (listed > ntop)
 		(void)!write(fd, line, diag_fmt(line, sizeof line, "  ... and %zu smaller stacks\n", listed - ntop));
 	(void)!write(fd, line, diag_fmt(line, sizeof line,
-		"  not listed: %zu bytes in %zu blocks allocated by the C library and the loader themselves\n",
+		"  not listed: %zu bytes in %zu blocks allocated by the C library and the loader themselves (stdio buffers included)\n",
 		rt_bytes, rt_blocks));
 	pthread_mutex_unlock(&mu);
 	if (fd != 2)

@@ -158,3 +158,17 @@ leak_prog() {
 	grep -q '3024 bytes in 3 blocks live at exit' "$d/l"
 	grep -q '(no stack: built without libunwind)' "$d/l"
 }
+
+@test "a double free is reported once and not counted, traced or leak-tracked as a free" {
+	cc -O0 -o "$BATS_FILE_TMPDIR/twice" "$REPO/tests/insight/twice.c"
+	t="$BATS_TEST_TMPDIR/twice.trace"
+	run env OSMEM_ABORT_ON_ERROR=0 OSMEM_STATS=1 OSMEM_LEAKS=1 OSMEM_TRACE="$t" LD_PRELOAD="$LIB" "$BATS_FILE_TMPDIR/twice"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	p=${lines[0]}
+	[ "$(grep -c "^osmem: free($p): double free (the block is already free)$" <<<"$output")" -eq 1 ]
+	report=$(grep -A5 '(twice)' <<<"$output" | head -6)
+	[ "$(calls_of free "$report")" -eq 2 ]
+	[ "$(grep -c " free $p 3008 " "$t")" -eq 1 ]
+	grep -q '(twice): 0 bytes in 0 blocks live at exit' <<<"$output"
+}
