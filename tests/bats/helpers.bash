@@ -15,10 +15,10 @@
 #     Afterwards RUN_PLAIN_OUT / RUN_OSMEM_OUT name the two stdout files.
 #
 # assert_osmem_served [--prog NAME]... CMD...
-#     Runs CMD under osmem and fails unless osmem really served its malloc
-#     calls. With --prog NAME, a program or library whose file name (without
-#     directory) matches the glob NAME must itself have been served, e.g.
-#     --prog cc1 --prog as --prog ld for gcc, --prog 'python3*' for python.
+#     Runs CMD under osmem with OSMEM_STATS and fails unless some process's
+#     report counts allocations that osmem served. With --prog NAME, a process
+#     whose name (argv[0] without directory) matches the glob NAME must be
+#     among them, e.g. --prog cc1 --prog as --prog ld for gcc.
 
 REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 LIB="$REPO/libosmem.so"
@@ -53,6 +53,20 @@ new_tmpdir() {
 	mktemp -d "${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}/${1:-tmp}.XXXXXX"
 }
 
+# Around a command whose status is examined afterwards. It must not run in a
+# || list (where bash ignores set -e, also inside functions run by the command),
+# so set -e and bats' ERR trap (which would pin the failure report to this
+# line) are off meanwhile.
+_quiet_errors_begin() {
+	_SAVED_ERR_TRAP=$(trap -p ERR)
+	trap - ERR
+	set +e
+}
+_quiet_errors_end() {
+	set -e
+	eval "${_SAVED_ERR_TRAP:-trap - ERR}"
+}
+
 _show_file() {   # label file: print at most 40 lines of a file, for failure reports
 	echo "--- $1 ($2):"
 	head -n 40 "$2"
@@ -69,17 +83,18 @@ run_both() {
 	fi
 	local d
 	d=$(new_tmpdir run_both)
+	# shellcheck disable=SC2034  # for the callers
 	RUN_PLAIN_OUT=$d/plain.out
+	# shellcheck disable=SC2034
 	RUN_OSMEM_OUT=$d/osmem.out
 
 	local ps os
-	# Not in a || list: the subshell's set -e must stay active for functions.
-	set +e
-	( set -e -o pipefail; trap - ERR; unset LD_PRELOAD; "$@" ) >"$d/plain.out" 2>"$d/plain.err"
+	_quiet_errors_begin
+	( set -e -o pipefail; unset LD_PRELOAD; "$@" ) >"$d/plain.out" 2>"$d/plain.err"
 	ps=$?
-	( set -e -o pipefail; trap - ERR; export LD_PRELOAD="$LIB"; "$@" ) >"$d/osmem.out" 2>"$d/osmem.err"
+	( set -e -o pipefail; export LD_PRELOAD="$LIB"; "$@" ) >"$d/osmem.out" 2>"$d/osmem.err"
 	os=$?
-	set -e
+	_quiet_errors_end
 
 	local fail=0
 	if [ "$ps" != "$want" ]; then
@@ -122,27 +137,24 @@ assert_osmem_served() {
 	local d
 	d=$(new_tmpdir served)
 	local st
-	set +e
-	( set -e -o pipefail; trap - ERR; export LD_PRELOAD="$LIB" LD_DEBUG=bindings LD_DEBUG_OUTPUT="$d/ld"; "$@" ) \
+	_quiet_errors_begin
+	( set -e -o pipefail; export LD_PRELOAD="$LIB" OSMEM_STATS="$d/stats.%p"; "$@" ) \
 		>"$d/out" 2>"$d/err"
 	st=$?
-	set -e
+	_quiet_errors_end
 
-	# The loader writes one $d/ld.PID per process, with lines like
-	#   1234:	binding file /usr/bin/ls [0] to /path/libosmem.so [0]: normal symbol `malloc' [GLIBC_2.2.5]
-	# List the files whose malloc calls went to $LIB (libosmem.so itself excepted).
+	# osmem writes one report per process that exits normally, opening with
+	#   osmem stats: pid 1234 (ls)
+	#     calls: malloc 118 calloc 3 ...
+	# List the programs whose report counts at least one malloc, calloc or realloc.
 	local served
-	served=$(cat "$d"/ld.* 2>/dev/null | awk -v lib="$LIB" '
-		/binding file .* to .*: .*symbol `malloc'\''/ {
-			src = $0; sub(/.*binding file /, "", src); sub(/ \[[0-9]+\] to .*/, "", src)
-			dst = $0; sub(/.* \[[0-9]+\] to /, "", dst); sub(/ \[[0-9]+\]: .*/, "", dst)
-			if (dst == lib && src != lib) print src
-		}' | sort -u)
+	served=$(awk '
+		/^osmem stats: pid [0-9]+ \(/ { prog = $0; sub(/^[^(]*\(/, "", prog); sub(/\)$/, "", prog) }
+		/^  calls: / { if ($3 + $5 + $7 > 0) print prog }' "$d"/stats.* 2>/dev/null | sort -u)
 
 	if [ -z "$served" ]; then
-		echo "FAIL: osmem did not serve '$*': no binding of symbol \`malloc' to $LIB in $d/ld.* (exit status $st)"
-		echo "--- malloc bindings seen:"
-		grep -h "symbol \`malloc'" "$d"/ld.* 2>/dev/null | head -n 10
+		echo "FAIL: osmem did not serve '$*': no OSMEM_STATS report counting an allocation in $d (exit status $st)"
+		ls "$d"
 		_show_file "stderr" "$d/err"
 		return 1
 	fi
@@ -151,7 +163,7 @@ assert_osmem_served() {
 		found=0
 		while IFS= read -r s; do
 			# shellcheck disable=SC2053  # $p is a glob on purpose
-			if [[ ${s##*/} == $p ]]; then found=1; fi
+			if [[ $s == $p ]]; then found=1; fi
 		done <<<"$served"
 		if [ "$found" = 0 ]; then
 			echo "FAIL: osmem served '$*', but not $p (exit status $st); served:"
