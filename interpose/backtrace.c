@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <link.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "insight.h"
@@ -72,7 +73,7 @@ int bt_capture(void **frames, int max)
 #endif
 }
 
-size_t bt_symbolize(const void *ip, char *buf, size_t len)
+static size_t symbolize(const void *ip, char *buf, size_t len)
 {
 	Dl_info info;
 	/* A return address points after the call: look up the call itself. */
@@ -88,6 +89,43 @@ size_t bt_symbolize(const void *ip, char *buf, size_t len)
 				(unsigned long)((const char *)ip - (const char *)info.dli_fbase));
 	}
 	return diag_fmt(buf, len, "%p", ip);
+}
+
+/* dladdr scans a module's whole dynamic symbol table (cc1's takes
+ * milliseconds), and traces name the same return addresses again and again:
+ * a direct-mapped cache of the text, filled outside its mutex. */
+#define SYM_CACHE 4096
+static struct {
+	const void *ip;
+	char text[120];
+} sym_cache[SYM_CACHE];
+static pthread_mutex_t sym_mu = PTHREAD_MUTEX_INITIALIZER;
+
+size_t bt_symbolize(const void *ip, char *buf, size_t len)
+{
+	size_t i = ((uintptr_t)ip * 0x9e3779b97f4a7c15ull) >> 52, n;
+	char text[sizeof sym_cache[0].text];
+
+	pthread_mutex_lock(&sym_mu);
+	if (sym_cache[i].ip == ip) {
+		n = diag_fmt(buf, len, "%s", sym_cache[i].text);
+		pthread_mutex_unlock(&sym_mu);
+		return n;
+	}
+	pthread_mutex_unlock(&sym_mu);
+	n = symbolize(ip, text, sizeof text);
+	if (n < sizeof text) {
+		pthread_mutex_lock(&sym_mu);
+		sym_cache[i].ip = ip;
+		memcpy(sym_cache[i].text, text, n + 1);
+		pthread_mutex_unlock(&sym_mu);
+	}
+	return diag_fmt(buf, len, "%s", text);
+}
+
+void bt_fork_child(void)
+{
+	pthread_mutex_init(&sym_mu, NULL);
 }
 
 /* In the C library, the loader or osmem: the runtime's own code. *stdio

@@ -112,6 +112,8 @@ static size_t requested(enum call c, size_t a, size_t b)
 	case CALL_POSIX_MEMALIGN:
 	case CALL_ALIGNED_ALLOC:
 	case CALL_MEMALIGN:
+	case CALL_VALLOC:
+	case CALL_PVALLOC:
 		return b;
 	default:
 		return a;
@@ -149,7 +151,7 @@ void insight_alloc(enum call c, const void *old, size_t old_usable, size_t a, si
 		leaks_add(p, usable, frames, n);
 	}
 	if (insight_trace)
-		trace_event(c, old, a, b, p, usable, frames, n);
+		trace_event(c, false, old, a, b, p, usable, frames, n);
 	in_hook = false;
 }
 
@@ -170,7 +172,7 @@ void insight_free(enum call c, void *p, size_t usable)
 	if (insight_trace) {
 		if (insight_depth)
 			n = bt_capture(frames, insight_depth);
-		trace_event(c, p, usable, 0, NULL, 0, frames, n);
+		trace_event(c, true, p, c == CALL_FREE ? usable : 0, 0, NULL, 0, frames, n);
 	}
 	in_hook = false;
 }
@@ -249,6 +251,7 @@ void insight_exit(const struct heap_usage *u)
 
 void insight_fork_child(void)
 {
+	bt_fork_child();
 	if (insight_trace)
 		trace_fork_child();
 	if (insight_leaks)

@@ -32,7 +32,8 @@ const char *call_name(enum call c);
  * allocates comes from the bootstrap area. */
 void insight_init(void);
 
-/* After an allocating call with arguments a, b (see call_args in trace.c):
+/* After an allocating call with arguments a, b (the memalign family: a is the
+ * alignment, b the size; see call_args in trace.c):
  * the block p of `usable` bytes, or NULL. For realloc, old is the block
  * passed in and old_usable its size then. */
 void insight_alloc(enum call c, const void *old, size_t old_usable, size_t a, size_t b,
@@ -51,11 +52,14 @@ void bt_prime(void);
 int bt_capture(void **frames, int max);                      /* this library's frames left out */
 size_t bt_symbolize(const void *ip, char *buf, size_t len);  /* "0x.. sym+0x.. (file)" */
 bool bt_in_runtime(const void *ip, bool *stdio);             /* in libc, ld.so or osmem */
+void bt_fork_child(void);
 
 /* ---- trace.c ---- */
 void trace_open(const char *path);
-void trace_event(enum call c, const void *arg0, size_t a, size_t b, const void *result, size_t usable,
-		 void *const *frames, int nframes);
+/* One call: freeing (free, realloc(p, 0)) shows only arg0 and, for free, the
+ * size a; otherwise the arguments (call_args), then "-> result usable". */
+void trace_event(enum call c, bool freeing, const void *arg0, size_t a, size_t b, const void *result,
+		 size_t usable, void *const *frames, int nframes);
 void trace_heap_map(void);   /* every block and mapping, for the heap picture */
 void trace_close(void);
 void trace_fork_child(void);

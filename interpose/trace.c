@@ -3,11 +3,17 @@
  *
  *   NS TID CALL ARGS -> RESULT USABLE heap=H mapped=M [| FRAME ; FRAME ...]
  *   NS TID free PTR USABLE heap=H mapped=M [| FRAME ; ...]
+ *   NS TID realloc PTR 0 heap=H mapped=M [| ...]          (realloc(p, 0): a free)
  *
- * NS is CLOCK_MONOTONIC in nanoseconds, H and M the heap and mapped bytes
- * after the call, each FRAME "ADDR [SYMBOL+OFF (FILE)]". At exit the heap's
- * blocks follow, one "block ADDR SIZE STATUS" or "mapped ADDR SIZE" line each,
- * then "end". scripts/osmem-plot draws both. */
+ * ARGS: malloc N; calloc NMEMB SIZE; realloc PTR N; reallocarray PTR NMEMB
+ * SIZE; posix_memalign, aligned_alloc, memalign ALIGN N; valloc, pvalloc N.
+ * RESULT is 0x0 for a failed call. NS is CLOCK_MONOTONIC in nanoseconds, H
+ * and M the heap and mapped bytes after the call (headers included), each
+ * FRAME "ADDR [SYMBOL+OFF (FILE)]". At exit the heap's blocks follow, one
+ * "block ADDR PAYLOAD alloc|free|cached" (a 32-byte header at ADDR) or
+ * "mapped ADDR BYTES" (the whole mapping) line each, then "end".
+ * scripts/osmem-plot draws both. The file is appended to: use %p in the path
+ * for one file per process (children of an exec inherit OSMEM_TRACE). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -55,7 +61,7 @@ void trace_open(const char *tmpl)
 	char path[256], head[256];
 
 	insight_path(path, sizeof path, tmpl);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		diag_fmt(head, sizeof head, "osmem: OSMEM_TRACE: cannot open %s; not tracing\n", path);
 		diag_write(head);
@@ -64,7 +70,8 @@ void trace_open(const char *tmpl)
 	}
 	emit(head, diag_fmt(head, sizeof head, "# osmem trace: pid %d (%s), backtraces %s, depth %d\n",
 			    (int)getpid(), program_invocation_short_name,
-			    bt_available() ? "on" : "off (built without libunwind)", insight_depth));
+			    !bt_available() ? "off (built without libunwind)" :
+			    insight_depth ? "on" : "off (OSMEM_TRACE_DEPTH=0)", insight_depth));
 }
 
 /* The arguments of each call as the trace shows them. */
@@ -80,15 +87,16 @@ static size_t call_args(char *out, size_t len, enum call c, const void *arg0, si
 		return diag_fmt(out, len, "%p %zu", arg0, a);
 	case CALL_REALLOCARRAY:
 		return diag_fmt(out, len, "%p %zu %zu", arg0, a, b);
-	case CALL_FREE:
-		return diag_fmt(out, len, "%p %zu", arg0, a);
+	case CALL_VALLOC:
+	case CALL_PVALLOC:
+		return diag_fmt(out, len, "%zu", b);
 	default:
 		return diag_fmt(out, len, "%zu", a);
 	}
 }
 
-void trace_event(enum call c, const void *arg0, size_t a, size_t b, const void *result, size_t usable,
-		 void *const *frames, int nframes)
+void trace_event(enum call c, bool freeing, const void *arg0, size_t a, size_t b, const void *result,
+		 size_t usable, void *const *frames, int nframes)
 {
 	char line[LINE_MAX_LEN], *p = line, *end = line + sizeof line - 1;
 	struct timespec ts;
@@ -99,8 +107,11 @@ void trace_event(enum call c, const void *arg0, size_t a, size_t b, const void *
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	APPEND(diag_fmt(p, (size_t)(end - p), "%lu %d %s ",
 			(unsigned long)ts.tv_sec * 1000000000ul + (unsigned long)ts.tv_nsec, tid, call_name(c)));
-	APPEND(call_args(p, (size_t)(end - p), c, arg0, a, b));
-	if (c != CALL_FREE && !(c == CALL_REALLOC && a == 0))
+	if (freeing)
+		APPEND(diag_fmt(p, (size_t)(end - p), c == CALL_FREE ? "%p %zu" : "%p 0", arg0, a));
+	else
+		APPEND(call_args(p, (size_t)(end - p), c, arg0, a, b));
+	if (!freeing)
 		APPEND(diag_fmt(p, (size_t)(end - p), " -> %p %zu", result, usable));
 	APPEND(diag_fmt(p, (size_t)(end - p), " heap=%zu mapped=%zu", stats_counters.heap_bytes,
 			stats_counters.mapped_bytes));

@@ -1,0 +1,240 @@
+#!/usr/bin/env bats
+# scripts/osmem-plot: OSMEM_TRACE files of real programs and of a hand-made
+# trace with known figures turned into SVG pictures.
+
+load helpers
+
+PLOT="$REPO/scripts/osmem-plot"
+
+setup_file() {
+	require_lib
+}
+
+# The trace in DIR written by the program named PROG (a glob), from the
+# header line "# osmem trace: pid N (PROG), ...".
+pick_trace() {
+	local prog=$1 dir=$2 f name
+	for f in "$dir"/*.trace; do
+		name=$(head -n 1 "$f" | sed -n 's/^# osmem trace: pid [0-9]* (\(.*\)), backtraces .*/\1/p')
+		# shellcheck disable=SC2053  # $prog is a glob on purpose
+		if [[ $name == $prog ]]; then
+			echo "$f"
+			return 0
+		fi
+	done
+	echo "no trace from $prog in $dir; headers:" >&2
+	head -q -n 1 "$dir"/*.trace >&2
+	return 1
+}
+
+# The largest heap=H + mapped=M of the call lines of a trace.
+max_heap_mapped() {
+	awk '$1 ~ /^[0-9]+$/ {
+		h = -1; m = -1
+		for (i = 4; i <= NF && $i != "|"; i++) {
+			if ($i ~ /^heap=/) h = substr($i, 6) + 0
+			if ($i ~ /^mapped=/) m = substr($i, 8) + 0
+		}
+		if (h >= 0 && m >= 0 && h + m > max) max = h + m
+	} END { printf "%.0f\n", max }' "$1"
+}
+
+# The peak live bytes in the summary line of osmem-plot's output.
+peak_of() {
+	sed -n 's/^summary: .*peak live \([0-9]*\) bytes.*/\1/p' <<<"$1"
+}
+
+assert_xml() {
+	python3 -c 'import xml.etree.ElementTree as E,sys; E.parse(sys.argv[1])' "$1" || {
+		echo "FAIL: $1 is not well-formed XML"
+		return 1
+	}
+}
+
+# Fewest coordinate pairs in the timeline's polylines (live, heap, mapped).
+min_points() {
+	grep -o 'class="series [a-z]*"[^>]* points="[^"]*"' "$1" |
+		awk '{ n = 0; for (i = 1; i <= NF; i++) if ($i ~ /^(points=")?[0-9.]+,[0-9.]+"?$/) n++
+		       if (min == "" || n < min) min = n; lines++ }
+		     END { if (lines != 3) min = 0; print min + 0 }'
+}
+
+# Runs osmem-plot on TRACE with prefix PREFIX and checks the pictures and
+# the summary against the trace itself (and, given a stats file, against
+# the live peak OSMEM_STATS reported for the same process).
+check_plot() {
+	local trace=$1 prefix=$2 stats=${3:-}
+	run "$PLOT" "$trace" -o "$prefix"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"wrote $prefix-timeline.svg"* ]]
+	[[ $output == *"wrote $prefix-heapmap.svg"* ]]
+	[ -s "$prefix-timeline.svg" ]
+	[ -s "$prefix-heapmap.svg" ]
+	assert_xml "$prefix-timeline.svg"
+	assert_xml "$prefix-heapmap.svg"
+
+	local blocks rects points
+	blocks=$(grep -c '^block ' "$trace")
+	rects=$(grep -c '<rect class="blk ' "$prefix-heapmap.svg")
+	echo "blocks $blocks, block rects $rects"
+	[ "$blocks" -ge 10 ]
+	# A header and a payload rect per block (more where a block wraps a row).
+	[ "$rects" -ge "$blocks" ]
+	points=$(min_points "$prefix-timeline.svg")
+	echo "fewest points in a series: $points"
+	[ "$points" -ge 10 ]
+	grep -q '>live (held by the program)<' "$prefix-timeline.svg"
+	grep -q 'fragmentation (free/heap) [01]\.[0-9][0-9][0-9]' "$prefix-heapmap.svg"
+
+	local peak max
+	peak=$(peak_of "$output")
+	max=$(max_heap_mapped "$trace")
+	echo "peak live $peak, largest heap+mapped $max"
+	[ -n "$peak" ]
+	[ "$peak" -gt 0 ]
+	[ "$peak" -le "$max" ]
+	if [ -n "$stats" ]; then
+		# OSMEM_STATS counts live bytes the same way, in the process.
+		grep "peak:" "$stats"
+		grep -q "peak: heap [0-9]*, mapped [0-9]*, live $peak\$" "$stats"
+	fi
+}
+
+@test "osmem-plot draws a python3 trace (with backtraces) and agrees with OSMEM_STATS" {
+	local py d
+	py=$(python3 -c 'import sys; print(sys.executable)')   # not a wrapper script
+	d=$BATS_TEST_TMPDIR
+	OSMEM_TRACE="$d/py.%p.trace" OSMEM_STATS="$d/py.%p.stats" LD_PRELOAD="$LIB" "$py" -c '
+d = {}
+for i in range(100000):
+    d[i] = str(i) * 3
+    if i % 3 == 0:
+        del d[i // 2]
+s = {k: v for k, v in d.items() if k % 7}
+print(len(d), len(s))' >"$d/out"
+	cat "$d/out"
+	local t
+	t=$(pick_trace 'python3*' "$d")
+	grep -q ' | ' "$t"   # frames after the calls: the parser must skip them
+	check_plot "$t" "$d/py" "${t%.trace}.stats"
+}
+
+@test "osmem-plot draws the trace of cc1 under gcc -O2 -c" {
+	local d=$BATS_TEST_TMPDIR
+	cat >"$d/small.c" <<-'EOF'
+	#include <stdio.h>
+	#include <stdlib.h>
+	#include <string.h>
+	struct item { int key; char *name; struct item *next; };
+	static struct item *push(struct item *head, int key, const char *name)
+	{
+		struct item *it = malloc(sizeof *it);
+		it->key = key;
+		it->name = strdup(name);
+		it->next = head;
+		return it;
+	}
+	int main(int argc, char **argv)
+	{
+		struct item *head = NULL;
+		for (int i = 0; i < argc * 100; i++)
+			head = push(head, i, argv[0]);
+		printf("%d %s\n", head->key, head->name);
+		return 0;
+	}
+	EOF
+	# With stacks (the default depth): cc1's symbol table is large, which the
+	# trace's symbol cache must absorb.
+	(cd "$d" && OSMEM_TRACE="$d/cc.%p.trace" OSMEM_STATS="$d/cc.%p.stats" \
+		LD_PRELOAD="$LIB" gcc -O2 -c small.c -o small.o)
+	[ -s "$d/small.o" ]
+	local t
+	t=$(pick_trace cc1 "$d")
+	check_plot "$t" "$d/cc1" "${t%.trace}.stats"
+}
+
+@test "osmem-plot reports the exact peak live bytes of a hand-made trace" {
+	local d=$BATS_TEST_TMPDIR
+	# The live bytes after each call are listed below the trace.
+	cat >"$d/hand.trace" <<-'EOF'
+	# osmem trace: pid 4242 (hand), backtraces off (built without libunwind), depth 0
+	1000000 4242 malloc 100 -> 0x1000 112 heap=135168 mapped=0
+	2000000 4242 malloc 200 -> 0x2000 208 heap=135168 mapped=0
+	3000000 4242 free 0x1000 112 heap=135168 mapped=0
+	4000000 4242 realloc 0x2000 500 -> 0x3000 512 heap=135168 mapped=0 | 0x401234 main+0x24 (hand) ; 0x7f0000001000 __libc_start_main+0x80 (libc.so.6)
+	5000000 4243 calloc 10 10 -> 0x4000 112 heap=135168 mapped=0
+	6000000 4243 realloc 0x4000 0 heap=135168 mapped=0
+	7000000 4242 malloc 9223372036854775807 -> 0x0 0 heap=135168 mapped=0
+	8000000 4242 realloc 0x3000 99999999 -> 0x0 0 heap=135168 mapped=0
+	9000000 4242 posix_memalign 64 300 -> 0x5000 320 heap=135168 mapped=0
+	10000000 4242 reallocarray 0x5000 0 heap=135168 mapped=0
+	11000000 4242 memalign 128 1000 -> 0x6000 1008 heap=135168 mapped=0
+	12000000 4242 free 0x9999 64 heap=135168 mapped=0
+	13000000 4242 malloc 40 -> 0x7000 48 heap=135168 mapped=0
+	14000000 4242 realloc 0x7000 0 heap=135168 mapped=0
+	15000000 4242 realloc 0x3000 100 -> 0x3000 112 heap=135168 mapped=0
+	16000000 4242 free 0x6000 1008 heap=135168 mapped=0
+	block 0x1000 112 free
+	block 0x1090 64 cached
+	block 0x10f0 1008 alloc
+	block 0x1500 16 alloc
+	block 0x1530 133808 free
+	end
+	EOF
+	# 112, 320, 208, 512, 624, 512 (realloc(p, 0): a free), 512 (failed),
+	# 512 (failed realloc: 0x3000 stays), 832, 512 (reallocarray(p, n, 0)),
+	# 1520, 1520 (free of an unknown pointer), 1568: the peak, 1520
+	# (realloc(p, 0)), 1120, 112.
+	run "$PLOT" "$d/hand.trace"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(peak_of "$output")" = 1568 ]
+	[[ $output == *"summary: 16 calls in 2 threads"* ]]
+	[[ $output == *"final heap 135168 bytes"* ]]
+	[[ $output == *", 2 failed"* ]]
+	# The default prefix: the trace's name without its extension.
+	assert_xml "$d/hand-timeline.svg"
+	assert_xml "$d/hand-heapmap.svg"
+	# The blocks fill 135168 bytes from 0x1000; free 112 + 133808 = 133920.
+	grep -qF 'heap 132 KiB (135,168 bytes) · free 130.78 KiB in 2 blocks, largest 130.67 KiB · fragmentation (free/heap) 0.991' \
+		"$d/hand-heapmap.svg"
+	[ "$(grep -c '<rect class="blk ' "$d/hand-heapmap.svg")" -ge 10 ]
+}
+
+@test "osmem-plot draws no heap map for a trace without block lines" {
+	local d=$BATS_TEST_TMPDIR
+	printf '%s\n' '# osmem trace: pid 7 (cut), backtraces on, depth 8' \
+		'1000 7 malloc 10 -> 0x10 16 heap=131072 mapped=0' \
+		'2000 7 malloc 20 -> 0x30 32 heap=131072 mapped=0' >"$d/cut.log"
+	run "$PLOT" "$d/cut.log" -o "$d/out/x"
+	echo "$output"
+	[ "$status" -ne 0 ]   # no such directory: a clear message, no traceback
+	[[ $output == *"cannot write $d/out/x-timeline.svg"* ]]
+	[[ $output != *Traceback* ]]
+	mkdir "$d/out"
+	run "$PLOT" "$d/cut.log" -o "$d/out/x"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(peak_of "$output")" = 48 ]
+	assert_xml "$d/out/x-timeline.svg"
+	[ ! -e "$d/out/x-heapmap.svg" ]
+}
+
+@test "osmem-plot rejects a file that is not an osmem trace" {
+	local d=$BATS_TEST_TMPDIR
+	printf 'hello\nworld\n' >"$d/not.trace"
+	run "$PLOT" "$d/not.trace"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ $output == *"not an osmem trace"* ]]
+	[[ $output != *Traceback* ]]
+	[ ! -e "$d/not-timeline.svg" ]
+	: >"$d/empty.trace"
+	run "$PLOT" "$d/empty.trace"
+	[ "$status" -ne 0 ]
+	[[ $output == *"not an osmem trace"* ]]
+	run "$PLOT" "$d/missing.trace"
+	[ "$status" -ne 0 ]
+	[[ $output == *"cannot read"* ]]
+}
