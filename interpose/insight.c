@@ -123,11 +123,17 @@ static size_t requested(enum call c, size_t a, size_t b)
 /* Nested calls (the unwinder allocating, say) are served but not observed. */
 static TLS_IE bool in_hook;
 
+/* The caller's stack, when a trace or the leak report wants it. */
+static int stack(void **frames, bool wanted)
+{
+	return wanted && insight_depth ? bt_capture(frames, insight_depth) : 0;
+}
+
 void insight_alloc(enum call c, const void *old, size_t old_usable, size_t a, size_t b,
 		   void *p, size_t usable)
 {
 	void *frames[INSIGHT_MAX_DEPTH];
-	int n = 0;
+	int n;
 
 	if (in_hook)
 		return;
@@ -137,14 +143,13 @@ void insight_alloc(enum call c, const void *old, size_t old_usable, size_t a, si
 		if (p) {
 			add(&st.requested, requested(c, a, b));
 			add(&st.served, usable);
-			__atomic_sub_fetch(&st.live, old && p ? old_usable : 0, __ATOMIC_RELAXED);
+			__atomic_sub_fetch(&st.live, old ? old_usable : 0, __ATOMIC_RELAXED);
 			raise_peak(&st.live_peak, add(&st.live, usable));
 		} else {
 			add(&st.failed, 1);
 		}
 	}
-	if ((insight_trace || insight_leaks) && insight_depth)
-		n = bt_capture(frames, insight_depth);
+	n = stack(frames, insight_trace || (insight_leaks && p));
 	if (insight_leaks && p) {
 		if (old)
 			leaks_remove(old);
@@ -158,7 +163,6 @@ void insight_alloc(enum call c, const void *old, size_t old_usable, size_t a, si
 void insight_free(enum call c, void *p, size_t usable)
 {
 	void *frames[INSIGHT_MAX_DEPTH];
-	int n = 0;
 
 	if (in_hook)
 		return;
@@ -169,11 +173,8 @@ void insight_free(enum call c, void *p, size_t usable)
 	}
 	if (insight_leaks)
 		leaks_remove(p);
-	if (insight_trace) {
-		if (insight_depth)
-			n = bt_capture(frames, insight_depth);
-		trace_event(c, true, p, c == CALL_FREE ? usable : 0, 0, NULL, 0, frames, n);
-	}
+	if (insight_trace)
+		trace_event(c, true, p, c == CALL_FREE ? usable : 0, 0, NULL, 0, frames, stack(frames, true));
 	in_hook = false;
 }
 

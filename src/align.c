@@ -13,20 +13,8 @@
 /* Gives the heap block b's leading bytes back: the block will start at a's header. */
 static struct block_meta *split_front(struct block_meta *b, char *a)
 {
-	struct block_meta *nb = block_of(a);
-	size_t front = (size_t)((char *)nb - (char *)b);
+	struct block_meta *nb = index_carve(b, (char *)block_of(a));
 
-	nb->size = b->size - front;
-	nb->status = STATUS_ALLOC;
-	*block_tag(nb) = BLOCK_MAGIC;
-	nb->prev = b;
-	nb->next = b->next;
-	if (b->next)
-		b->next->prev = nb;
-	b->size = front - HDR;
-	b->next = nb;
-	if (heap_last() == b)
-		heap_set_last(nb);
 	index_release(b);
 	return nb;
 }
@@ -64,10 +52,6 @@ void *align_alloc(size_t align, size_t size)
 		return p;
 	a = (char *)(((uintptr_t)p + HDR + align - 1) & ~(uintptr_t)(align - 1));
 	px = block_of(a);
-	px->size = (size_t)(block_end(b) - a);
-	px->status = STATUS_MAPPED;
-	*block_tag(px) = BLOCK_MAGIC | BLOCK_PROXY;
-	px->prev = b;
-	px->next = NULL;
+	block_init(px, (size_t)(block_end(b) - a), STATUS_MAPPED, BLOCK_PROXY, b, NULL);
 	return a;
 }

@@ -53,11 +53,7 @@ static struct block_meta *seg_open(struct segment *rec, char *base, char *end, u
 	rec->kind = kind;
 	rec->next = heap_list;
 	__atomic_store_n(&heap_list, rec, __ATOMIC_RELEASE);   /* rec complete before it is seen */
-	b->size = (size_t)(end - base) - HDR;
-	b->status = STATUS_ALLOC;
-	*block_tag(b) = BLOCK_MAGIC;
-	b->prev = NULL;
-	b->next = NULL;
+	block_init(b, (size_t)(end - base) - HDR, STATUS_ALLOC, 0, NULL, NULL);
 	index_release(b);
 	return b;
 }

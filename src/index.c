@@ -172,9 +172,7 @@ struct block_meta *block_succ(struct block_meta *b)
 
 static void mark_taken(struct block_meta *b, struct block_meta *succ)
 {
-	b->status = STATUS_ALLOC;
-	*block_tag(b) = BLOCK_MAGIC;
-	b->next = succ;
+	block_init(b, b->size, STATUS_ALLOC, 0, b->prev, succ);
 }
 
 void index_take(struct block_meta *b)
@@ -247,25 +245,24 @@ struct block_meta *index_release(struct block_meta *b)
 	return b;
 }
 
-void index_split(struct block_meta *b, size_t s)
+struct block_meta *index_carve(struct block_meta *b, char *at)
 {
-	struct block_meta *r;
+	struct block_meta *r = (struct block_meta *)at;
 
-	if (b->size - s < MIN_SPLIT)
-		return;
-	r = (struct block_meta *)((char *)b + HDR + s);
-	r->size = b->size - s - HDR;
-	r->status = STATUS_ALLOC;
-	*block_tag(r) = BLOCK_MAGIC;
-	r->prev = b;
-	r->next = b->next;
+	block_init(r, (size_t)(block_end(b) - at) - HDR, STATUS_ALLOC, 0, b, b->next);
 	if (b->next)
 		b->next->prev = r;
-	b->size = s;
+	b->size = (size_t)(at - (char *)b) - HDR;
 	b->next = r;
 	if (heap_last() == b)
 		heap_set_last(r);
-	index_release(r);
+	return r;
+}
+
+void index_split(struct block_meta *b, size_t s)
+{
+	if (b->size - s >= MIN_SPLIT)
+		index_release(index_carve(b, (char *)b + HDR + s));
 }
 
 void index_absorb_next(struct block_meta *b)

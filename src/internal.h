@@ -47,8 +47,20 @@ static inline uint32_t *block_tag(struct block_meta *b)
 }
 
 static inline void *block_payload(struct block_meta *b) { return (char *)b + HDR; }
+
 static inline struct block_meta *block_of(void *p) { return (struct block_meta *)((char *)p - HDR); }
 static inline char *block_end(struct block_meta *b) { return (char *)b + HDR + b->size; }
+/* Writes a whole header: every block osmem makes starts here. */
+static inline void block_init(struct block_meta *b, size_t size, int status, uint32_t flags,
+			      struct block_meta *prev, struct block_meta *next)
+{
+	b->size = size;
+	b->status = status;
+	*block_tag(b) = BLOCK_MAGIC | flags;
+	b->prev = prev;
+	b->next = next;
+}
+
 static inline bool block_tag_ok(struct block_meta *b)
 {
 	return (*block_tag(b) & BLOCK_MAGIC_MASK) == BLOCK_MAGIC;
@@ -130,6 +142,10 @@ size_t index_count(void);
 /* Split b (not in the index) down to s if the remainder is at least MIN_SPLIT;
  * the remainder becomes FREE, merged with a FREE successor, and indexed. */
 void index_split(struct block_meta *b, size_t s);
+/* Cuts the ALLOC heap block b at `at` (a header's place inside its payload,
+ * leaving b at least 8 bytes): the part from `at` on becomes a new ALLOC block
+ * after b, returned; b keeps what lies before. */
+struct block_meta *index_carve(struct block_meta *b, char *at);
 /* Absorb b's FREE successor (removing it from the index) into b. */
 void index_absorb_next(struct block_meta *b);
 /* Mark b FREE, merge it with FREE neighbours, index the result. */

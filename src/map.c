@@ -38,11 +38,7 @@ struct block_meta *map_block(size_t s)
 
 	if (!b)
 		return NULL;
-	b->size = s;
-	b->status = STATUS_MAPPED;
-	*block_tag(b) = BLOCK_MAGIC;
-	b->prev = NULL;
-	b->next = mapped;
+	block_init(b, s, STATUS_MAPPED, 0, NULL, mapped);
 	if (mapped)
 		mapped->prev = b;
 	mapped = b;

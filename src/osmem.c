@@ -41,11 +41,7 @@ static struct block_meta *grow_top(size_t s, bool *moved)
 	if (!at)
 		return NULL;
 	b = (struct block_meta *)at;
-	b->size = s;
-	b->status = STATUS_ALLOC;
-	*block_tag(b) = BLOCK_MAGIC;
-	b->prev = last;
-	b->next = NULL;
+	block_init(b, s, STATUS_ALLOC, 0, last, NULL);
 	if (last)
 		last->next = b;
 	heap_set_last(b);
