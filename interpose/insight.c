@@ -214,11 +214,11 @@ static void stats_report(const struct heap_usage *u)
 	if (u) {
 		size_t frag_pm = u->heap_bytes ? u->free_bytes * 1000 / u->heap_bytes : 0;
 		APPEND("  peak: heap %zu, mapped %zu, live %zu\n"
-		       "  syscalls: brk %zu, mmap %zu, munmap %zu\n"
+		       "  syscalls: brk %zu, mmap %zu, munmap %zu, mremap %zu\n"
 		       "  at exit: heap %zu in %zu segments, in use %zu, free %zu in %zu blocks (largest %zu), "
 		       "mapped %zu in %zu blocks, fragmentation 0.%u%u%u\n",
 		       k->heap_peak, k->mapped_peak, st.live_peak,
-		       k->brk_calls, k->mmap_calls, k->munmap_calls,
+		       k->brk_calls, k->mmap_calls, k->munmap_calls, k->mremap_calls,
 		       u->heap_bytes, u->segments, u->in_use_bytes, u->free_bytes, u->free_blocks, u->largest_free,
 		       u->mapped_bytes, u->mapped_blocks,
 		       (unsigned)(frag_pm / 100), (unsigned)(frag_pm / 10 % 10), (unsigned)(frag_pm % 10));

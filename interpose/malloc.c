@@ -79,6 +79,7 @@ static void init_slow(void)
 		abort_on_error = false;
 	system_init();
 	insight_init();
+	core_grow_pad = OSMEM_GROW_PAD;
 	/* Registered at the first call, so ours is the last prepare handler to
 	 * run: handlers of other libraries may still allocate before it. */
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
@@ -262,6 +263,33 @@ static size_t usable(void *p)
 	return backend_system ? sys.malloc_usable_size(p) : block_of(p)->size;
 }
 
+/* Blocks from this size up (header included) are mapped. It starts at the
+ * core's 128 KiB and, like glibc's, rises to just above the size of a mapped
+ * block that is freed (up to OSMEM_MMAP_MAX): a program that keeps taking and
+ * dropping large buffers gets them from the heap, without a mmap, a munmap
+ * and fresh page faults each time. Written under the lock. */
+static size_t mmap_from = OSMEM_THRESHOLD;
+
+static inline size_t mmap_threshold(void)
+{
+	return __atomic_load_n(&mmap_from, __ATOMIC_RELAXED);
+}
+
+static void raise_threshold(const struct block_meta *b)
+{
+	size_t m = b->size + HDR;
+
+	if (m >= mmap_from && m <= OSMEM_MMAP_MAX)
+		__atomic_store_n(&mmap_from, m + 16, __ATOMIC_RELAXED);
+}
+
+static void *core_malloc(size_t r)
+{
+	struct block_meta *b = core_alloc(r, mmap_threshold());
+
+	return b ? block_payload(b) : core_nomem();
+}
+
 /* The core under the lock; with OSMEM_CHECK, the checker first. */
 #define CORE(call, expr) ({ \
 	bool held_ = lock_core(); \
@@ -281,7 +309,7 @@ static void *alloc_core(size_t n)
 		return core_nomem();
 	r = req(n);
 	p = tc_get(r);
-	return p ? p : CORE("malloc", os_malloc(r));
+	return p ? p : CORE("malloc", core_malloc(r));
 }
 
 /* ---- what the insight switches see (only while one is on) ---- */
@@ -355,6 +383,8 @@ static __attribute__((noinline)) void release_core(const char *call, void *p)
 		insight_check_heap(call);
 	if (!live_or_report(call, p, held))
 		return;
+	if (block_of(p)->status == STATUS_MAPPED && !(*block_tag(block_of(p)) & BLOCK_PROXY))
+		raise_threshold(block_of(p));
 	os_free(block_payload(check_owner(p)));
 	unlock_core(held);
 }
@@ -444,13 +474,17 @@ static void *realloc_block(void *p, size_t n)
 		unlock_core(held);
 		return realloc_copy(p, n);
 	}
-	/* A mapped block that still fits, and stays large, is kept: the core
-	 * would map, copy and unmap even for a smaller size (SPEC rule 19). */
-	if (b->status == STATUS_MAPPED && req(n) <= b->size && req(n) + HDR >= OSMEM_THRESHOLD &&
-	    req(n) >= b->size / 2)
-		q = p;
-	else
-		q = os_realloc(p, req(n));
+	/* A mapped block that stays large is resized where it lies, as glibc
+	 * does: kept when it still fits and is half used, else mremap'd (the core
+	 * maps, copies and unmaps, SPEC rules 5 and 19). */
+	if (b->status == STATUS_MAPPED && req(n) + HDR >= mmap_threshold()) {
+		if (req(n) <= b->size && req(n) >= b->size / 2)
+			q = p;
+		else
+			q = (b = map_resize(b, req(n))) ? block_payload(b) : NULL;
+	} else {
+		q = core_realloc(p, req(n), mmap_threshold());
+	}
 	unlock_core(held);
 	return q;
 }

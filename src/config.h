@@ -8,6 +8,11 @@
 #define OSMEM_EXACT_MAX    1024UL     /* free sizes up to this get one bin each (8-byte steps) */
 #define OSMEM_FALLBACK_SEG (1UL << 20) /* smallest heap segment mmap'd when brk fails */
 
+/* The drop-in only (malloc and friends; os_* keep the numbers above): */
+#define OSMEM_GROW_PAD     (128UL << 10) /* extra bytes each growth of the break asks for */
+#define OSMEM_MMAP_MAX     (32UL << 20)  /* the mmap threshold rises to the size of a freed
+					    mapped block, up to this, as glibc's does */
+
 #ifndef OSMEM_DEBUG
 #define OSMEM_DEBUG 0                 /* 1: run the heap checker inside every os_* call */
 #endif

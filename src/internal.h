@@ -123,6 +123,9 @@ extern int (*map_munmap_fn)(void *, size_t);
 
 struct block_meta *map_block(size_t s);          /* a MAPPED block of payload s, or NULL */
 void map_release(struct block_meta *b);          /* munmap it; failure is a bug: dies */
+/* The drop-in's realloc of a mapped block: mremap to payload s (it may move);
+ * NULL with ENOMEM, b untouched, when refused. Never used by os_*. */
+struct block_meta *map_resize(struct block_meta *b, size_t s);
 void *map_region(size_t len);                    /* anonymous RW memory, or NULL */
 void map_region_release(void *p, size_t len);
 struct block_meta *map_blocks(void);             /* list of live MAPPED blocks */
@@ -155,6 +158,14 @@ int index_check(char *msg, size_t len);          /* the index's own invariants *
 /* ---- osmem.c: the os_* entry points and the heap algorithm ---- */
 
 struct block_meta *core_heap_alloc(size_t s);    /* rule 11 for an aligned size; NULL when out of memory */
+/* A block of aligned size s: mapped from s + HDR >= mmap_from up, else the
+ * heap. os_malloc uses OSMEM_THRESHOLD (SPEC); the drop-in its own. */
+struct block_meta *core_alloc(size_t s, size_t mmap_from);
+/* os_realloc's rules 18-22 of a live block, with that threshold. */
+void *core_realloc(void *ptr, size_t size, size_t mmap_from);
+/* Extra bytes every growth of the break asks for, split off as a FREE top
+ * block: 0 (SPEC rule 11) unless the drop-in sets it. */
+extern size_t core_grow_pad;
 size_t core_max_request(void);                   /* larger requests fail without a syscall */
 void *core_nomem(void);                          /* errno = ENOMEM; NULL */
 
@@ -182,7 +193,7 @@ struct block_meta *check_owner(const void *p);
 /* Kept by heap.c and map.c as they make their syscalls: plain counters,
  * since the core runs under the drop-in's lock. */
 struct counters {
-	size_t brk_calls, mmap_calls, munmap_calls;
+	size_t brk_calls, mmap_calls, munmap_calls, mremap_calls;
 	size_t heap_bytes, heap_peak;       /* memory in heap segments */
 	size_t mapped_bytes, mapped_peak;   /* mapped blocks, headers included */
 };

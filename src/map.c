@@ -1,7 +1,9 @@
-/* The only file that calls mmap and munmap: mapped blocks (SPEC rule 7) and
- * the regions heap.c turns into segments when brk fails. Live mapped blocks
+/* The only file that calls mmap, munmap and mremap: mapped blocks (SPEC rule
+ * 7) and the regions heap.c turns into segments when brk fails. mremap is
+ * for the drop-in alone (map_resize): os_* never call it (SPEC rule 5). Live mapped blocks
  * form a list through their prev/next fields, so the checker and the
  * statistics can see them. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <sys/mman.h>
 
@@ -61,6 +63,29 @@ void map_release(struct block_meta *b)
 	/* Failing to unmap our own block means the header lied: a bug, not a shortage. */
 	if (map_munmap_fn(b, b->size + HDR) != 0)
 		diag_die("osmem: munmap(%p, %zu) of a mapped block failed\n", (void *)b, b->size + HDR);
+}
+
+struct block_meta *map_resize(struct block_meta *b, size_t s)
+{
+	struct block_meta *nb = mremap(b, b->size + HDR, s + HDR, MREMAP_MAYMOVE);
+
+	stats_counters.mremap_calls++;
+	if (nb == MAP_FAILED) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (nb != b) {
+		if (nb->prev)
+			nb->prev->next = nb;
+		else
+			mapped = nb;
+		if (nb->next)
+			nb->next->prev = nb;
+	}
+	stats_counters.mapped_bytes -= nb->size + HDR;
+	stats_grew(&stats_counters.mapped_bytes, &stats_counters.mapped_peak, s + HDR);
+	nb->size = s;
+	return nb;
 }
 
 struct block_meta *map_blocks(void) { return mapped; }

@@ -23,28 +23,49 @@ static void debug_check(const char *call)
 		diag_die("osmem: heap corrupted (found in %s): %s\n", call, msg);
 }
 
+size_t core_grow_pad;
+
+/* Grows the break by need bytes, plus core_grow_pad when that is granted
+ * (*extra tells how much more came). */
+static char *extend(size_t need, size_t *extra, bool *moved)
+{
+	char *at;
+
+	*extra = core_grow_pad;
+	if (*extra) {
+		at = heap_extend(need + *extra, moved);
+		if (at || *moved)
+			return at;
+	}
+	*extra = 0;
+	return heap_extend(need, moved);
+}
+
 /* Rules 11.5 and 11.6: no free block fits, so grow at the break. NULL when
  * the break could not be grown in place (*moved: see heap_extend). */
 static struct block_meta *grow_top(size_t s, bool *moved)
 {
 	struct block_meta *last = heap_last(), *b;
+	size_t extra;
 	char *at;
 
 	if (last && last->status == STATUS_FREE) {
-		if (!heap_extend(s - last->size, moved))
+		if (!extend(s - last->size, &extra, moved))
 			return NULL;
 		index_take(last);
-		last->size = s;
+		last->size = s + extra;
+		index_split(last, s);
 		return last;
 	}
-	at = heap_extend(s + HDR, moved);
+	at = extend(s + HDR, &extra, moved);
 	if (!at)
 		return NULL;
 	b = (struct block_meta *)at;
-	block_init(b, s, STATUS_ALLOC, 0, last, NULL);
+	block_init(b, s + extra, STATUS_ALLOC, 0, last, NULL);
 	if (last)
 		last->next = b;
 	heap_set_last(b);
+	index_split(b, s);
 	return b;
 }
 
@@ -75,7 +96,7 @@ struct block_meta *core_heap_alloc(size_t s)
 	}
 }
 
-static struct block_meta *alloc_block(size_t s, size_t mmap_from)
+struct block_meta *core_alloc(size_t s, size_t mmap_from)
 {
 	return s + HDR >= mmap_from ? map_block(s) : core_heap_alloc(s);
 }
@@ -101,7 +122,7 @@ EXPORT void *os_malloc(size_t size)
 		return NULL;
 	if (size > MAX_REQUEST)
 		return core_nomem();
-	b = alloc_block(ALIGN8(size), OSMEM_THRESHOLD);
+	b = core_alloc(ALIGN8(size), OSMEM_THRESHOLD);
 	if (debug_checks)
 		debug_check("os_malloc");
 	return b ? block_payload(b) : core_nomem();
@@ -119,7 +140,7 @@ EXPORT void *os_calloc(size_t nmemb, size_t size)
 	if (__builtin_mul_overflow(nmemb, size, &total) || total > MAX_REQUEST)
 		return core_nomem();
 	/* Rule 14: from a page up, a fresh mapping is already zero. */
-	b = alloc_block(ALIGN8(total), (size_t)getpagesize());
+	b = core_alloc(ALIGN8(total), (size_t)getpagesize());
 	if (!b)
 		return core_nomem();
 	if (b->status != STATUS_MAPPED)
@@ -147,9 +168,9 @@ EXPORT void os_free(void *ptr)
 }
 
 /* Rule 19 and 21.4: a new block, the data copied, the old block freed. */
-static void *realloc_move(struct block_meta *b, size_t s)
+static void *realloc_move(struct block_meta *b, size_t s, size_t mmap_from)
 {
-	struct block_meta *nb = alloc_block(s, OSMEM_THRESHOLD);
+	struct block_meta *nb = core_alloc(s, mmap_from);
 
 	if (!nb)
 		return core_nomem();
@@ -164,16 +185,19 @@ static void *realloc_move(struct block_meta *b, size_t s)
 /* Rule 21.1: the last block grows with the break. */
 static bool grow_last(struct block_meta *b, size_t s)
 {
+	size_t extra;
 	bool moved;
 
-	if (b != heap_last() || !heap_extend(s - b->size, &moved))
+	if (b != heap_last() || !extend(s - b->size, &extra, &moved))
 		return false;
-	b->size = s;
+	b->size = s + extra;
+	index_split(b, s);
 	return true;
 }
 
-static void *realloc_block(struct block_meta *b, size_t size)
+void *core_realloc(void *ptr, size_t size, size_t mmap_from)
 {
+	struct block_meta *b = block_of(ptr);
 	size_t s;
 
 	if (b->status == STATUS_FREE)
@@ -181,8 +205,8 @@ static void *realloc_block(struct block_meta *b, size_t size)
 	if (size > MAX_REQUEST)
 		return core_nomem();
 	s = ALIGN8(size);
-	if (b->status == STATUS_MAPPED || s + HDR >= OSMEM_THRESHOLD)
-		return realloc_move(b, s);              /* rule 19 */
+	if (b->status == STATUS_MAPPED || s + HDR >= mmap_from)
+		return realloc_move(b, s, mmap_from);         /* rule 19 */
 	if (s <= b->size) {
 		index_split(b, s);                            /* rule 20 */
 		return block_payload(b);
@@ -198,7 +222,7 @@ static void *realloc_block(struct block_meta *b, size_t size)
 		if (grow_last(b, s))                          /* rule 21.3 */
 			return block_payload(b);
 	}
-	return realloc_move(b, s);                      /* rule 21.4 */
+	return realloc_move(b, s, mmap_from);                 /* rule 21.4 */
 }
 
 EXPORT void *os_realloc(void *ptr, size_t size)
@@ -213,7 +237,7 @@ EXPORT void *os_realloc(void *ptr, size_t size)
 	}
 	if (debug_checks)
 		debug_check("os_realloc");
-	p = realloc_block(block_of(ptr), size);
+	p = core_realloc(ptr, size, OSMEM_THRESHOLD);
 	if (debug_checks)
 		debug_check("os_realloc");
 	return p;

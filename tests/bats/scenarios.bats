@@ -268,3 +268,18 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	run_scn mallinfo
 	expect_clean
 }
+
+@test "18. large blocks: realloc growth by mremap keeps the data; freed large blocks come back from the heap" {
+	run_scn OSMEM_STATS="$BATS_TEST_TMPDIR/stats" large_blocks
+	expect_clean
+	cat "$BATS_TEST_TMPDIR/stats"
+	line=$(grep '^  syscalls:' "$BATS_TEST_TMPDIR/stats")
+	mmaps=$(sed -E 's/.*mmap ([0-9]+),.*/\1/' <<<"$line")
+	mremaps=$(sed -E 's/.*mremap ([0-9]+).*/\1/' <<<"$line")
+	echo "mmap $mmaps, mremap $mremaps"
+	# ~4000 reallocs of a mapped block: resized in place or by mremap, never
+	# a fresh mapping each; 50 x 1 MiB after a 1 MiB free: from the heap.
+	[ "$mmaps" -le 5 ]
+	[ "$mremaps" -ge 1 ]
+	[ "$mremaps" -le 4100 ]
+}
