@@ -30,7 +30,7 @@ INTERPOSE_SRC := $(sort $(wildcard interpose/*.c))
 CORE_OBJ      := $(CORE_SRC:%.c=$(BUILD)/%.o)
 INTERPOSE_OBJ := $(INTERPOSE_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all check check-tiers deps unit unit-asan trace exports bats demo bench-scale clean FORCE
+.PHONY: all check check-tiers deps unit unit-asan trace exports bats demo bench bench-scale clean FORCE
 
 all: $(LIBOUT)
 
@@ -93,7 +93,18 @@ check: deps
 check-tiers: all exports unit unit-asan trace bats
 	@echo "make check: all tiers passed"
 
-# ---- benchmarks (never part of check) ----
+# ---- the demo and the benchmarks (never part of check) ----
+
+# Real programs (ls -lR, python3, gcc) on osmem beside glibc, jemalloc, mimalloc
+# and tcmalloc: tables, CSV, SVG (a few minutes). As root it installs the peers.
+demo: $(LIBOUT)
+	@scripts/demo $(DEMO_ARGS)
+
+# Microbenchmarks (tests/bench/*.c -> build/bench/) and real programs on every
+# allocator, with a Markdown summary (~12 min at the default -n 3).
+# e.g. make bench BENCH_ARGS='-n 5'   or   BENCH_ARGS='--only churn-large,gcc'
+bench: $(LIBOUT)
+	@scripts/bench $(BENCH_ARGS)
 
 # The core and glibc, same program, same run.
 bench-scale: $(BUILD)/libosmem-core.a
