@@ -7,7 +7,7 @@
 
 #define FAIL(...) do { diag_fmt(msg, len, __VA_ARGS__); return -1; } while (0)
 
-static int check_segment(struct segment *g, size_t *nfree, char *msg, size_t len)
+static int check_segment(struct segment *g, size_t *nfree, size_t *npending, char *msg, size_t len)
 {
 	struct block_meta *prev = NULL;
 	char *p = g->base;
@@ -43,6 +43,7 @@ static int check_segment(struct segment *g, size_t *nfree, char *msg, size_t len
 			if (!index_contains(b))
 				FAIL("free block %p (size %zu) is not in the index", (void *)b, b->size);
 			(*nfree)++;
+			*npending += (*block_tag(b) & BLOCK_PENDING) != 0;
 		}
 		prev = b;
 		p = end;
@@ -66,11 +67,11 @@ static bool break_below(const struct segment *top)
 
 int check_heap(char *msg, size_t len)
 {
-	size_t nfree = 0, nmapped = 0;
+	size_t nfree = 0, npending = 0, nmapped = 0;
 	struct segment *top = heap_top();
 
 	for (struct segment *g = heap_segments(); g; g = g->next)
-		if (check_segment(g, &nfree, msg, len))
+		if (check_segment(g, &nfree, &npending, msg, len))
 			return -1;
 	if (top && break_below(top))
 		FAIL("the break %p is below the heap top %p", heap_sbrk_fn(0), (void *)top->end);
@@ -78,6 +79,8 @@ int check_heap(char *msg, size_t len)
 		return -1;
 	if (nfree != index_count())
 		FAIL("the walk found %zu free blocks, the index holds %zu", nfree, index_count());
+	if (npending != index_pending())
+		FAIL("the walk found %zu pending free blocks, the list holds %zu", npending, index_pending());
 	for (struct block_meta *b = map_blocks(), *prev = NULL; b; prev = b, b = b->next) {
 		if (b->status != STATUS_MAPPED || !block_tag_ok(b))
 			FAIL("mapped list: block %p has status %d tag %x", (void *)b, b->status, *block_tag(b));

@@ -10,7 +10,13 @@
  * next field (a FREE block's physical successor is derived from its size and
  * the BLOCK_LAST flag instead), the right link in the first payload word, which
  * every block has (sizes are at least 8). Priorities are a hash of the address,
- * so they take no room and the shape is the same in every run. */
+ * so they take no room and the shape is the same in every run.
+ *
+ * A block freed (or split off) first joins the pending list, in O(1), through
+ * the same two links and flagged BLOCK_PENDING; the next search files every
+ * pending block into its bin before it looks. Best fit still sees every free
+ * block, but a block that merges with a neighbour before then (a run of frees)
+ * leaves the list in O(1) instead of costing two treap descents. */
 #include <string.h>
 
 #include "internal.h"
@@ -23,7 +29,9 @@ _Static_assert(OSMEM_EXACT_MAX == 1024, "bin_of assumes the log-spaced bins star
 
 static struct block_meta *bins[NBINS];
 static uint64_t nonempty[NWORDS];
-static size_t nfree;
+static size_t nfree;              /* in bins and pending */
+static struct block_meta *pending;
+static size_t npending;
 
 static inline struct block_meta **left(struct block_meta *b) { return &b->next; }
 static inline struct block_meta **right(struct block_meta *b) { return (struct block_meta **)block_payload(b); }
@@ -93,7 +101,7 @@ static struct block_meta *tree_join(struct block_meta *a, struct block_meta *b)
 	return root;
 }
 
-void index_insert(struct block_meta *b)
+static void tree_insert(struct block_meta *b)
 {
 	unsigned i = bin_of(b->size);
 	struct block_meta **link = &bins[i], *t, **l, **r;
@@ -119,7 +127,43 @@ void index_insert(struct block_meta *b)
 	*l = *r = NULL;
 	*link = b;
 	nonempty[i / 64] |= 1ull << (i % 64);
+}
+
+/* Pending blocks: a doubly linked list, left = previous, right = next. */
+void index_insert(struct block_meta *b)
+{
+	*block_tag(b) |= BLOCK_PENDING;
+	*left(b) = NULL;
+	*right(b) = pending;
+	if (pending)
+		*left(pending) = b;
+	pending = b;
+	npending++;
 	nfree++;
+}
+
+static void pending_unlink(struct block_meta *b)
+{
+	struct block_meta *prev = *left(b), *next = *right(b);
+
+	if (prev)
+		*right(prev) = next;
+	else
+		pending = next;
+	if (next)
+		*left(next) = prev;
+	*block_tag(b) &= ~BLOCK_PENDING;
+	npending--;
+}
+
+/* Files every pending block into its bin: before any search. */
+static void pending_flush(void)
+{
+	while (pending) {
+		struct block_meta *b = pending;
+		pending_unlink(b);
+		tree_insert(b);
+	}
 }
 
 static struct block_meta **find_link(struct block_meta *b)
@@ -144,16 +188,29 @@ static void unlink_at(unsigned i, struct block_meta **link)
 
 void index_remove(struct block_meta *b)
 {
-	struct block_meta **link = find_link(b);
+	struct block_meta **link;
 
+	if (*block_tag(b) & BLOCK_PENDING) {
+		pending_unlink(b);
+		nfree--;
+		return;
+	}
+	link = find_link(b);
 	if (OSMEM_DEBUG && *link != b)
 		diag_die("osmem: index_remove: block %p (size %zu) is not in the index\n", (void *)b, b->size);
 	unlink_at(bin_of(b->size), link);
 }
 
+/* A pending block by its flag: index_check walks the list, and the heap
+ * walk checks that as many blocks carry the flag as the list holds. */
 bool index_contains(struct block_meta *b)
 {
-	return *find_link(b) == b;
+	return (*block_tag(b) & BLOCK_PENDING) || *find_link(b) == b;
+}
+
+size_t index_pending(void)
+{
+	return npending;
 }
 
 size_t index_count(void)
@@ -188,6 +245,7 @@ struct block_meta *index_take_fit(size_t s)
 	unsigned i = bin_of(s);
 	struct block_meta **link, **best = NULL, *b, *succ;
 
+	pending_flush();
 	if (i >= NEXACT) {
 		/* A shared bin: the smallest (size, address) with size >= s. */
 		for (link = &bins[i]; *link;) {
@@ -297,7 +355,7 @@ static void walk_tree(struct walk *w, struct block_meta *t, unsigned bin,
 			w->bad = 1;
 			return;
 		}
-		if (t->status != STATUS_FREE || !block_tag_ok(t)) {
+		if (t->status != STATUS_FREE || !block_tag_ok(t) || (*block_tag(t) & BLOCK_PENDING)) {
 			diag_fmt(w->msg, w->len, "index bin %u: block %p is not a tagged FREE block (status %d)",
 				 bin, (void *)t, t->status);
 			w->bad = 1;
@@ -334,9 +392,27 @@ int index_check(char *msg, size_t len)
 		}
 		walk_tree(&w, bins[i], i, NULL, NULL, 0);
 	}
-	if (!w.bad && w.seen != nfree) {
-		diag_fmt(msg, len, "index: %zu blocks reachable but %zu counted", w.seen, nfree);
+	if (w.bad)
+		return -1;
+	size_t listed = 0;
+
+	for (struct block_meta *p = pending, *prev = NULL; p; prev = p, p = *right(p)) {
+		if (p->status != STATUS_FREE || !block_tag_ok(p) || !(*block_tag(p) & BLOCK_PENDING) ||
+		    *left(p) != prev) {
+			diag_fmt(msg, len, "pending list: block %p is not a linked, flagged FREE block", (void *)p);
+			return -1;
+		}
+		w.seen++;
+		if (++listed > npending)
+			break;
+	}
+	if (listed != npending) {
+		diag_fmt(msg, len, "pending list: %zu blocks linked but %zu counted", listed, npending);
 		return -1;
 	}
-	return w.bad ? -1 : 0;
+	if (w.seen != nfree) {
+		diag_fmt(msg, len, "index: %zu blocks reachable (bins and pending) but %zu counted", w.seen, nfree);
+		return -1;
+	}
+	return 0;
 }

@@ -37,6 +37,7 @@ _Static_assert(HDR % 16 == 0, "the header keeps 16-byte payload alignment");
 					 mapped block; prev is that block (align.c) */
 #define BLOCK_CACHED    0x4u          /* ALLOC block held in the drop-in's thread cache: the
 					 program freed it, the core still counts it in use */
+#define BLOCK_PENDING   0x8u          /* FREE block on the index's pending list, not yet in a bin */
 #define BLOCK_DEAD      0x80u         /* a header merged into the block before it: now payload,
 					 kept recognisable so a second free of it is reported */
 #define BLOCK_NOT_PLAIN (BLOCK_PROXY | BLOCK_CACHED | BLOCK_DEAD)
@@ -133,7 +134,7 @@ size_t map_count(void);
 
 /* ---- index.c: the free-block index and the split/merge operations ---- */
 
-void index_insert(struct block_meta *b);
+void index_insert(struct block_meta *b);          /* O(1): filed into its bin at the next search */
 /* Take a FREE block out of the index and mark it ALLOC. */
 void index_take(struct block_meta *b);
 void index_remove(struct block_meta *b);
@@ -141,7 +142,8 @@ void index_remove(struct block_meta *b);
  * smallest size >= s, lowest address on a tie; NULL if none fits. */
 struct block_meta *index_take_fit(size_t s);
 bool index_contains(struct block_meta *b);
-size_t index_count(void);
+size_t index_count(void);                        /* FREE blocks, pending included */
+size_t index_pending(void);
 /* Split b (not in the index) down to s if the remainder is at least MIN_SPLIT;
  * the remainder becomes FREE, merged with a FREE successor, and indexed. */
 void index_split(struct block_meta *b, size_t s);
