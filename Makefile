@@ -6,7 +6,8 @@ CC      ?= cc
 DEBUG   ?= 0
 PYTHON  ?= python3
 BUILD   ?= build
-LIBOUT  ?= libosmem.so   # where the library goes (tests build variants elsewhere)
+# Where the library goes (a test builds a variant elsewhere).
+LIBOUT  ?= libosmem.so
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 OPT     := $(if $(filter 1,$(DEBUG)),-O1,-O2)
