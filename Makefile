@@ -31,7 +31,7 @@ INTERPOSE_SRC := $(sort $(wildcard interpose/*.c))
 CORE_OBJ      := $(CORE_SRC:%.c=$(BUILD)/%.o)
 INTERPOSE_OBJ := $(INTERPOSE_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all check check-tiers deps unit unit-asan trace exports bats demo bench bench-scale clean FORCE
+.PHONY: all check check-tiers deps unit unit-asan unit-debug trace exports bats demo bench bench-scale clean FORCE
 
 all: $(LIBOUT)
 
@@ -68,6 +68,16 @@ $(BUILD)/unit-asan/%: tests/unit/%.c tests/unit/unit.h $(CORE_SRC) $(wildcard sr
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $(ASAN_FLAGS) -DOSMEM_DEBUG=0 -fno-builtin -o $@ $< $(CORE_SRC)
 
+# The checked build (make DEBUG=1): the checker inside every os_* call, over the
+# randomized test (fewer operations: each call walks the heap twice).
+DEBUG_BIN := $(BUILD)/unit-debug/test_random
+$(DEBUG_BIN): tests/unit/test_random.c tests/unit/unit.h $(CORE_SRC) $(wildcard src/*.h include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -DOSMEM_DEBUG=1 -fno-builtin -o $@ $< $(CORE_SRC)
+
+unit-debug: $(DEBUG_BIN)
+	@echo "unit-debug: $(DEBUG_BIN) 20000"; $(DEBUG_BIN) 20000
+
 deps:
 	@scripts/install-deps
 
@@ -91,7 +101,7 @@ bats: libosmem.so
 check: deps
 	@$(MAKE) --no-print-directory check-tiers
 
-check-tiers: all exports unit unit-asan trace bats
+check-tiers: all exports unit unit-asan unit-debug trace bats
 	@echo "make check: all tiers passed"
 
 # ---- the demo and the benchmarks (never part of check) ----
