@@ -39,7 +39,9 @@ const char *call_name(enum call c)
 	return call_names[c];
 }
 
-void insight_path(char *out, size_t len, const char *v)
+/* PATH with %p replaced by the process id, so each process of a tree can
+ * have a file of its own, opened for appending: its fd, or -1. */
+int insight_open(const char *v, char *out, size_t len)
 {
 	size_t n = 0;
 
@@ -52,6 +54,7 @@ void insight_path(char *out, size_t len, const char *v)
 		}
 	}
 	out[n] = '\0';
+	return open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 }
 
 /* "1" means stderr; "0" or empty means off; anything else is a path. */
@@ -187,16 +190,11 @@ void insight_check_heap(const char *call)
 	diag_die("osmem: heap check failed in %s(): %s\n", call, msg);
 }
 
-/* Opens PATH (with %p) for appending, or stderr. */
-static int open_report(const char *tmpl)
+int insight_report_fd(const char *tmpl)
 {
 	char path[256];
-	int fd;
+	int fd = tmpl ? insight_open(tmpl, path, sizeof path) : 2;
 
-	if (!tmpl)
-		return 2;
-	insight_path(path, sizeof path, tmpl);
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	return fd < 0 ? 2 : fd;
 }
 
@@ -227,7 +225,7 @@ static void stats_report(const struct heap_usage *u)
 		       st.live_peak);
 	}
 #undef APPEND
-	fd = open_report(stats_to);
+	fd = insight_report_fd(stats_to);
 	(void)!write(fd, buf, (size_t)(p - buf));
 	if (fd != 2)
 		close(fd);

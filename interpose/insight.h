@@ -70,7 +70,9 @@ void leaks_remove(const void *p);
 void leaks_report(const char *path);
 void leaks_fork_child(void);
 
-/* PATH with %p replaced by the process id (insight.c). */
-void insight_path(char *out, size_t len, const char *tmpl);
+/* insight.c: TMPL with %p replaced by the pid (written to path) opened for
+ * appending: the fd or -1; for reports, the fd or stderr (NULL: stderr). */
+int insight_open(const char *tmpl, char *path, size_t len);
+int insight_report_fd(const char *tmpl);
 
 #endif

@@ -220,8 +220,8 @@ static bool runtime_only(const struct site *s)
 void leaks_report(const char *tmpl)
 {
 	size_t top[TOP], ntop = 0, blocks = 0, bytes = 0, rt_blocks = 0, rt_bytes = 0, listed = 0;
-	char line[1024], path[256];
-	int fd = 2;
+	char line[1024];
+	int fd;
 
 	/* At exit: other threads may still run, so the table is read under the lock. */
 	pthread_mutex_lock(&mu);
@@ -247,12 +247,7 @@ void leaks_report(const char *tmpl)
 		if (k < TOP)
 			top[k] = i;
 	}
-	if (tmpl) {
-		insight_path(path, sizeof path, tmpl);
-		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (fd < 0)
-			fd = 2;
-	}
+	fd = insight_report_fd(tmpl);
 	(void)!write(fd, line, diag_fmt(line, sizeof line,
 		"osmem leaks: pid %d (%s): %zu bytes in %zu blocks live at exit, from %zu allocation stacks%s\n",
 		(int)getpid(), program_invocation_short_name, bytes, blocks, listed,

@@ -60,8 +60,7 @@ void trace_open(const char *tmpl)
 {
 	char path[256], head[256];
 
-	insight_path(path, sizeof path, tmpl);
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	fd = insight_open(tmpl, path, sizeof path);
 	if (fd < 0) {
 		diag_fmt(head, sizeof head, "osmem: OSMEM_TRACE: cannot open %s; not tracing\n", path);
 		diag_write(head);

@@ -44,13 +44,12 @@ static char *raw_sbrk(intptr_t delta)
 }
 
 /* Makes [base, end) a segment holding one FREE block and lists it. */
-static struct block_meta *seg_open(struct segment *rec, char *base, char *end, uintptr_t kind)
+static struct block_meta *seg_open(struct segment *rec, char *base, char *end)
 {
 	struct block_meta *b = (struct block_meta *)base;
 
 	rec->base = base;
 	rec->end = end;
-	rec->kind = kind;
 	rec->next = heap_list;
 	__atomic_store_n(&heap_list, rec, __ATOMIC_RELEASE);   /* rec complete before it is seen */
 	block_init(b, (size_t)(end - base) - HDR, STATUS_ALLOC, 0, NULL, NULL);
@@ -79,7 +78,7 @@ static void adopt_foreign(char *p, size_t got)
 	}
 	rec = (struct segment *)base;
 	top = rec;
-	top_last = seg_open(rec, base + HDR, end, SEG_BRK);
+	top_last = seg_open(rec, base + HDR, end);
 }
 
 void heap_first_use(void)
@@ -101,7 +100,7 @@ void heap_first_use(void)
 		return;
 	}
 	top = &first;
-	top_last = seg_open(&first, cur + pad, cur + pad + OSMEM_PREALLOC, SEG_BRK);
+	top_last = seg_open(&first, cur + pad, cur + pad + OSMEM_PREALLOC);
 }
 
 char *heap_extend(size_t delta, bool *moved)
@@ -137,7 +136,7 @@ bool heap_add_mapped_segment(size_t need)
 	if (!p)
 		return false;
 	stats_grew(&stats_counters.heap_bytes, &stats_counters.heap_peak, len);
-	seg_open((struct segment *)p, p + HDR, p + len, SEG_MAPPED);
+	seg_open((struct segment *)p, p + HDR, p + len);
 	return true;
 }
 

@@ -80,10 +80,7 @@ struct segment {
 	struct segment *next;
 	char *base;                 /* first block header */
 	char *end;                  /* one past the last block */
-	uintptr_t kind;             /* SEG_* below */
 };
-#define SEG_BRK    0            /* grown with brk */
-#define SEG_MAPPED 1            /* one mmap, never grown */
 _Static_assert(sizeof(struct segment) <= HDR, "a segment record fits in one header's room");
 
 extern void *(*heap_sbrk_fn)(intptr_t delta);   /* test seam: sbrk */
