@@ -16,14 +16,11 @@ LIBCFLAGS := -std=gnu11 -g $(OPT) $(WARN) -fPIC -fvisibility=hidden -fno-builtin
 	-fno-plt -Iinclude -Isrc -DOSMEM_DEBUG=$(DEBUG) $(CFLAGS)
 LDLIBS_SO := -lpthread -ldl
 
-# Backtraces for OSMEM_TRACE/OSMEM_LEAKS when libunwind is there (make UNWIND=0: never).
+# Backtraces for OSMEM_TRACE/OSMEM_LEAKS from libunwind, dlopen'ed at run time
+# when a switch needs stacks (make UNWIND=0: never).
 UNWIND ?= 1
 ifeq ($(UNWIND),1)
-UNWIND_LIBS := $(shell pkg-config --libs libunwind 2>/dev/null)
-ifneq ($(UNWIND_LIBS),)
-LIBCFLAGS += -DOSMEM_LIBUNWIND $(shell pkg-config --cflags libunwind)
-LDLIBS_SO += $(UNWIND_LIBS)
-endif
+LIBCFLAGS += -DOSMEM_LIBUNWIND
 endif
 
 CORE_SRC      := $(sort $(wildcard src/*.c))

@@ -1,8 +1,11 @@
-/* Call stacks for OSMEM_TRACE and OSMEM_LEAKS. With libunwind (built with
- * OSMEM_LIBUNWIND, found by pkg-config) unw_backtrace walks the stack; without
- * it there are no frames. Never called with the allocator lock held: unwinding
- * takes the loader lock, and a thread inside dlopen may hold that one while it
- * waits for ours. */
+/* Call stacks for OSMEM_TRACE and OSMEM_LEAKS. Built with OSMEM_LIBUNWIND
+ * (the default), libunwind's unw_backtrace walks the stack; the library is
+ * dlopen'ed when a switch first needs stacks, not linked: a process that
+ * asks for none does not pay for its pages (libunwind and liblzma, about
+ * 100 KiB of resident memory in every program). Without it there are no
+ * frames. Never called with the allocator lock held: unwinding takes the
+ * loader lock, and a thread inside dlopen may hold that one while it waits
+ * for ours. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <link.h>
@@ -11,10 +14,8 @@
 
 #include "insight.h"
 
-#ifdef OSMEM_LIBUNWIND
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
-#endif
+/* unw_backtrace from libunwind.so.8, once bt_prime has found it. */
+static int (*unwind)(void **frames, int max);
 
 /* This library's own code, so that its frames are left out of a stack. */
 static uintptr_t self_lo, self_hi;
@@ -37,40 +38,43 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
-bool bt_available(void)
+const char *bt_missing(void)
 {
 #ifdef OSMEM_LIBUNWIND
-	return true;
+	return unwind ? NULL : "libunwind.so.8 not found";
 #else
-	return false;
+	return "built without libunwind";
 #endif
 }
 
+/* Called during init (its allocations go to the bootstrap area). */
 void bt_prime(void)
 {
 	void *frames[4];
 
 	dl_iterate_phdr(find_self, (void *)(uintptr_t)bt_prime);
+#ifdef OSMEM_LIBUNWIND
+	void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+
+	if (h)
+		*(void **)&unwind = dlsym(h, "unw_backtrace");
+#endif
 	bt_capture(frames, 4);   /* libunwind sets itself up now, while init guards re-entry */
 }
 
 int bt_capture(void **frames, int max)
 {
-#ifdef OSMEM_LIBUNWIND
 	void *raw[INSIGHT_MAX_DEPTH + 16];
-	int n = unw_backtrace(raw, max + 16 < (int)(sizeof raw / sizeof *raw) ? max + 16 : (int)(sizeof raw / sizeof *raw));
-	int skip = 0, out = 0;
+	int n, skip = 0, out = 0;
 
+	if (!unwind)
+		return 0;
+	n = unwind(raw, max + 16 < (int)(sizeof raw / sizeof *raw) ? max + 16 : (int)(sizeof raw / sizeof *raw));
 	while (skip < n && (uintptr_t)raw[skip] >= self_lo && (uintptr_t)raw[skip] < self_hi)
 		skip++;
 	for (int i = skip; i < n && out < max; i++)
 		frames[out++] = raw[i];
 	return out;
-#else
-	(void)frames;
-	(void)max;
-	return 0;
-#endif
 }
 
 static size_t symbolize(const void *ip, char *buf, size_t len)

@@ -86,10 +86,10 @@ void insight_init(void)
 		if (insight_depth > INSIGHT_MAX_DEPTH)
 			insight_depth = INSIGHT_MAX_DEPTH;
 	}
-	if (insight_trace)
-		trace_open(trace_to);
 	if ((insight_trace || insight_leaks) && insight_depth)
 		bt_prime();
+	if (insight_trace)
+		trace_open(trace_to);
 	insight_on = insight_stats || insight_trace || insight_leaks;
 }
 

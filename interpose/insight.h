@@ -47,7 +47,7 @@ void insight_exit(const struct heap_usage *u);
 void insight_fork_child(void);
 
 /* ---- backtrace.c ---- */
-bool bt_available(void);
+const char *bt_missing(void);                               /* why there are no stacks, or NULL */
 void bt_prime(void);
 int bt_capture(void **frames, int max);                      /* this library's frames left out */
 size_t bt_symbolize(const void *ip, char *buf, size_t len);  /* "0x.. sym+0x.. (file)" */

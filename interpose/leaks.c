@@ -258,7 +258,7 @@ void leaks_report(const char *tmpl)
 						s->bytes, s->blocks));
 		if (!s->nframes)
 			(void)!write(fd, line, diag_fmt(line, sizeof line, "    (no stack: %s)\n",
-				bt_available() ? "OSMEM_TRACE_DEPTH=0" : "built without libunwind"));
+				bt_missing() ? bt_missing() : "OSMEM_TRACE_DEPTH=0"));
 		for (int f = 0; f < s->nframes; f++) {
 			size_t n = diag_fmt(line, sizeof line, "    #%d ", f);
 			n += bt_symbolize(s->frames[f], line + n, sizeof line - n - 1);
