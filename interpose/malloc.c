@@ -50,8 +50,9 @@ static _Atomic int init_state;
 static TLS_IE bool in_init;
 static bool abort_on_error = true;   /* OSMEM_ABORT_ON_ERROR=0 turns reports into warnings */
 
-static pthread_key_t tc_key;         /* gives a thread's cache back when it exits */
-static bool tc_key_ok;
+static pthread_key_t tc_exit;        /* gives a thread's cache back when it exits */
+static bool tc_exit_ok;
+static uintptr_t tc_key;             /* word 1 of a small object in a thread cache */
 static void tc_flush(void *arg);
 
 static void fork_prepare(void) { pthread_mutex_lock(&lock); }
@@ -77,13 +78,15 @@ static void init_slow(void)
 	v = getenv("OSMEM_ABORT_ON_ERROR");
 	if (v && strcmp(v, "0") == 0)
 		abort_on_error = false;
+	slab_init();
+	tc_key = slab_secret ^ 0x243f6a8885a308d3ULL;
 	system_init();
 	insight_init();
 	core_grow_pad = OSMEM_GROW_PAD;
 	/* Registered at the first call, so ours is the last prepare handler to
 	 * run: handlers of other libraries may still allocate before it. */
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
-	tc_key_ok = pthread_key_create(&tc_key, tc_flush) == 0;
+	tc_exit_ok = pthread_key_create(&tc_exit, tc_flush) == 0;
 	in_init = false;
 	atomic_store(&init_state, INIT_DONE);
 }
@@ -174,12 +177,15 @@ static bool live_or_report(const char *call, void *p, bool held)
 }
 
 /* ---- the thread cache ----
- * Each thread keeps a few freed small heap blocks per 16-byte size class and
- * hands them back to its next malloc of that class without the lock or the
- * index. The core still sees them ALLOC (flagged BLOCK_CACHED); a thread that
- * exits gives its cache back. Bounded by TC_COUNT per class and TC_BYTES, or
- * TC_BYTES_MT once there are threads and every miss contends for the lock
- * (larson, two threads: 4-9 s with 64 KiB, 0.7-1.2 s with 256 KiB here). */
+ * Each thread keeps a few freed small blocks per 16-byte size class and hands
+ * them back to its next malloc of that class without the lock. Up to
+ * SLAB_MAX they are slab objects, above it heap blocks; either way the core
+ * still counts them in use. A cached slab object holds tc_key in its second
+ * word and a cached heap block has BLOCK_CACHED in its tag, so a second free
+ * of either is still reported. A thread that exits gives its cache back.
+ * Bounded by TC_COUNT per class and TC_BYTES, or TC_BYTES_MT once there are
+ * threads and every miss contends for the lock (larson, two threads: 4-9 s
+ * with 64 KiB, 0.7-1.2 s with 256 KiB here). */
 
 #define TC_MAX_SIZE 1024            /* largest block size cached */
 #define TC_CLASSES  (TC_MAX_SIZE / 16)
@@ -196,17 +202,30 @@ struct tcache {
 
 static TLS_IE struct tcache tc;
 
+/* Takes the cache mark off p, a block of size r leaving the cache. */
+static inline void tc_unmark(void *p, size_t r)
+{
+	if (r <= SLAB_MAX)
+		((uintptr_t *)p)[1] = 0;
+	else
+		*block_tag(block_of(p)) &= ~BLOCK_CACHED;
+}
+
 static void tc_flush(void *arg)
 {
 	struct tcache *t = arg;
 	bool held = lock_core();
 
 	for (unsigned c = 0; c < TC_CLASSES; c++) {
+		size_t r = 16 * (c + 1);
 		while (t->head[c]) {
 			void *p = t->head[c];
 			t->head[c] = *(void **)p;
-			*block_tag(block_of(p)) &= ~BLOCK_CACHED;
-			os_free(p);
+			tc_unmark(p, r);
+			if (r <= SLAB_MAX)
+				slab_free(slab_of(p), p);
+			else
+				os_free(p);
 		}
 		t->count[c] = 0;
 	}
@@ -224,30 +243,34 @@ static inline void *tc_get(size_t r)
 	tc.head[c] = *(void **)p;
 	tc.count[c]--;
 	tc.bytes -= r;
-	*block_tag(block_of(p)) &= ~BLOCK_CACHED;
+	tc_unmark(p, r);
 	return p;
 }
 
-/* Keeps the heap block b if it is small and there is room. */
-static inline bool tc_put(struct block_meta *b)
+/* Keeps p, a freed block of size r (a multiple of 16), if there is room; the
+ * caller marks it. */
+static inline bool tc_put(void *p, size_t r)
 {
-	size_t size = b->size;
-	unsigned c = (unsigned)(size / 16) - 1;
+	unsigned c = (unsigned)(r / 16) - 1;
 
-	if (size > TC_MAX_SIZE || size % 16 || tc.count[c] >= TC_COUNT ||
-	    tc.bytes + size > (__libc_single_threaded ? TC_BYTES : TC_BYTES_MT) || insight_check)
+	if (r > TC_MAX_SIZE || tc.count[c] >= TC_COUNT ||
+	    tc.bytes + r > (__libc_single_threaded ? TC_BYTES : TC_BYTES_MT) || insight_check)
 		return false;
 	if (!tc.registered) {
 		tc.registered = true;
-		if (tc_key_ok)
-			pthread_setspecific(tc_key, &tc);
+		if (tc_exit_ok)
+			pthread_setspecific(tc_exit, &tc);
 	}
-	*block_tag(b) |= BLOCK_CACHED;
-	*(void **)block_payload(b) = tc.head[c];
-	tc.head[c] = block_payload(b);
+	*(void **)p = tc.head[c];
+	tc.head[c] = p;
 	tc.count[c]++;
-	tc.bytes += size;
+	tc.bytes += r;
 	return true;
+}
+
+static inline bool tc_marked_small(const void *p)
+{
+	return ((const uintptr_t *)p)[1] == tc_key;
 }
 
 /* ---- the family ---- */
@@ -261,9 +284,13 @@ static inline size_t req(size_t n)
 
 static size_t usable(void *p)
 {
+	struct slab *s;
+
 	if (is_boot(p))
 		return boot_size(p);
-	return backend_system ? sys.malloc_usable_size(p) : block_of(p)->size;
+	if (backend_system)
+		return sys.malloc_usable_size(p);
+	return (s = slab_of(p)) ? s->size : block_of(p)->size;
 }
 
 /* Blocks from this size up (header included) are mapped. It starts at the
@@ -293,6 +320,15 @@ static void *core_malloc(size_t r)
 	return b ? block_payload(b) : core_nomem();
 }
 
+/* A slab object; when no new slab can be had (it needs two pages of room to
+ * align one), a heap block with a header, which may still fit. */
+static void *small_alloc(size_t r)
+{
+	void *p = slab_alloc(r);
+
+	return p ? p : core_malloc(r);
+}
+
 /* The core under the lock; with OSMEM_CHECK, the checker first. */
 #define CORE(call, expr) ({ \
 	bool held_ = lock_core(); \
@@ -312,7 +348,9 @@ static void *alloc_core(size_t n)
 		return core_nomem();
 	r = req(n);
 	p = tc_get(r);
-	return p ? p : CORE("malloc", core_malloc(r));
+	if (p)
+		return p;
+	return r <= SLAB_MAX ? CORE("malloc", small_alloc(r)) : CORE("malloc", core_malloc(r));
 }
 
 /* ---- what the insight switches see (only while one is on) ---- */
@@ -328,11 +366,14 @@ static __attribute__((noinline)) void *observe_alloc(enum call c, const void *ol
  * itself reports), else 0. */
 static size_t live_usable(void *p)
 {
+	struct slab *s;
 	bool held, ok;
 	size_t u = 0;
 
 	if (backend_system || is_boot(p))
 		return usable(p);
+	if ((s = slab_of(p)))
+		return slab_object(s, p) == SLAB_OBJ_LIVE && !tc_marked_small(p) ? s->size : 0;
 	held = lock_core();
 	switch (check_pointer(p)) {
 	case PTR_HEAP:
@@ -370,11 +411,49 @@ EXPORT void *malloc(size_t n)
 	return OBSERVED(CALL_MALLOC, NULL, 0, n, 0, backend_system ? sys.malloc(n) : alloc_core(n));
 }
 
-/* The cache's path for free: a plain ALLOC block inside a heap segment. */
+/* The cache's path for free: a plain ALLOC block inside a heap segment,
+ * above the slab sizes (the classes up to them hold only slab objects). */
 static inline bool free_to_cache(struct block_meta *b)
 {
-	return heap_segment_of(b) && block_tag_ok(b) && b->status == STATUS_ALLOC &&
-	       !(*block_tag(b) & BLOCK_NOT_PLAIN) && tc_put(b);
+	if (!heap_segment_of(b) || !block_tag_ok(b) || b->status != STATUS_ALLOC ||
+	    (*block_tag(b) & BLOCK_NOT_PLAIN) || b->size <= SLAB_MAX || b->size % 16 ||
+	    !tc_put(block_payload(b), b->size))
+		return false;
+	*block_tag(b) |= BLOCK_CACHED;
+	return true;
+}
+
+/* Whether p, an object of s, is live; otherwise a report. */
+static bool small_live_or_report(const char *call, struct slab *s, void *p)
+{
+	switch (slab_object(s, p)) {
+	case SLAB_OBJ_LIVE:
+		if (!tc_marked_small(p))
+			return true;
+		__attribute__((fallthrough));   /* it is in a thread cache */
+	case SLAB_OBJ_FREE:
+		report(call, "double free (the block is already free)", p);
+		return false;
+	default:
+		report(call, "invalid pointer (not allocated by osmem)", p);
+		return false;
+	}
+}
+
+/* Frees p, a live object of s: to the thread cache, else to its slab. */
+static inline void free_small_live(struct slab *s, void *p)
+{
+	bool held;
+
+	if (tc_put(p, s->size)) {
+		((uintptr_t *)p)[1] = tc_key;
+		return;
+	}
+	held = lock_core();
+	if (insight_check)
+		insight_check_heap("free");
+	slab_free(s, p);
+	unlock_core(held);
 }
 
 /* Frees a block whose pointer has not been checked yet, through the core. */
@@ -395,11 +474,16 @@ static __attribute__((noinline)) void release_core(const char *call, void *p)
 /* free(p), for free and for realloc(p, 0). */
 static inline void release(enum call c, void *p)
 {
+	struct slab *s;
+
 	if (insight_on)
 		observe_free(c, p);
 	if (backend_system)
 		sys.free(p);
-	else if (!free_to_cache(block_of(p)))
+	else if ((s = slab_of(p))) {
+		if (small_live_or_report(call_name(c), s, p))
+			free_small_live(s, p);
+	} else if (!free_to_cache(block_of(p)))
 		release_core(call_name(c), p);
 }
 
@@ -418,7 +502,7 @@ static void *calloc_core(size_t t)
 {
 	void *p = alloc_core(t);
 
-	if (p && block_of(p)->status != STATUS_MAPPED)
+	if (p && (req(t) <= SLAB_MAX || block_of(p)->status != STATUS_MAPPED))
 		memset(p, 0, t);
 	return p;
 }
@@ -448,6 +532,8 @@ static void *realloc_copy(void *p, size_t n)
 		return q;
 	if (backend_system)
 		sys.free(p);
+	else if (slab_of(p))
+		free_small_live(slab_of(p), p);
 	else if (!free_to_cache(block_of(p)))
 		release_core("realloc", p);
 	return q;
@@ -456,6 +542,7 @@ static void *realloc_copy(void *p, size_t n)
 /* realloc of a live block to n > 0 bytes. */
 static void *realloc_block(void *p, size_t n)
 {
+	struct slab *s;
 	struct block_meta *b;
 	bool held;
 	void *q;
@@ -466,6 +553,12 @@ static void *realloc_block(void *p, size_t n)
 		return sys.realloc(p, n);
 	if (n > core_max_request())
 		return core_nomem();
+	if ((s = slab_of(p))) {
+		/* Kept while the new size fits and uses more than half of it. */
+		if (!small_live_or_report("realloc", s, p))
+			return NULL;
+		return req(n) <= s->size && req(n) > s->size / 2 ? p : realloc_copy(p, n);
+	}
 	held = lock_core();
 	if (insight_check)
 		insight_check_heap("realloc");
@@ -603,7 +696,7 @@ EXPORT int malloc_trim(size_t pad)
 	if (backend_system)
 		return sys.malloc_trim(pad);
 	tc_flush(&tc);   /* the calling thread's cache may hold the top block */
-	return CORE("malloc_trim", heap_trim(pad));
+	return CORE("malloc_trim", (slab_trim(), heap_trim(pad)));
 }
 
 /* No glibc tunable changes what osmem does. */

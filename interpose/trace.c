@@ -67,10 +67,11 @@ void trace_open(const char *tmpl)
 		insight_trace = false;
 		return;
 	}
-	emit(head, diag_fmt(head, sizeof head, "# osmem trace: pid %d (%s), backtraces %s, depth %d\n",
+	emit(head, diag_fmt(head, sizeof head, "# osmem trace: pid %d (%s), backtraces %s%s%s, depth %d\n",
 			    (int)getpid(), program_invocation_short_name,
-			    !bt_available() ? "off (built without libunwind)" :
-			    insight_depth ? "on" : "off (OSMEM_TRACE_DEPTH=0)", insight_depth));
+			    !insight_depth ? "off (OSMEM_TRACE_DEPTH=0" : bt_missing() ? "off (" : "on",
+			    insight_depth && bt_missing() ? bt_missing() : "",
+			    !insight_depth || bt_missing() ? ")" : "", insight_depth));
 }
 
 /* The arguments of each call as the trace shows them. */
@@ -132,7 +133,8 @@ void trace_heap_map(void)
 			struct block_meta *b = (struct block_meta *)p;
 			emit(line, diag_fmt(line, sizeof line, "block %p %zu %s\n", (void *)b, b->size,
 					    b->status == STATUS_FREE ? "free" :
-					    (*block_tag(b) & BLOCK_CACHED) ? "cached" : "alloc"));
+					    (*block_tag(b) & BLOCK_CACHED) ? "cached" :
+					    (*block_tag(b) & BLOCK_SLAB) ? "slab" : "alloc"));
 		}
 	for (struct block_meta *b = map_blocks(); b; b = b->next)
 		emit(line, diag_fmt(line, sizeof line, "mapped %p %zu\n", (void *)b, b->size + HDR));

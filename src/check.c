@@ -7,7 +7,12 @@
 
 #define FAIL(...) do { diag_fmt(msg, len, __VA_ARGS__); return -1; } while (0)
 
-static int check_segment(struct segment *g, size_t *nfree, size_t *npending, char *msg, size_t len)
+struct walk {
+	size_t nfree, npending;     /* FREE blocks, and those on the pending list */
+	size_t slabs, slab_free;    /* slabs, and the free object bytes in them */
+};
+
+static int check_segment(struct segment *g, struct walk *w, char *msg, size_t len)
 {
 	struct block_meta *prev = NULL;
 	char *p = g->base;
@@ -33,6 +38,13 @@ static int check_segment(struct segment *g, size_t *nfree, size_t *npending, cha
 			struct block_meta *want = end == g->end ? NULL : (struct block_meta *)end;
 			if (b->next != want)
 				FAIL("block %p: next is %p, the walk says %p", (void *)b, (void *)b->next, (void *)want);
+			if (*block_tag(b) & BLOCK_SLAB) {
+				struct slab *s = block_payload(b);
+				if (slab_check(b, msg, len))
+					return -1;
+				w->slabs++;
+				w->slab_free += (size_t)s->nfree * s->size;
+			}
 		} else {
 			bool last = *block_tag(b) & BLOCK_LAST;
 			if (last != (end == g->end))
@@ -42,8 +54,8 @@ static int check_segment(struct segment *g, size_t *nfree, size_t *npending, cha
 				FAIL("free blocks %p and %p are adjacent (not merged)", (void *)prev, (void *)b);
 			if (!index_contains(b))
 				FAIL("free block %p (size %zu) is not in the index", (void *)b, b->size);
-			(*nfree)++;
-			*npending += (*block_tag(b) & BLOCK_PENDING) != 0;
+			w->nfree++;
+			w->npending += (*block_tag(b) & BLOCK_PENDING) != 0;
 		}
 		prev = b;
 		p = end;
@@ -67,20 +79,23 @@ static bool break_below(const struct segment *top)
 
 int check_heap(char *msg, size_t len)
 {
-	size_t nfree = 0, npending = 0, nmapped = 0;
+	struct walk w = { 0 };
+	size_t nmapped = 0;
 	struct segment *top = heap_top();
 
 	for (struct segment *g = heap_segments(); g; g = g->next)
-		if (check_segment(g, &nfree, &npending, msg, len))
+		if (check_segment(g, &w, msg, len))
 			return -1;
+	if (slab_check_totals(w.slabs, w.slab_free, msg, len))
+		return -1;
 	if (top && break_below(top))
 		FAIL("the break %p is below the heap top %p", heap_sbrk_fn(0), (void *)top->end);
 	if (index_check(msg, len))
 		return -1;
-	if (nfree != index_count())
-		FAIL("the walk found %zu free blocks, the index holds %zu", nfree, index_count());
-	if (npending != index_pending())
-		FAIL("the walk found %zu pending free blocks, the list holds %zu", npending, index_pending());
+	if (w.nfree != index_count())
+		FAIL("the walk found %zu free blocks, the index holds %zu", w.nfree, index_count());
+	if (w.npending != index_pending())
+		FAIL("the walk found %zu pending free blocks, the list holds %zu", w.npending, index_pending());
 	for (struct block_meta *b = map_blocks(), *prev = NULL; b; prev = b, b = b->next) {
 		if (b->status != STATUS_MAPPED || !block_tag_ok(b))
 			FAIL("mapped list: block %p has status %d tag %x", (void *)b, b->status, *block_tag(b));
@@ -112,7 +127,8 @@ enum ptr_kind check_pointer(const void *p)
 	if ((uintptr_t)p % 8)
 		return PTR_FOREIGN;
 	if (heap_segment_of(b)) {
-		if (!block_tag_ok(b) || (*block_tag(b) & BLOCK_PROXY))
+		/* A slab's own payload is not an object (slab_of finds those). */
+		if (!block_tag_ok(b) || (*block_tag(b) & (BLOCK_PROXY | BLOCK_SLAB)))
 			return PTR_FOREIGN;
 		if (*block_tag(b) & BLOCK_DEAD)
 			return PTR_FREED;

@@ -38,9 +38,10 @@ _Static_assert(HDR % 16 == 0, "the header keeps 16-byte payload alignment");
 #define BLOCK_CACHED    0x4u          /* ALLOC block held in the drop-in's thread cache: the
 					 program freed it, the core still counts it in use */
 #define BLOCK_PENDING   0x8u          /* FREE block on the index's pending list, not yet in a bin */
+#define BLOCK_SLAB      0x10u         /* ALLOC block holding a slab of small objects (slab.c) */
 #define BLOCK_DEAD      0x80u         /* a header merged into the block before it: now payload,
 					 kept recognisable so a second free of it is reported */
-#define BLOCK_NOT_PLAIN (BLOCK_PROXY | BLOCK_CACHED | BLOCK_DEAD)
+#define BLOCK_NOT_PLAIN (BLOCK_PROXY | BLOCK_CACHED | BLOCK_SLAB | BLOCK_DEAD)
 
 static inline uint32_t *block_tag(struct block_meta *b)
 {
@@ -173,6 +174,62 @@ void *core_nomem(void);                          /* errno = ENOMEM; NULL */
 /* align is a power of two above 16; the result is freed like any block. */
 void *align_alloc(size_t align, size_t size);
 
+/* ---- slab.c: header-free small objects, for the drop-in (never os_*) ---- */
+
+#define SLAB_PAGE    4096UL
+#define SLAB_BYTES   (SLAB_PAGE - HDR)   /* a slab's payload: slabs tile the heap page by page */
+#define SLAB_MAX     256UL               /* largest object size; classes every 16 bytes */
+#define SLAB_CLASSES (SLAB_MAX / 16)
+#define SLAB_WORDS   4
+#define SLAB_HDR     64UL
+
+struct slab {
+	uintptr_t check;             /* the slab's own address ^ slab_secret */
+	struct slab *prev, *next;    /* its class's list of slabs with a free object */
+	uint16_t size, cap, nfree, pad;
+	uint64_t free[SLAB_WORDS];   /* bit i set: object i is free */
+};
+
+extern uintptr_t slab_secret;
+void slab_init(void);                            /* draws the secret; before the first slab */
+/* The slab holding p, or NULL: p must lie in a readable page (any pointer
+ * osmem handed out, or a foreign one that is not wild). */
+static inline struct slab *slab_of(const void *p)
+{
+	struct slab *s = (struct slab *)((uintptr_t)p & ~(SLAB_PAGE - 1));
+
+	if ((uintptr_t)p % SLAB_PAGE == 0 || s->check != ((uintptr_t)s ^ slab_secret))
+		return NULL;
+	return s;
+}
+void *slab_alloc(size_t size);                   /* size: 16..SLAB_MAX, a multiple of 16 */
+/* Object index by multiplication: off * inverse >> 32 == off / size for every
+ * off below a page (the rounding error stays under 1/size). */
+extern const uint32_t slab_inverse[SLAB_CLASSES];
+static inline int slab_index(const struct slab *s, const void *p)
+{
+	size_t off = (size_t)((const char *)p - (const char *)s) - SLAB_HDR;   /* wraps inside the header */
+	unsigned i = (unsigned)((off * slab_inverse[s->size / 16 - 1]) >> 32);
+
+	return off < SLAB_BYTES - SLAB_HDR && i < s->cap && (size_t)i * s->size == off ? (int)i : -1;
+}
+enum slab_obj { SLAB_OBJ_LIVE, SLAB_OBJ_FREE, SLAB_OBJ_BAD };
+/* Whether p is an object of s handed out (the lock not needed: a live
+ * object's bit changes only when it is freed). */
+static inline enum slab_obj slab_object(const struct slab *s, const void *p)
+{
+	int i = slab_index(s, p);
+
+	if (i < 0)
+		return SLAB_OBJ_BAD;
+	return __atomic_load_n(&s->free[i / 64], __ATOMIC_RELAXED) >> (i % 64) & 1 ? SLAB_OBJ_FREE : SLAB_OBJ_LIVE;
+}
+void slab_free(struct slab *s, void *p);         /* p: a live object of s */
+void slab_trim(void);                            /* empty slabs back to the core */
+void slab_usage(size_t *slabs, size_t *free_object_bytes);
+int slab_check(struct block_meta *b, char *msg, size_t len);
+int slab_check_totals(size_t walked, size_t walked_free, char *msg, size_t len);
+
 /* ---- check.c: the invariant checker ---- */
 
 /* Walks every segment, the index and the mapped list. Returns 0 when every
@@ -214,6 +271,7 @@ struct heap_usage {
 	size_t mapped_blocks;
 	size_t segments;
 	size_t largest_free;    /* largest FREE payload in the heap */
+	size_t slabs;           /* slab blocks (their free objects count as free bytes) */
 };
 void stats_usage(struct heap_usage *u);          /* O(blocks): a walk */
 

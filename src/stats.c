@@ -9,6 +9,7 @@ struct counters stats_counters;
 void stats_usage(struct heap_usage *u)
 {
 	struct block_meta *last = heap_last();
+	size_t slab_free;
 
 	memset(u, 0, sizeof *u);
 	for (struct segment *g = heap_segments(); g; g = g->next) {
@@ -26,6 +27,10 @@ void stats_usage(struct heap_usage *u)
 			}
 		}
 	}
+	/* Free objects inside slabs are free memory, though their blocks are ALLOC. */
+	slab_usage(&u->slabs, &slab_free);
+	u->in_use_bytes -= slab_free;
+	u->free_bytes += slab_free;
 	if (last && last->status == STATUS_FREE)
 		u->top_free = last->size;
 	for (struct block_meta *b = map_blocks(); b; b = b->next) {

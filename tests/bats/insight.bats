@@ -65,6 +65,15 @@ calls_of() { grep -o " $1 [0-9]*" <<<"$2" | head -1 | awk '{print $2}'; }
 	grep -Eq "^osmem: heap check failed in (malloc|free)\(\): block $damaged: " <<<"$output"
 }
 
+@test "OSMEM_CHECK=1 finds a damaged slab header, names the slab and the call, and aborts" {
+	run env OSMEM_CHECK=1 LD_PRELOAD="$LIB" "$BATS_FILE_TMPDIR/corrupt" slab
+	echo "$output"
+	[ "$status" -eq 134 ]
+	damaged=$(grep -o 'damaged 0x[0-9a-f]*' <<<"$output" | awk '{print $2}')
+	[ -n "$damaged" ]
+	grep -Eq "^osmem: heap check failed in (malloc|free)\(\): slab $damaged: check word" <<<"$output"
+}
+
 @test "OSMEM_CHECK=1 runs real programs cleanly (ls, python3)" {
 	run_both ls -l /usr/bin
 	run env OSMEM_CHECK=1 LD_PRELOAD="$LIB" ls -l /usr/lib

@@ -86,6 +86,9 @@ check_plot() {
 	[ "$points" -ge 10 ]
 	grep -q '>live (held by the program)<' "$prefix-timeline.svg"
 	grep -q 'fragmentation (free/heap) [01]\.[0-9][0-9][0-9]' "$prefix-heapmap.svg"
+	# Small blocks live in slabs, drawn as such.
+	grep -q '^block 0x[0-9a-f]* 4064 slab$' "$trace"
+	grep -q '<rect class="blk slab' "$prefix-heapmap.svg"
 
 	local peak max
 	peak=$(peak_of "$output")

@@ -166,6 +166,25 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	[[ "$out" == *continued* ]]
 }
 
+@test "10. double free of a small block back in its slab (the thread cache full): reported, abort" {
+	run_scn double_free slab
+	expect_report 134 free "$DOUBLE"
+}
+
+@test "10. double free of a small block held in another thread's cache: reported, abort" {
+	run_scn double_free thread
+	expect_report 134 free "$DOUBLE"
+}
+
+@test "10. double free of small blocks with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
+	local mode
+	for mode in slab thread; do
+		run_scn OSMEM_ABORT_ON_ERROR=0 double_free "$mode"
+		expect_report 0 free "$DOUBLE"
+		[[ "$out" == *continued* ]]
+	done
+}
+
 @test "10. realloc of a freed block: one line naming realloc, abort" {
 	run_scn double_free realloc
 	expect_report 134 realloc "$DOUBLE"
@@ -194,6 +213,11 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	expect_report 134 free "$INVALID"
 }
 
+@test "11. free of a pointer inside a small (slab) block: invalid pointer, abort" {
+	run_scn foreign_free interior-small
+	expect_report 134 free "$INVALID"
+}
+
 @test "11. free of a pointer inside a mapped block: invalid pointer, abort" {
 	run_scn foreign_free interior-mapped
 	expect_report 134 free "$INVALID"
@@ -211,7 +235,7 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 
 @test "11. foreign free/realloc with OSMEM_ABORT_ON_ERROR=0: one line each, heap intact" {
 	local mode
-	for mode in static stack interior interior-mapped; do
+	for mode in static stack interior interior-small interior-mapped; do
 		run_scn OSMEM_ABORT_ON_ERROR=0 foreign_free "$mode"
 		expect_report 0 free "$INVALID"
 		[[ "$out" == *continued* ]]

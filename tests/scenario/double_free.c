@@ -8,9 +8,32 @@
  *   merged  two 4000-byte neighbours freed (so they merge: too big for a small-block
  *           cache), the second one freed again
  *   realloc malloc, free, then realloc of the freed pointer (the line names realloc)
+ *   slab    malloc(64) freed once the thread's cache of that size is full (so it
+ *           goes back to its slab), then freed again
+ *   thread  malloc(64) freed by another thread (into that thread's cache, which
+ *           lives on after it: the thread is still running), then freed here
  * The pointer is printed on stdout first (one line, "%p"), so the test can
  * match the exact address in the report. */
 #include "scenario.h"
+
+#include <pthread.h>
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int stage;
+
+/* Frees its argument, then waits until main is done with the double free. */
+static void *free_and_wait(void *arg)
+{
+	free(arg);
+	pthread_mutex_lock(&mu);
+	stage = 1;
+	pthread_cond_broadcast(&cv);
+	while (stage != 2)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	return NULL;
+}
 
 int main(int argc, char **argv)
 {
@@ -65,6 +88,35 @@ int main(int argc, char **argv)
 			memset(r, 0x33, 100);
 			free(r);
 		}
+		free(q);
+	} else if (strcmp(mode, "slab") == 0) {
+		char *fill[40];
+		for (i = 0; i < 40; i++)
+			CHECK((fill[i] = malloc(opaque(64))) != NULL, "malloc failed");
+		for (i = 0; i < 40; i++)   /* more than any cache keeps of one size */
+			free(fill[i]);
+		printf("%p\n", (void *)p);
+		fflush(stdout);
+		r = launder(p);
+		free(p);
+		free(r);
+		free(q);
+	} else if (strcmp(mode, "thread") == 0) {
+		pthread_t t;
+		printf("%p\n", (void *)p);
+		fflush(stdout);
+		r = launder(p);
+		CHECK(pthread_create(&t, NULL, free_and_wait, p) == 0, "pthread_create failed");
+		pthread_mutex_lock(&mu);
+		while (stage != 1)
+			pthread_cond_wait(&cv, &mu);
+		pthread_mutex_unlock(&mu);
+		free(r);                   /* the double free */
+		pthread_mutex_lock(&mu);
+		stage = 2;
+		pthread_cond_broadcast(&cv);
+		pthread_mutex_unlock(&mu);
+		pthread_join(t, NULL);
 		free(q);
 	} else {
 		FAIL("unknown mode %s", mode);

@@ -9,6 +9,7 @@
  *   static          free() of a 16-aligned pointer into a static array (zeros before it)
  *   stack           free() of a 16-aligned pointer into a stack buffer (zeros before it)
  *   interior        free() of a pointer 32 bytes inside a heap block (zeros before it)
+ *   interior-small  free() of a pointer 16 bytes inside a 64-byte block (a slab object)
  *   interior-mapped free() of a pointer 4096 bytes inside a 1 MiB mapped block
  *   realloc-static  realloc() of the static pointer
  *   realloc-stack   realloc() of the stack pointer
@@ -23,7 +24,7 @@ int main(int argc, char **argv)
 	const char *e = getenv("OSMEM_ABORT_ON_ERROR");
 	int warn_only = e && strcmp(e, "0") == 0;
 	_Alignas(64) char stack_buf[4096];
-	char *live[32], *heap, *mapped, *bad, *r;
+	char *live[32], *heap, *small, *mapped, *bad, *r;
 	int is_realloc = 0;
 	size_t i;
 
@@ -31,9 +32,11 @@ int main(int argc, char **argv)
 
 	memset(stack_buf, 0, sizeof stack_buf);
 	heap = malloc(opaque(512));
+	small = malloc(opaque(64));
 	mapped = malloc(opaque(1 << 20));
-	CHECK(heap && mapped, "malloc failed");
+	CHECK(heap && small && mapped, "malloc failed");
 	memset(heap, 0, 512);
+	memset(small, 0, 64);
 	memset(mapped, 0, 1 << 20);
 	for (i = 0; i < 32; i++) {
 		live[i] = malloc(opaque(100 + i * 40));
@@ -47,6 +50,8 @@ int main(int argc, char **argv)
 		bad = stack_buf + 256;
 	else if (strcmp(mode, "interior") == 0)
 		bad = heap + 32;
+	else if (strcmp(mode, "interior-small") == 0)
+		bad = small + 16;
 	else if (strcmp(mode, "interior-mapped") == 0)
 		bad = mapped + 4096;
 	else if (strcmp(mode, "realloc-static") == 0)
@@ -74,6 +79,7 @@ int main(int argc, char **argv)
 	CHECK(all_zero(static_buf, sizeof static_buf), "the static array changed");
 	CHECK(all_zero(stack_buf, sizeof stack_buf), "the stack buffer changed");
 	CHECK(all_zero(heap, 512), "the heap block changed");
+	CHECK(all_zero(small, 64), "the small block changed");
 	CHECK(all_zero(mapped, 1 << 20), "the mapped block changed");
 	for (i = 0; i < 32; i++)
 		CHECK(pat_ok(live[i], 100 + i * 40, i), "live block %zu changed after the misuse", i);
@@ -82,12 +88,15 @@ int main(int argc, char **argv)
 		CHECK(a != NULL, "malloc failed after the misuse");
 		CHECK(a + i % 900 + 1 <= heap || a >= heap + 512, "malloc returned %p inside the live block %p",
 		      (void *)a, (void *)heap);
+		CHECK(a + i % 900 + 1 <= small || a >= small + 64, "malloc returned %p inside the live block %p",
+		      (void *)a, (void *)small);
 		memset(a, 1, i % 900 + 1);
 		free(a);
 	}
 	for (i = 0; i < 32; i++)
 		free(live[i]);
 	free(heap);
+	free(small);
 	free(mapped);
 	puts("continued");
 	return 0;

@@ -1,0 +1,211 @@
+/* Header-free small blocks for the drop-in (os_* never use them: their trace
+ * is fixed by SPEC part 1).
+ *
+ * A slab is an ordinary ALLOC heap block, flagged BLOCK_SLAB, whose payload
+ * is exactly one page minus a header and starts on a page boundary, so slabs
+ * carved one after another tile the heap: each page is a slab, and the next
+ * block's header fills its last 32 bytes. The page starts with struct slab;
+ * objects of one size class follow it, packed. A pointer's slab is found by
+ * rounding it down to its page and checking the first word there, the slab's
+ * address XOR a per-process secret: no user data and no other block of ours
+ * holds that value (a released slab has its word wiped first).
+ *
+ * A bitmap says which objects are free, so a second free is caught exactly
+ * and the lowest free object is found in a few instructions. Slabs with a
+ * free object sit on their class's list; a slab that empties goes back to the
+ * core, unless it is the only one of its class left (allocation that
+ * alternates with free would otherwise make and break a slab each time). */
+#include <errno.h>
+#include <string.h>
+#include <sys/auxv.h>
+
+#include "internal.h"
+
+_Static_assert(sizeof(struct slab) == SLAB_HDR, "struct slab is its header");
+_Static_assert(SLAB_HDR % 16 == 0, "objects keep 16-byte alignment");
+_Static_assert((SLAB_BYTES - SLAB_HDR) / 16 <= 64 * SLAB_WORDS, "the bitmap covers the smallest class");
+_Static_assert(SLAB_MAX % 16 == 0 && SLAB_MAX <= (SLAB_BYTES - SLAB_HDR) / 8,
+	       "every class holds at least 8 objects");
+
+uintptr_t slab_secret = 0x9e3779b97f4a7c15u;   /* replaced by slab_init before any slab exists */
+
+static struct slab *partial[SLAB_CLASSES];     /* per class: slabs with a free object */
+static size_t nslabs;                          /* slabs alive */
+static size_t free_bytes;                      /* free object bytes over all slabs */
+
+#define INV(k) ((uint32_t)((1ULL << 32) / (16 * (k)) + 1))
+const uint32_t slab_inverse[SLAB_CLASSES] = {
+	INV(1), INV(2), INV(3), INV(4), INV(5), INV(6), INV(7), INV(8),
+	INV(9), INV(10), INV(11), INV(12), INV(13), INV(14), INV(15), INV(16),
+};
+_Static_assert(SLAB_CLASSES == 16, "one reciprocal per class");
+
+void slab_init(void)
+{
+	const char *r = (const char *)getauxval(AT_RANDOM);   /* 16 bytes from the kernel */
+	uint64_t x = 0;
+
+	if (nslabs)
+		return;
+	if (r)
+		memcpy(&x, r + 8, sizeof x);   /* not aligned */
+	/* Never 0, whatever AT_RANDOM says; ASLR adds its part. */
+	slab_secret = (x ^ (uintptr_t)&partial ^ 0x5851f42d4c957f2dULL) | 1;
+}
+
+static inline unsigned class_of(size_t size)
+{
+	return (unsigned)(size / 16) - 1;
+}
+
+static void list_push(struct slab *s)
+{
+	struct slab **head = &partial[class_of(s->size)];
+
+	s->prev = NULL;
+	s->next = *head;
+	if (*head)
+		(*head)->prev = s;
+	*head = s;
+}
+
+static void list_unlink(struct slab *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		partial[class_of(s->size)] = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	s->prev = s->next = NULL;
+}
+
+static struct slab *slab_new(size_t size)
+{
+	char *page = align_alloc(SLAB_PAGE, SLAB_BYTES);
+	struct slab *s = (struct slab *)page;
+	unsigned cap = (unsigned)((SLAB_BYTES - SLAB_HDR) / size);
+
+	if (!page)
+		return NULL;
+	*block_tag(block_of(page)) |= BLOCK_SLAB;
+	s->check = (uintptr_t)s ^ slab_secret;
+	s->size = (uint16_t)size;
+	s->cap = (uint16_t)cap;
+	s->nfree = (uint16_t)cap;
+	for (unsigned w = 0; w < SLAB_WORDS; w++) {
+		unsigned lo = 64 * w;
+		s->free[w] = cap >= lo + 64 ? ~0ULL : cap > lo ? (1ULL << (cap - lo)) - 1 : 0;
+	}
+	list_push(s);
+	nslabs++;
+	free_bytes += (size_t)cap * size;
+	return s;
+}
+
+static void slab_release(struct slab *s)
+{
+	struct block_meta *b = block_of(s);
+
+	list_unlink(s);
+	nslabs--;
+	free_bytes -= (size_t)s->cap * s->size;
+	s->check = 0;   /* the page may become any block's payload: it must not pass for a slab */
+	*block_tag(b) &= ~BLOCK_SLAB;
+	index_release(b);
+}
+
+void *slab_alloc(size_t size)
+{
+	struct slab *s = partial[class_of(size)];
+	unsigned w = 0;
+	uint64_t bit;
+
+	if (!s && !(s = slab_new(size)))
+		return core_nomem();
+	while (!s->free[w])
+		w++;
+	bit = s->free[w] & -s->free[w];
+	s->free[w] &= ~bit;
+	free_bytes -= size;
+	if (--s->nfree == 0)
+		list_unlink(s);
+	return (char *)s + SLAB_HDR + (64 * w + (unsigned)__builtin_ctzll(bit)) * size;
+}
+
+void slab_free(struct slab *s, void *p)
+{
+	int i = slab_index(s, p);
+
+	s->free[i / 64] |= 1ULL << (i % 64);
+	free_bytes += s->size;
+	if (s->nfree++ == 0)
+		list_push(s);
+	/* Empty: back to the core, unless no other slab of its class has room. */
+	if (s->nfree == s->cap && (s->prev || s->next))
+		slab_release(s);
+}
+
+void slab_trim(void)
+{
+	for (unsigned c = 0; c < SLAB_CLASSES; c++) {
+		struct slab *s = partial[c], *next;
+
+		for (; s; s = next) {
+			next = s->next;
+			if (s->nfree == s->cap)
+				slab_release(s);
+		}
+	}
+}
+
+void slab_usage(size_t *slabs, size_t *free_object_bytes)
+{
+	*slabs = nslabs;
+	*free_object_bytes = free_bytes;
+}
+
+#define FAIL(...) do { diag_fmt(msg, len, __VA_ARGS__); return -1; } while (0)
+
+int slab_check(struct block_meta *b, char *msg, size_t len)
+{
+	struct slab *s = block_payload(b);
+	unsigned n = 0;
+
+	if ((uintptr_t)s % SLAB_PAGE || b->size != SLAB_BYTES)
+		FAIL("slab %p: block of %zu bytes, not a page at a page boundary", (void *)b, b->size);
+	if (s->check != ((uintptr_t)s ^ slab_secret))
+		FAIL("slab %p: check word %zx overwritten", (void *)b, (size_t)s->check);
+	if (s->size < 16 || s->size > SLAB_MAX || s->size % 16 ||
+	    s->cap != (SLAB_BYTES - SLAB_HDR) / s->size)
+		FAIL("slab %p: object size %u, %u objects", (void *)b, s->size, s->cap);
+	for (unsigned w = 0; w < SLAB_WORDS; w++) {
+		unsigned lo = 64 * w;
+		uint64_t beyond = s->cap >= lo + 64 ? 0 : s->cap > lo ? ~((1ULL << (s->cap - lo)) - 1) : ~0ULL;
+		if (s->free[w] & beyond)
+			FAIL("slab %p: free bits past its %u objects", (void *)b, s->cap);
+		n += (unsigned)__builtin_popcountll(s->free[w]);
+	}
+	if (n != s->nfree)
+		FAIL("slab %p: %u free bits, %u counted", (void *)b, n, s->nfree);
+	if (s->nfree > 0) {
+		struct slab *h = partial[class_of(s->size)];
+		if (s->prev ? s->prev->next != s : h != s)
+			FAIL("slab %p: has free objects but is not on its class's list", (void *)b);
+		if (s->nfree == s->cap && (s->prev || s->next))
+			FAIL("slab %p: empty but kept beside other slabs of its class", (void *)b);
+	} else if (s->prev || s->next || partial[class_of(s->size)] == s) {
+		FAIL("slab %p: full but on its class's list", (void *)b);
+	}
+	return 0;
+}
+
+/* The walk's count of slabs against the one kept; free bytes likewise. */
+int slab_check_totals(size_t walked, size_t walked_free, char *msg, size_t len)
+{
+	if (walked != nslabs)
+		FAIL("the walk found %zu slabs, %zu counted", walked, nslabs);
+	if (walked_free != free_bytes)
+		FAIL("the slabs hold %zu free bytes, %zu counted", walked_free, free_bytes);
+	return 0;
+}

@@ -1,0 +1,167 @@
+/* The slab layer (src/slab.c) against the heap it lives in: a fixed-seed
+ * random mix of slab objects of every class and ordinary heap blocks, each
+ * filled with a pattern that is verified before it is freed; the heap checker
+ * (which checks every slab) runs after every operation. Then the edges: how a
+ * pointer is classified, what a released slab leaves behind, and the spare
+ * slab a class keeps.
+ *
+ *   test_slab [ops]      default: 60000
+ *
+ * No stdio and no malloc: the core is linked next to glibc's malloc. */
+#include <stdint.h>
+
+#include "unit.h"
+
+#define NSLOTS 3000
+
+struct slot {
+	unsigned char *p;
+	size_t n;          /* bytes asked for */
+	bool slab;         /* a slab object, or a heap block from os_malloc */
+	unsigned char key;
+};
+
+static struct slot slots[NSLOTS];
+static uint64_t rng = 0x5eed5eed12345678ULL;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void fill(struct slot *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		s->p[i] = (unsigned char)(s->key + i * 7);
+}
+
+static void verify(const struct slot *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->p[i] != (unsigned char)(s->key + i * 7))
+			diag_die("test_slab: block %p (%zu bytes) damaged at byte %zu\n", (void *)s->p, s->n, i);
+}
+
+static size_t slab_count(void)
+{
+	size_t n, free_bytes;
+
+	slab_usage(&n, &free_bytes);
+	return n;
+}
+
+static void drop(struct slot *s)
+{
+	verify(s);
+	if (s->slab) {
+		struct slab *sl = slab_of(s->p);
+		EXPECT(sl && slab_object(sl, s->p) == SLAB_OBJ_LIVE);
+		slab_free(sl, s->p);
+		/* Freed: the page may be gone back to the core; if not, the bit says so. */
+		if (slab_of(s->p) == sl)
+			EXPECT(slab_object(sl, s->p) == SLAB_OBJ_FREE);
+	} else {
+		os_free(s->p);
+	}
+	s->p = NULL;
+}
+
+static void random_ops(unsigned long ops)
+{
+	for (unsigned long op = 0; op < ops; op++) {
+		struct slot *s = &slots[rnd() % NSLOTS];
+
+		if (s->p) {
+			drop(s);
+		} else {
+			s->slab = rnd() % 4 != 0;
+			s->key = (unsigned char)rnd();
+			if (s->slab) {
+				size_t r = 16 * (1 + rnd() % SLAB_CLASSES);
+				s->n = r - rnd() % 16;
+				s->p = slab_alloc(r);
+				EXPECT(s->p && (uintptr_t)s->p % 16 == 0);
+				EXPECT(slab_of(s->p) && slab_of(s->p)->size == r);
+				EXPECT(slab_object(slab_of(s->p), s->p) == SLAB_OBJ_LIVE);
+			} else {
+				s->n = 1 + rnd() % 3000;
+				s->p = os_malloc(s->n);
+				EXPECT(s->p && !slab_of(s->p));
+			}
+			fill(s);
+		}
+		CHECK_HEAP();
+	}
+}
+
+/* How pointers in and around a slab are classified. */
+static void edges(void)
+{
+	unsigned char *a = slab_alloc(32), *b = slab_alloc(32);
+	struct slab *s = slab_of(a);
+	char *page = (char *)s;
+
+	EXPECT(s && slab_of(b) == s && b == a + 32);
+	EXPECT((uintptr_t)page % SLAB_PAGE == 0 && a >= (unsigned char *)page + SLAB_HDR);
+	EXPECT(slab_object(s, a + 16) == SLAB_OBJ_BAD);                 /* inside an object */
+	EXPECT(slab_object(s, page + 8) == SLAB_OBJ_BAD);               /* inside the slab header */
+	EXPECT(slab_object(s, page + SLAB_HDR + 32 * s->cap) == SLAB_OBJ_BAD);   /* past the last object */
+	EXPECT(!slab_of(page));                                          /* the slab's own payload */
+	EXPECT(check_pointer(page) == PTR_FOREIGN);                      /* ... is no block to free */
+	EXPECT(slab_object(s, b) == SLAB_OBJ_LIVE);
+	slab_free(s, b);
+	EXPECT(slab_object(s, b) == SLAB_OBJ_FREE);
+	slab_free(s, a);
+	CHECK_HEAP();
+}
+
+/* A class keeps one empty slab while it has no other; the others go back to
+ * the core, their check words wiped; slab_trim gives back the last. Run
+ * before anything else holds a slab of this class. */
+static void spare_and_release(void)
+{
+	enum { N = 600 };
+	static unsigned char *p[N];
+	size_t before = slab_count(), cap;
+	struct slab *spare;
+
+	for (int i = 0; i < N; i++)
+		EXPECT((p[i] = slab_alloc(144)) != NULL);
+	cap = slab_of(p[0])->cap;
+	EXPECT(slab_count() == before + (N + cap - 1) / cap);
+	for (int i = 0; i < N; i++) {
+		slab_free(slab_of(p[i]), p[i]);
+		CHECK_HEAP();
+	}
+	EXPECT(slab_count() == before + 1);
+	spare = slab_of(p[N - 1]);   /* the last one to empty had no other beside it */
+	EXPECT(spare && spare->nfree == spare->cap);
+	for (int i = 0; i < N; i++)
+		EXPECT(slab_of(p[i]) == NULL || slab_of(p[i]) == spare);
+	slab_trim();
+	CHECK_HEAP();
+	EXPECT(slab_count() == 0);
+	for (int i = 0; i < N; i++)
+		EXPECT(slab_of(p[i]) == NULL);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long ops = argc > 1 ? strtoul(argv[1], NULL, 10) : 60000;
+
+	slab_init();
+	spare_and_release();
+	edges();
+	random_ops(ops);
+	for (int i = 0; i < NSLOTS; i++)
+		if (slots[i].p)
+			drop(&slots[i]);
+	slab_trim();
+	CHECK_HEAP();
+	EXPECT(slab_count() == 0);
+	unit_say("test_slab: %lu operations, heap checked after each; %lu slabs left\n", ops, slab_count());
+	return 0;
+}
