@@ -80,9 +80,11 @@ deps:
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "unit: $$t"; $$t; done
+	@echo "unit: $(BUILD)/unit/test_random (the drop-in's index: lists)"; $(BUILD)/unit/test_random 100000 0x0de1f00d lists
 
 unit-asan: $(ASAN_BIN)
 	@set -e; for t in $(ASAN_BIN); do echo "unit-asan: $$t"; ASAN_OPTIONS=detect_leaks=0 $$t; done
+	@echo "unit-asan: $(BUILD)/unit-asan/test_random (lists)"; ASAN_OPTIONS=detect_leaks=0 $(BUILD)/unit-asan/test_random 100000 0x0de1f00d lists
 
 trace: libosmem.so
 	$(PYTHON) tests/run_tests.py

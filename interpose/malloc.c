@@ -83,6 +83,8 @@ static void init_slow(void)
 	system_init();
 	insight_init();
 	core_grow_pad = OSMEM_GROW_PAD;
+	if (!heap_started())   /* a program that used os_* first keeps their index */
+		index_lists = true;
 	/* Registered at the first call, so ours is the last prepare handler to
 	 * run: handlers of other libraries may still allocate before it. */
 	pthread_atfork(fork_prepare, fork_parent, fork_child);

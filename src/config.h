@@ -6,6 +6,7 @@
 #define OSMEM_THRESHOLD    131072UL   /* SPEC: s + 32 >= this is served by mmap */
 #define OSMEM_PREALLOC     131072UL   /* SPEC: first heap use grows the break by this */
 #define OSMEM_EXACT_MAX    1024UL     /* free sizes up to this get one bin each (8-byte steps) */
+#define OSMEM_LIST_MAX     8192UL     /* ... and up to this, one per 16 bytes (LIFO lists in the drop-in) */
 #define OSMEM_FALLBACK_SEG (1UL << 20) /* smallest heap segment mmap'd when brk fails */
 
 /* The drop-in only (malloc and friends; os_* keep the numbers above): */

@@ -16,16 +16,30 @@
  * the same two links and flagged BLOCK_PENDING; the next search files every
  * pending block into its bin before it looks. Best fit still sees every free
  * block, but a block that merges with a neighbour before then (a run of frees)
- * leaves the list in O(1) instead of costing two treap descents. */
+ * leaves the list in O(1) instead of costing two treap descents.
+ *
+ * The drop-in sets index_lists before its first block: then the bins up to
+ * OSMEM_LIST_MAX (one per 8 or 16 bytes) are LIFO lists, left = previous and
+ * right = next, so filing, removing and taking a block there is O(1). A bin
+ * of one size still gives the best size; only the lowest-address tie-break of
+ * SPEC rule 11.1 goes, which os_* (index_lists never set) keep. */
 #include <string.h>
 
 #include "internal.h"
 
-#define NEXACT (OSMEM_EXACT_MAX / 8)
-#define NBINS  (NEXACT + 4 * (64 - 10))
+#define NEXACT (OSMEM_EXACT_MAX / 8)                          /* 8-byte steps */
+#define NMID   ((OSMEM_LIST_MAX - OSMEM_EXACT_MAX) / 16)      /* then 16-byte steps */
+#define LOG_FROM 13                                           /* then 4 per power of two */
+#define NBINS  (NEXACT + NMID + 4 * (64 - LOG_FROM))
 #define NWORDS ((NBINS + 63) / 64)
 
-_Static_assert(OSMEM_EXACT_MAX == 1024, "bin_of assumes the log-spaced bins start at 2^10");
+_Static_assert(OSMEM_LIST_MAX == 1UL << LOG_FROM, "bin_of assumes the log-spaced bins start at OSMEM_LIST_MAX");
+
+bool index_lists;
+static inline bool list_bin(unsigned i)
+{
+	return index_lists && i < NEXACT + NMID;
+}
 
 static struct block_meta *bins[NBINS];
 static uint64_t nonempty[NWORDS];
@@ -53,8 +67,10 @@ static inline unsigned bin_of(size_t size)
 
 	if (size <= OSMEM_EXACT_MAX)
 		return (unsigned)(size / 8) - 1;
+	if (size <= OSMEM_LIST_MAX)
+		return NEXACT + (unsigned)((size - OSMEM_EXACT_MAX - 1) / 16);
 	fl = 63u - (unsigned)__builtin_clzl(size);
-	return NEXACT + (fl - 10) * 4 + (unsigned)((size >> (fl - 2)) & 3);
+	return NEXACT + NMID + (fl - LOG_FROM) * 4 + (unsigned)((size >> (fl - 2)) & 3);
 }
 
 /* First non-empty bin at or after i, or NBINS. */
@@ -107,6 +123,15 @@ static void tree_insert(struct block_meta *b)
 	struct block_meta **link = &bins[i], *t, **l, **r;
 	uint32_t p = prio(b);
 
+	if (list_bin(i)) {
+		*left(b) = NULL;
+		*right(b) = bins[i];
+		if (bins[i])
+			*left(bins[i]) = b;
+		bins[i] = b;
+		nonempty[i / 64] |= 1ull << (i % 64);
+		return;
+	}
 	while (*link && prio(*link) > p)
 		link = before(b, *link) ? left(*link) : right(*link);
 	/* b becomes the root of this subtree: split the old subtree around b. */
@@ -132,6 +157,11 @@ static void tree_insert(struct block_meta *b)
 /* Pending blocks: a doubly linked list, left = previous, right = next. */
 void index_insert(struct block_meta *b)
 {
+	if (list_bin(bin_of(b->size))) {   /* O(1) already: no need to wait */
+		tree_insert(b);
+		nfree++;
+		return;
+	}
 	*block_tag(b) |= BLOCK_PENDING;
 	*left(b) = NULL;
 	*right(b) = pending;
@@ -175,6 +205,22 @@ static struct block_meta **find_link(struct block_meta *b)
 	return link;
 }
 
+/* Unlinks b from the list of bin i. */
+static void list_unlink(unsigned i, struct block_meta *b)
+{
+	struct block_meta *prev = *left(b), *next = *right(b);
+
+	if (prev)
+		*right(prev) = next;
+	else
+		bins[i] = next;
+	if (next)
+		*left(next) = prev;
+	if (!bins[i])
+		nonempty[i / 64] &= ~(1ull << (i % 64));
+	nfree--;
+}
+
 /* Unlinks the node at *link, which hangs in bin i. */
 static void unlink_at(unsigned i, struct block_meta **link)
 {
@@ -195,6 +241,10 @@ void index_remove(struct block_meta *b)
 		nfree--;
 		return;
 	}
+	if (list_bin(bin_of(b->size))) {
+		list_unlink(bin_of(b->size), b);
+		return;
+	}
 	link = find_link(b);
 	if (OSMEM_DEBUG && *link != b)
 		diag_die("osmem: index_remove: block %p (size %zu) is not in the index\n", (void *)b, b->size);
@@ -205,7 +255,13 @@ void index_remove(struct block_meta *b)
  * walk checks that as many blocks carry the flag as the list holds. */
 bool index_contains(struct block_meta *b)
 {
-	return (*block_tag(b) & BLOCK_PENDING) || *find_link(b) == b;
+	unsigned i = bin_of(b->size);
+
+	if (*block_tag(b) & BLOCK_PENDING)
+		return true;
+	if (list_bin(i))   /* index_check has checked the lists' links */
+		return *left(b) ? *right(*left(b)) == b : bins[i] == b;
+	return *find_link(b) == b;
 }
 
 size_t index_pending(void)
@@ -246,6 +302,28 @@ struct block_meta *index_take_fit(size_t s)
 	struct block_meta **link, **best = NULL, *b, *succ;
 
 	pending_flush();
+	if (list_bin(i)) {
+		/* Every block here fits, unless sizes that are not multiples of 16 share the bin. */
+		for (b = bins[i]; b && b->size < s; b = *right(b))
+			;
+		if (!b)
+			i = next_bin(i + 1);
+		if (i == NBINS)
+			return NULL;
+		if (!b && !list_bin(i)) {
+			for (best = &bins[i]; *left(*best);)
+				best = left(*best);
+			b = *best;
+			succ = block_succ(b);
+			unlink_at(i, best);
+		} else {
+			b = b ? b : bins[i];
+			succ = block_succ(b);
+			list_unlink(i, b);
+		}
+		mark_taken(b, succ);
+		return b;
+	}
 	if (i >= NEXACT) {
 		/* A shared bin: the smallest (size, address) with size >= s. */
 		for (link = &bins[i]; *link;) {
@@ -379,6 +457,24 @@ static void walk_tree(struct walk *w, struct block_meta *t, unsigned bin,
 	}
 }
 
+static void walk_list(struct walk *w, unsigned bin)
+{
+	struct block_meta *prev = NULL;
+
+	for (struct block_meta *t = bins[bin]; t && !w->bad; prev = t, t = *right(t)) {
+		if (t->status != STATUS_FREE || !block_tag_ok(t) || (*block_tag(t) & BLOCK_PENDING) ||
+		    *left(t) != prev || bin_of(t->size) != bin) {
+			diag_fmt(w->msg, w->len, "index list %u: block %p (size %zu) is not a linked FREE block of the bin",
+				 bin, (void *)t, t->size);
+			w->bad = 1;
+		}
+		if (++w->seen > nfree) {
+			diag_fmt(w->msg, w->len, "index list %u: more blocks than counted (a cycle?)", bin);
+			w->bad = 1;
+		}
+	}
+}
+
 int index_check(char *msg, size_t len)
 {
 	struct walk w = { msg, len, 0, 0 };
@@ -390,7 +486,10 @@ int index_check(char *msg, size_t len)
 				 bit ? "non-empty" : "empty", bins[i] ? "not" : "empty");
 			return -1;
 		}
-		walk_tree(&w, bins[i], i, NULL, NULL, 0);
+		if (list_bin(i))
+			walk_list(&w, i);
+		else
+			walk_tree(&w, bins[i], i, NULL, NULL, 0);
 	}
 	if (w.bad)
 		return -1;

@@ -132,6 +132,9 @@ size_t map_count(void);
 
 /* ---- index.c: the free-block index and the split/merge operations ---- */
 
+/* Set by the drop-in before its first block: bins up to OSMEM_LIST_MAX become
+ * O(1) LIFO lists, dropping the lowest-address tie-break (os_* keep it). */
+extern bool index_lists;
 void index_insert(struct block_meta *b);          /* O(1): filed into its bin at the next search */
 /* Take a FREE block out of the index and mark it ALLOC. */
 void index_take(struct block_meta *b);

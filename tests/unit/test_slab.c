@@ -152,6 +152,7 @@ int main(int argc, char **argv)
 {
 	unsigned long ops = argc > 1 ? strtoul(argv[1], NULL, 10) : 60000;
 
+	index_lists = true;   /* the index as the drop-in sets it up */
 	slab_init();
 	spare_and_release();
 	edges();
