@@ -187,7 +187,9 @@ static bool live_or_report(const char *call, void *p, bool held)
  * of either is still reported. A thread that exits gives its cache back.
  * Bounded by TC_COUNT per class and TC_BYTES, or TC_BYTES_MT once there are
  * threads and every miss contends for the lock (larson, two threads: 4-9 s
- * with 64 KiB, 0.7-1.2 s with 256 KiB here). */
+ * with 64 KiB, 0.7-1.2 s with 256 KiB here) - but only for a thread that
+ * takes blocks back out of its cache: one that mostly frees what others
+ * allocated (a consumer) would only sit on the memory, so it keeps TC_BYTES. */
 
 #define TC_MAX_SIZE 1024            /* largest block size cached */
 #define TC_CLASSES  (TC_MAX_SIZE / 16)
@@ -199,6 +201,7 @@ struct tcache {
 	void *head[TC_CLASSES];     /* lists linked through the first payload word */
 	unsigned char count[TC_CLASSES];
 	size_t bytes;
+	uint32_t puts, hits;        /* blocks cached, and taken back: decaying counts */
 	bool registered;            /* the thread-exit destructor is armed */
 };
 
@@ -245,6 +248,7 @@ static inline void *tc_get(size_t r)
 	tc.head[c] = *(void **)p;
 	tc.count[c]--;
 	tc.bytes -= r;
+	tc.hits++;
 	tc_unmark(p, r);
 	return p;
 }
@@ -255,9 +259,15 @@ static inline bool tc_put(void *p, size_t r)
 {
 	unsigned c = (unsigned)(r / 16) - 1;
 
-	if (r > TC_MAX_SIZE || tc.count[c] >= TC_COUNT ||
-	    tc.bytes + r > (__libc_single_threaded ? TC_BYTES : TC_BYTES_MT) || insight_check)
+	if (r > TC_MAX_SIZE || tc.count[c] >= TC_COUNT || insight_check)
 		return false;
+	if (tc.bytes + r > TC_BYTES &&
+	    (__libc_single_threaded || tc.bytes + r > TC_BYTES_MT || tc.hits < tc.puts / 2))
+		return false;
+	if (++tc.puts == 1u << 16) {
+		tc.puts /= 2;
+		tc.hits /= 2;
+	}
 	if (!tc.registered) {
 		tc.registered = true;
 		if (tc_exit_ok)
