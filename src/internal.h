@@ -39,6 +39,7 @@ _Static_assert(HDR % 16 == 0, "the header keeps 16-byte payload alignment");
 					 program freed it, the core still counts it in use */
 #define BLOCK_PENDING   0x8u          /* FREE block on the index's pending list, not yet in a bin */
 #define BLOCK_SLAB      0x10u         /* ALLOC block holding a slab of small objects (slab.c) */
+#define BLOCK_GROWN     0x20u         /* MAPPED block the drop-in's realloc made or resized */
 #define BLOCK_DEAD      0x80u         /* a header merged into the block before it: now payload,
 					 kept recognisable so a second free of it is reported */
 #define BLOCK_NOT_PLAIN (BLOCK_PROXY | BLOCK_CACHED | BLOCK_SLAB | BLOCK_DEAD)
