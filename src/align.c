@@ -31,16 +31,18 @@ void *align_alloc(size_t align, size_t size)
 		return core_nomem();
 	s = ALIGN16(size ? size : 1);
 	if (s + slack + HDR < OSMEM_THRESHOLD) {
-		b = core_heap_alloc(s + slack);
+		/* A free block that holds the aligned payload as it is (a slab given
+		 * back leaves such a hole), else one with room to align inside. */
+		b = index_find_aligned(s, align, 16);
+		if (b)
+			index_take(b);
+		else
+			b = core_heap_alloc(s + slack);
 		if (!b)
 			return core_nomem();
-		p = block_payload(b);
-		if ((uintptr_t)p % align == 0) {
-			index_split(b, s);
-			return p;
-		}
-		a = (char *)(((uintptr_t)p + HDR + 16 + align - 1) & ~(uintptr_t)(align - 1));
-		b = split_front(b, a);
+		a = block_align_in(b, s, align);   /* fits: the slack allows for it */
+		if (a != block_payload(b))
+			b = split_front(b, a);
 		index_split(b, s);
 		return a;
 	}

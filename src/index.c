@@ -352,6 +352,22 @@ struct block_meta *index_take_fit(size_t s)
 	return b;
 }
 
+struct block_meta *index_find_aligned(size_t s, size_t align, unsigned max_scan)
+{
+	unsigned i = bin_of(s);
+
+	if (!list_bin(i))
+		return NULL;
+	for (i = next_bin(i); list_bin(i) && i < NBINS; i = next_bin(i + 1))
+		for (struct block_meta *b = bins[i]; b; b = *right(b)) {
+			if (block_align_in(b, s, align))
+				return b;
+			if (--max_scan == 0)
+				return NULL;
+		}
+	return NULL;
+}
+
 struct block_meta *index_release(struct block_meta *b)
 {
 	struct block_meta *succ = b->next, *pred = b->prev, *n;

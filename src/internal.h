@@ -64,6 +64,18 @@ static inline void block_init(struct block_meta *b, size_t size, int status, uin
 	b->next = next;
 }
 
+/* Where a payload of s bytes aligned to align can start inside heap block b:
+ * at b's own payload, or far enough in to leave a FREE block of a header and
+ * 16 bytes in front; NULL if it does not fit. */
+static inline char *block_align_in(struct block_meta *b, size_t s, size_t align)
+{
+	char *p = block_payload(b), *a = p;
+
+	if ((uintptr_t)p % align)
+		a = (char *)(((uintptr_t)p + HDR + 16 + align - 1) & ~(uintptr_t)(align - 1));
+	return a + s <= block_end(b) ? a : NULL;
+}
+
 static inline bool block_tag_ok(struct block_meta *b)
 {
 	return (*block_tag(b) & BLOCK_MAGIC_MASK) == BLOCK_MAGIC;
@@ -144,6 +156,10 @@ void index_remove(struct block_meta *b);
  * smallest size >= s, lowest address on a tie; NULL if none fits. */
 struct block_meta *index_take_fit(size_t s);
 bool index_contains(struct block_meta *b);
+/* A FREE block (left in the index) that holds a payload of s bytes aligned to
+ * align, looking at up to max_scan blocks of the list bins from s up; NULL if
+ * none (or the bins are treaps). Reuses the holes that slabs leave. */
+struct block_meta *index_find_aligned(size_t s, size_t align, unsigned max_scan);
 size_t index_count(void);                        /* FREE blocks, pending included */
 size_t index_pending(void);
 /* Split b (not in the index) down to s if the remainder is at least MIN_SPLIT;

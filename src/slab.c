@@ -172,7 +172,8 @@ int slab_check(struct block_meta *b, char *msg, size_t len)
 	struct slab *s = block_payload(b);
 	unsigned n = 0;
 
-	if ((uintptr_t)s % SLAB_PAGE || b->size != SLAB_BYTES)
+	/* A reused hole may leave a few bytes too few to split off past the page. */
+	if ((uintptr_t)s % SLAB_PAGE || b->size < SLAB_BYTES || b->size >= SLAB_BYTES + MIN_SPLIT)
 		FAIL("slab %p: block of %zu bytes, not a page at a page boundary", (void *)b, b->size);
 	if (s->check != ((uintptr_t)s ^ slab_secret))
 		FAIL("slab %p: check word %zx overwritten", (void *)b, (size_t)s->check);

@@ -2,8 +2,8 @@
  * random mix of slab objects of every class and ordinary heap blocks, each
  * filled with a pattern that is verified before it is freed; the heap checker
  * (which checks every slab) runs after every operation. Then the edges: how a
- * pointer is classified, what a released slab leaves behind, and the spare
- * slab a class keeps.
+ * pointer is classified, what a released slab leaves behind (a hole the next
+ * slab reuses), and the spare slab a class keeps.
  *
  *   test_slab [ops]      default: 60000
  *
@@ -148,6 +148,50 @@ static void spare_and_release(void)
 		EXPECT(slab_of(p[i]) == NULL);
 }
 
+/* Slabs given back between live heap blocks leave page-sized holes; the next
+ * slabs go into those holes instead of growing the heap. */
+static void holes_reused(void)
+{
+	enum { K = 8, MAXCAP = 64 };
+	static unsigned char *obj[K][MAXCAP];
+	struct slab *page[K];
+	void *sep[K];
+	size_t cap = 0;
+
+	for (int round = 0; round < 2; round++) {
+		for (int k = 0; k < K; k++) {
+			for (size_t j = 0; j < MAXCAP; j++) {
+				obj[k][j] = slab_alloc(112);
+				EXPECT(obj[k][j] != NULL);
+				cap = slab_of(obj[k][0])->cap;
+				if (j + 1 == cap)
+					break;
+			}
+			if (round == 0) {
+				page[k] = slab_of(obj[k][0]);
+				/* A page-sized block after each slab: the next slab is
+				 * aligned as it comes, and slabs given back leave holes
+				 * of exactly a slab between live blocks. */
+				EXPECT((sep[k] = os_malloc(SLAB_BYTES)) != NULL);
+			} else {
+				bool old = false;
+				for (int i = 0; i < K; i++)
+					old |= slab_of(obj[k][0]) == page[i];
+				EXPECT(old);
+			}
+		}
+		CHECK_HEAP();
+		for (int k = 0; k < K; k++)
+			for (size_t j = 0; j < cap; j++)
+				slab_free(slab_of(obj[k][j]), obj[k][j]);
+		CHECK_HEAP();
+	}
+	for (int k = 0; k < K; k++)
+		os_free(sep[k]);
+	slab_trim();
+	CHECK_HEAP();
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long ops = argc > 1 ? strtoul(argv[1], NULL, 10) : 60000;
@@ -155,6 +199,7 @@ int main(int argc, char **argv)
 	index_lists = true;   /* the index as the drop-in sets it up */
 	slab_init();
 	spare_and_release();
+	holes_reused();
 	edges();
 	random_ops(ops);
 	for (int i = 0; i < NSLOTS; i++)
