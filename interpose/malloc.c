@@ -439,21 +439,21 @@ static inline bool free_to_cache(struct block_meta *b)
 	return true;
 }
 
-/* Whether p, an object of s, is live; otherwise a report. */
-static bool small_live_or_report(const char *call, struct slab *s, void *p)
+/* Reports p, an address in slab s that is not a live object. */
+static __attribute__((noinline, cold)) void small_report(enum call c, struct slab *s, void *p)
 {
-	switch (slab_object(s, p)) {
-	case SLAB_OBJ_LIVE:
-		if (!tc_marked_small(p))
-			return true;
-		__attribute__((fallthrough));   /* it is in a thread cache */
-	case SLAB_OBJ_FREE:
-		report(call, "double free (the block is already free)", p);
-		return false;
-	default:
-		report(call, "invalid pointer (not allocated by osmem)", p);
-		return false;
-	}
+	report(call_name(c), slab_object(s, p) == SLAB_OBJ_BAD ? "invalid pointer (not allocated by osmem)" :
+	       "double free (the block is already free)", p);
+}
+
+/* Whether p, an address in slab s, is a live object (a cached one is free);
+ * otherwise a report. */
+static inline bool small_live_or_report(enum call c, struct slab *s, void *p)
+{
+	if (__builtin_expect(slab_object(s, p) == SLAB_OBJ_LIVE && !tc_marked_small(p), 1))
+		return true;
+	small_report(c, s, p);
+	return false;
 }
 
 /* Frees p, a live object of s: to the thread cache, else to its slab. */
@@ -497,7 +497,7 @@ static inline void release(enum call c, void *p)
 	if (backend_system)
 		sys.free(p);
 	else if ((s = slab_of(p))) {
-		if (small_live_or_report(call_name(c), s, p))
+		if (small_live_or_report(c, s, p))
 			free_small_live(s, p);
 	} else if (!free_to_cache(block_of(p)))
 		release_core(call_name(c), p);
@@ -571,7 +571,7 @@ static void *realloc_block(void *p, size_t n)
 		return core_nomem();
 	if ((s = slab_of(p))) {
 		/* Kept while the new size fits and uses more than half of it. */
-		if (!small_live_or_report("realloc", s, p))
+		if (!small_live_or_report(CALL_REALLOC, s, p))
 			return NULL;
 		return req(n) <= s->size && req(n) > s->size / 2 ? p : realloc_copy(p, n);
 	}
