@@ -2,9 +2,11 @@
  * is fixed by SPEC part 1).
  *
  * A slab is an ordinary ALLOC heap block, flagged BLOCK_SLAB, whose payload
- * is exactly one page minus a header and starts on a page boundary, so slabs
- * carved one after another tile the heap: each page is a slab, and the next
- * block's header fills its last 32 bytes. The page starts with struct slab;
+ * is one page minus a header (or a few bytes more, when a hole it fills could
+ * not be split) and starts on a page boundary, so slabs carved one after
+ * another tile the heap: each page is a slab, and the next block's header
+ * fills its last 32 bytes. A new slab takes a page-aligned hole that an
+ * earlier slab left, if there is one. The page starts with struct slab;
  * objects of one size class follow it, packed. A pointer's slab is found by
  * rounding it down to its page and checking the first word there, the slab's
  * address XOR a per-process secret: no user data and no other block of ours
@@ -18,6 +20,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/random.h>
 
 #include "internal.h"
 
@@ -40,17 +43,28 @@ const uint32_t slab_inverse[SLAB_CLASSES] = {
 };
 _Static_assert(SLAB_CLASSES == 16, "one reciprocal per class");
 
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 31;
+	x *= 0x7fb5d329728ea185ULL;
+	x ^= x >> 27;
+	x *= 0x81dadef4bc2dd44dULL;
+	return x ^ (x >> 33);
+}
+
 void slab_init(void)
 {
-	const char *r = (const char *)getauxval(AT_RANDOM);   /* 16 bytes from the kernel */
-	uint64_t x = 0;
+	uint64_t r[2] = { 0, 0 };
+	const char *aux;
 
 	if (nslabs)
 		return;
-	if (r)
-		memcpy(&x, r + 8, sizeof x);   /* not aligned */
-	/* Never 0, whatever AT_RANDOM says; ASLR adds its part. */
-	slab_secret = (x ^ (uintptr_t)&partial ^ 0x5851f42d4c957f2dULL) | 1;
+	/* From the kernel; failing that, AT_RANDOM's bytes, hashed together so
+	 * the secret gives away neither of the values glibc draws from them. */
+	if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r && (aux = (const char *)getauxval(AT_RANDOM)))
+		memcpy(r, aux, sizeof r);
+	/* Never 0; ASLR adds its part. */
+	slab_secret = (mix(r[0]) ^ mix(r[1] + (uintptr_t)&partial)) | 1;
 }
 
 static inline unsigned class_of(size_t size)
