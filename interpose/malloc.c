@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/single_threaded.h>
 #include <unistd.h>
 
@@ -79,7 +80,10 @@ static void init_slow(void)
 	if (v && strcmp(v, "0") == 0)
 		abort_on_error = false;
 	slab_init();
-	tc_key = slab_secret ^ 0x243f6a8885a308d3ULL;
+	/* Its own random value: a freed block shows it to a use-after-free read,
+	 * and it must not give the slabs' secret away. */
+	if (getrandom(&tc_key, sizeof tc_key, GRND_NONBLOCK) != (ssize_t)sizeof tc_key)
+		tc_key = slab_secret * 0x9e3779b97f4a7c15ULL + 0x243f6a8885a308d3ULL;
 	system_init();
 	insight_init();
 	core_grow_pad = OSMEM_GROW_PAD;
