@@ -117,21 +117,11 @@ static struct block_meta *tree_join(struct block_meta *a, struct block_meta *b)
 	return root;
 }
 
-static void tree_insert(struct block_meta *b)
+static void tree_insert(unsigned i, struct block_meta *b)
 {
-	unsigned i = bin_of(b->size);
 	struct block_meta **link = &bins[i], *t, **l, **r;
 	uint32_t p = prio(b);
 
-	if (list_bin(i)) {
-		*left(b) = NULL;
-		*right(b) = bins[i];
-		if (bins[i])
-			*left(bins[i]) = b;
-		bins[i] = b;
-		nonempty[i / 64] |= 1ull << (i % 64);
-		return;
-	}
 	while (*link && prio(*link) > p)
 		link = before(b, *link) ? left(*link) : right(*link);
 	/* b becomes the root of this subtree: split the old subtree around b. */
@@ -151,37 +141,66 @@ static void tree_insert(struct block_meta *b)
 	}
 	*l = *r = NULL;
 	*link = b;
-	nonempty[i / 64] |= 1ull << (i % 64);
 }
 
-/* Pending blocks: a doubly linked list, left = previous, right = next. */
-void index_insert(struct block_meta *b)
+/* Doubly linked lists through the same two links, left = previous and
+ * right = next: the pending list, and the list bins of the drop-in. */
+static void dlist_push(struct block_meta **head, struct block_meta *b)
 {
-	if (list_bin(bin_of(b->size))) {   /* O(1) already: no need to wait */
-		tree_insert(b);
-		nfree++;
-		return;
-	}
-	*block_tag(b) |= BLOCK_PENDING;
 	*left(b) = NULL;
-	*right(b) = pending;
-	if (pending)
-		*left(pending) = b;
-	pending = b;
-	npending++;
-	nfree++;
+	*right(b) = *head;
+	if (*head)
+		*left(*head) = b;
+	*head = b;
 }
 
-static void pending_unlink(struct block_meta *b)
+static void dlist_unlink(struct block_meta **head, struct block_meta *b)
 {
 	struct block_meta *prev = *left(b), *next = *right(b);
 
 	if (prev)
 		*right(prev) = next;
 	else
-		pending = next;
+		*head = next;
 	if (next)
 		*left(next) = prev;
+}
+
+/* Files b into its bin. */
+static void bin_insert(struct block_meta *b)
+{
+	unsigned i = bin_of(b->size);
+
+	if (list_bin(i))
+		dlist_push(&bins[i], b);
+	else
+		tree_insert(i, b);
+	nonempty[i / 64] |= 1ull << (i % 64);
+}
+
+/* After a block left bin i. */
+static void bin_removed(unsigned i)
+{
+	if (!bins[i])
+		nonempty[i / 64] &= ~(1ull << (i % 64));
+	nfree--;
+}
+
+void index_insert(struct block_meta *b)
+{
+	if (list_bin(bin_of(b->size))) {   /* O(1) already: no need to wait */
+		bin_insert(b);
+	} else {
+		*block_tag(b) |= BLOCK_PENDING;
+		dlist_push(&pending, b);
+		npending++;
+	}
+	nfree++;
+}
+
+static void pending_unlink(struct block_meta *b)
+{
+	dlist_unlink(&pending, b);
 	*block_tag(b) &= ~BLOCK_PENDING;
 	npending--;
 }
@@ -192,7 +211,7 @@ static void pending_flush(void)
 	while (pending) {
 		struct block_meta *b = pending;
 		pending_unlink(b);
-		tree_insert(b);
+		bin_insert(b);
 	}
 }
 
@@ -208,17 +227,8 @@ static struct block_meta **find_link(struct block_meta *b)
 /* Unlinks b from the list of bin i. */
 static void list_unlink(unsigned i, struct block_meta *b)
 {
-	struct block_meta *prev = *left(b), *next = *right(b);
-
-	if (prev)
-		*right(prev) = next;
-	else
-		bins[i] = next;
-	if (next)
-		*left(next) = prev;
-	if (!bins[i])
-		nonempty[i / 64] &= ~(1ull << (i % 64));
-	nfree--;
+	dlist_unlink(&bins[i], b);
+	bin_removed(i);
 }
 
 /* Unlinks the node at *link, which hangs in bin i. */
@@ -227,9 +237,7 @@ static void unlink_at(unsigned i, struct block_meta **link)
 	struct block_meta *b = *link;
 
 	*link = tree_join(*left(b), *right(b));
-	if (!bins[i])
-		nonempty[i / 64] &= ~(1ull << (i % 64));
-	nfree--;
+	bin_removed(i);
 }
 
 void index_remove(struct block_meta *b)
@@ -296,6 +304,16 @@ void index_take(struct block_meta *b)
 	mark_taken(b, succ);
 }
 
+/* Takes b out of list bin i, ALLOC. */
+static struct block_meta *take_listed(unsigned i, struct block_meta *b)
+{
+	struct block_meta *succ = block_succ(b);
+
+	list_unlink(i, b);
+	mark_taken(b, succ);
+	return b;
+}
+
 struct block_meta *index_take_fit(size_t s)
 {
 	unsigned i = bin_of(s);
@@ -306,25 +324,10 @@ struct block_meta *index_take_fit(size_t s)
 		/* Every block here fits, unless sizes that are not multiples of 16 share the bin. */
 		for (b = bins[i]; b && b->size < s; b = *right(b))
 			;
-		if (!b)
-			i = next_bin(i + 1);
-		if (i == NBINS)
-			return NULL;
-		if (!b && !list_bin(i)) {
-			for (best = &bins[i]; *left(*best);)
-				best = left(*best);
-			b = *best;
-			succ = block_succ(b);
-			unlink_at(i, best);
-		} else {
-			b = b ? b : bins[i];
-			succ = block_succ(b);
-			list_unlink(i, b);
-		}
-		mark_taken(b, succ);
-		return b;
-	}
-	if (i >= NEXACT) {
+		if (b)
+			return take_listed(i, b);
+		i++;
+	} else if (i >= NEXACT) {
 		/* A shared bin: the smallest (size, address) with size >= s. */
 		for (link = &bins[i]; *link;) {
 			if ((*link)->size >= s) {
@@ -342,6 +345,8 @@ struct block_meta *index_take_fit(size_t s)
 		i = next_bin(i);
 		if (i == NBINS)
 			return NULL;
+		if (list_bin(i))
+			return take_listed(i, bins[i]);
 		for (best = &bins[i]; *left(*best);)
 			best = left(*best);
 	}
@@ -358,7 +363,7 @@ struct block_meta *index_find_aligned(size_t s, size_t align, unsigned max_scan)
 
 	if (!list_bin(i))
 		return NULL;
-	for (i = next_bin(i); list_bin(i) && i < NBINS; i = next_bin(i + 1))
+	for (i = next_bin(i); list_bin(i); i = next_bin(i + 1))
 		for (struct block_meta *b = bins[i]; b; b = *right(b)) {
 			if (block_align_in(b, s, align))
 				return b;
