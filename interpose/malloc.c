@@ -597,21 +597,15 @@ static void *realloc_block(void *p, size_t n)
 	 * appends takes a few mremaps, not one per page (the pages not written
 	 * cost no memory). */
 	if (b->status == STATUS_MAPPED && req(n) + HDR >= mmap_threshold()) {
-		size_t page = (size_t)getpagesize();
-		size_t cap = ((b->size + HDR + page - 1) & ~(page - 1)) - HDR;
-		size_t want = req(n);
+		size_t cap = map_capacity(b->size), want = req(n);
 
-		if (want <= cap && want >= cap / 2) {
-			b->size = cap;
-			q = p;
-		} else {
-			if (want > cap && want <= core_max_request() - want / 4)
-				want += want / 4;
-			want = ((want + HDR + page - 1) & ~(page - 1)) - HDR;
-			q = (b = map_resize(b, want)) ? block_payload(b) : NULL;
-			if (!q && want > req(n))   /* the slack refused: exactly, then */
-				q = (b = map_resize(block_of(p), req(n))) ? block_payload(b) : NULL;
-		}
+		if (want <= cap && want >= cap / 2)
+			want = cap;
+		else if (want > cap && want <= core_max_request() - want / 4)
+			want += want / 4;
+		q = (b = map_resize(b, want)) ? block_payload(b) : NULL;
+		if (!q && want > req(n))   /* the slack refused: exactly, then */
+			q = (b = map_resize(block_of(p), req(n))) ? block_payload(b) : NULL;
 	} else {
 		q = core_realloc(p, req(n), mmap_threshold());
 	}

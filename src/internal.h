@@ -135,9 +135,11 @@ extern int (*map_munmap_fn)(void *, size_t);
 
 struct block_meta *map_block(size_t s);          /* a MAPPED block of payload s, or NULL */
 void map_release(struct block_meta *b);          /* munmap it; failure is a bug: dies */
-/* The drop-in's realloc of a mapped block: mremap to payload s (it may move);
+/* The drop-in's realloc of a mapped block to payload s: its size becomes
+ * map_capacity(s), by mremap (it may move) unless the pages stay the same;
  * NULL with ENOMEM, b untouched, when refused. Never used by os_*. */
 struct block_meta *map_resize(struct block_meta *b, size_t s);
+size_t map_capacity(size_t s);                   /* payload a mapping for payload s holds: whole pages */
 void *map_region(size_t len);                    /* anonymous RW memory, or NULL */
 void map_region_release(void *p, size_t len);
 struct block_meta *map_blocks(void);             /* list of live MAPPED blocks */

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -65,10 +66,23 @@ void map_release(struct block_meta *b)
 		diag_die("osmem: munmap(%p, %zu) of a mapped block failed\n", (void *)b, b->size + HDR);
 }
 
+size_t map_capacity(size_t s)
+{
+	size_t page = (size_t)getpagesize();
+
+	return ((s + HDR + page - 1) & ~(page - 1)) - HDR;
+}
+
 struct block_meta *map_resize(struct block_meta *b, size_t s)
 {
-	struct block_meta *nb = mremap(b, b->size + HDR, s + HDR, MREMAP_MAYMOVE);
+	struct block_meta *nb;
 
+	s = map_capacity(s);
+	if (s == map_capacity(b->size)) {   /* the same pages: nothing to ask */
+		b->size = s;
+		return b;
+	}
+	nb = mremap(b, b->size + HDR, s + HDR, MREMAP_MAYMOVE);
 	stats_counters.mremap_calls++;
 	if (nb == MAP_FAILED) {
 		errno = ENOMEM;
