@@ -56,22 +56,24 @@ calls_of() { grep -o " $1 [0-9]*" <<<"$2" | head -1 | awk '{print $2}'; }
 	[ "$(calls_of malloc "$report")" -gt 1000 ]
 }
 
-@test "OSMEM_CHECK=1 finds a damaged header, names the block and the call, and aborts" {
-	run env OSMEM_CHECK=1 LD_PRELOAD="$LIB" "$BATS_FILE_TMPDIR/corrupt"
+# Runs tests/insight/corrupt MODE under OSMEM_CHECK=1: it must abort, and the
+# checker's line must name the damaged place it printed, as "WHAT ADDR: DETAIL".
+expect_check_names() {
+	local mode=$1 what=$2 detail=$3 damaged
+	run env OSMEM_CHECK=1 LD_PRELOAD="$LIB" "$BATS_FILE_TMPDIR/corrupt" "$mode"
 	echo "$output"
 	[ "$status" -eq 134 ]
 	damaged=$(grep -o 'damaged 0x[0-9a-f]*' <<<"$output" | awk '{print $2}')
 	[ -n "$damaged" ]
-	grep -Eq "^osmem: heap check failed in (malloc|free)\(\): block $damaged: " <<<"$output"
+	grep -Eq "^osmem: heap check failed in (malloc|free)\(\): $what $damaged: $detail" <<<"$output"
+}
+
+@test "OSMEM_CHECK=1 finds a damaged header, names the block and the call, and aborts" {
+	expect_check_names header block ""
 }
 
 @test "OSMEM_CHECK=1 finds a damaged slab header, names the slab and the call, and aborts" {
-	run env OSMEM_CHECK=1 LD_PRELOAD="$LIB" "$BATS_FILE_TMPDIR/corrupt" slab
-	echo "$output"
-	[ "$status" -eq 134 ]
-	damaged=$(grep -o 'damaged 0x[0-9a-f]*' <<<"$output" | awk '{print $2}')
-	[ -n "$damaged" ]
-	grep -Eq "^osmem: heap check failed in (malloc|free)\(\): slab $damaged: check word" <<<"$output"
+	expect_check_names slab slab "check word"
 }
 
 @test "OSMEM_CHECK=1 runs real programs cleanly (ls, python3)" {

@@ -1,5 +1,6 @@
-/* The benchmarks' random numbers: xorshift64*, deterministic from a seed, so
- * every allocator sees the same sequence of requests. */
+/* Random numbers for the benchmarks and the scenarios: xorshift64*,
+ * deterministic from a seed, so every allocator sees the same sequence of
+ * requests. */
 #ifndef BENCH_RNG_H
 #define BENCH_RNG_H
 

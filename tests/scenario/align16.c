@@ -51,7 +51,7 @@ static void one_size(size_t n)
 	free(p);
 
 	/* realloc of a live block of the ring to n: grow or shrink, maybe move. */
-	k = (unsigned)(rnd(&rs) % RING);
+	k = (unsigned)(rng_next(&rs) % RING);
 	if (n) {
 		q = realloc(ring[k], opaque(n));
 		check(q, n, "realloc(ring)", 16);
@@ -59,7 +59,7 @@ static void one_size(size_t n)
 		ring_n[k] = n;
 		memset(q, 0x22, n);
 	}
-	k = (unsigned)(rnd(&rs) % RING);
+	k = (unsigned)(rng_next(&rs) % RING);
 	q = reallocarray(ring[k], opaque(n ? n : 1), 1);
 	check(q, n ? n : 1, "reallocarray(ring)", 16);
 	ring[k] = q;
@@ -93,7 +93,7 @@ int main(void)
 	require_osmem("align16");
 
 	for (k = 0; k < RING; k++) {
-		ring_n[k] = (size_t)(rnd(&rs) % 3000) + 1;
+		ring_n[k] = (size_t)(rng_next(&rs) % 3000) + 1;
 		ring[k] = malloc(ring_n[k]);
 		check(ring[k], ring_n[k], "malloc(ring)", 16);
 	}

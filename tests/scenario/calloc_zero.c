@@ -72,7 +72,7 @@ int main(void)
 		uint64_t s = 99 + j;
 
 		for (i = 0; i < N; i++) {
-			v[i] = malloc(opaque(rnd(&s) % 3000 + 1));
+			v[i] = malloc(opaque(rng_next(&s) % 3000 + 1));
 			CHECK(v[i] != NULL, "malloc failed");
 			memset(v[i], 0xAA, malloc_usable_size(v[i]));
 			escape(v[i]);
@@ -80,7 +80,7 @@ int main(void)
 		for (i = 0; i < N; i++)
 			free(v[i]);
 		for (i = 0; i < N; i++) {
-			vn[i] = rnd(&s) % 4000 + 1;
+			vn[i] = rng_next(&s) % 4000 + 1;
 			v[i] = calloc(opaque(vn[i]), 1);
 			CHECK(v[i] != NULL, "calloc(%zu) failed", vn[i]);
 			CHECK(all_zero(v[i], vn[i]), "round %zu: calloc(%zu, 1) at %p is not zeroed", j,

@@ -21,7 +21,7 @@ static void *churn(void *arg)
 	size_t n[64] = { 0 };
 
 	while (!stop) {
-		uint64_t r = rnd(&rs);
+		uint64_t r = rng_next(&rs);
 		unsigned k = (unsigned)(r % 64);
 
 		if (v[k]) {

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../bench/rng.h"   /* rng_next: cheap per-thread randomness */
+
 static const char *scn_name = "scenario";
 
 #define FAIL(...)                                                                  \
@@ -124,15 +126,5 @@ static inline int all_byte(const void *p, size_t n, unsigned char v)
 	return c[0] == v && memcmp(c, c + 1, n - 1) == 0;
 }
 
-/* xorshift64*: cheap per-thread randomness. */
-static inline uint64_t rnd(uint64_t *s)
-{
-	uint64_t x = *s;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
 
 #endif

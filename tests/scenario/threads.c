@@ -24,7 +24,7 @@ static uint64_t taken[64];   /* blocks each thread took from the exchange */
 
 static size_t rand_size(uint64_t *rs)
 {
-	uint64_t r = rnd(rs);
+	uint64_t r = rng_next(rs);
 
 	if (r % 128 == 0)   /* one in 128: up to 256 KiB, often mapped */
 		return (size_t)(r >> 8) % (256 * 1024) + 1;
@@ -47,7 +47,7 @@ static void *worker(void *arg)
 
 	memset(s, 0, sizeof s);
 	for (i = 0; i < ops; i++) {
-		uint64_t r = rnd(&rs);
+		uint64_t r = rng_next(&rs);
 		struct blk *b = &s[r % SLOTS];
 		unsigned op = (unsigned)(r >> 32) % 100;
 
