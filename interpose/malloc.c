@@ -158,23 +158,29 @@ static void report(const char *call, const char *what, const void *p)
 
 /* Checks that p is a live block of ours (the lock held, as `held` says);
  * otherwise drops the lock, reports, and returns false. */
-static bool live_or_report(const char *call, void *p, bool held)
-{
-	const char *what = NULL;
+static const char DOUBLE_FREE[] = "double free (the block is already free)";
+static const char INVALID[] = "invalid pointer (not allocated by osmem)";
 
+/* What is wrong with p, not a slab block, as a block to free or resize (the
+ * lock held), or NULL when it is a live block of ours. */
+static const char *misuse(void *p)
+{
 	switch (check_pointer(p)) {
 	case PTR_HEAP:
-		if (*block_tag(block_of(p)) & BLOCK_CACHED)
-			what = "double free (the block is already free)";
-		break;
+		return (*block_tag(block_of(p)) & BLOCK_CACHED) ? DOUBLE_FREE : NULL;
 	case PTR_MAPPED:
-		break;
+		return NULL;
 	case PTR_FREED:
-		what = "double free (the block is already free)";
-		break;
+		return DOUBLE_FREE;
 	default:
-		what = "invalid pointer (not allocated by osmem)";
+		return INVALID;
 	}
+}
+
+static bool live_or_report(const char *call, void *p, bool held)
+{
+	const char *what = misuse(p);
+
 	if (!what)
 		return true;
 	unlock_core(held);
@@ -289,6 +295,13 @@ static inline bool tc_marked_small(const void *p)
 	return ((const uintptr_t *)p)[1] == tc_key;
 }
 
+/* p, an address in slab s, is an object handed out and not freed since (one
+ * in a thread cache is free). */
+static inline bool small_live(const struct slab *s, const void *p)
+{
+	return slab_object(s, p) == SLAB_OBJ_LIVE && !tc_marked_small(p);
+}
+
 /* ---- the family ---- */
 
 /* Every size the core sees from here is a multiple of 16 (SPEC rule 24) and
@@ -387,25 +400,15 @@ static __attribute__((noinline)) void *observe_alloc(enum call c, const void *ol
 static size_t live_usable(void *p)
 {
 	struct slab *s;
-	bool held, ok;
+	bool held;
 	size_t u = 0;
 
 	if (backend_system || is_boot(p))
 		return usable(p);
 	if ((s = slab_of(p)))
-		return slab_object(s, p) == SLAB_OBJ_LIVE && !tc_marked_small(p) ? s->size : 0;
+		return small_live(s, p) ? s->size : 0;
 	held = lock_core();
-	switch (check_pointer(p)) {
-	case PTR_HEAP:
-		ok = !(*block_tag(block_of(p)) & BLOCK_CACHED);
-		break;
-	case PTR_MAPPED:
-		ok = true;
-		break;
-	default:
-		ok = false;
-	}
-	if (ok)
+	if (!misuse(p))
 		u = block_of(p)->size;
 	unlock_core(held);
 	return u;
@@ -446,15 +449,14 @@ static inline bool free_to_cache(struct block_meta *b)
 /* Reports p, an address in slab s that is not a live object. */
 static __attribute__((noinline, cold)) void small_report(enum call c, struct slab *s, void *p)
 {
-	report(call_name(c), slab_object(s, p) == SLAB_OBJ_BAD ? "invalid pointer (not allocated by osmem)" :
-	       "double free (the block is already free)", p);
+	report(call_name(c), slab_object(s, p) == SLAB_OBJ_BAD ? INVALID : DOUBLE_FREE, p);
 }
 
 /* Whether p, an address in slab s, is a live object (a cached one is free);
  * otherwise a report. */
 static inline bool small_live_or_report(enum call c, struct slab *s, void *p)
 {
-	if (__builtin_expect(slab_object(s, p) == SLAB_OBJ_LIVE && !tc_marked_small(p), 1))
+	if (__builtin_expect(small_live(s, p), 1))
 		return true;
 	small_report(c, s, p);
 	return false;
@@ -491,13 +493,12 @@ static __attribute__((noinline)) void release_core(const char *call, void *p)
 	unlock_core(held);
 }
 
-/* free(p), for free and for realloc(p, 0). */
-static inline void release(enum call c, void *p)
+/* Gives p back (to its slab or a thread cache, else the core), after
+ * checking it; c names the call in a report. */
+static inline void give_back(enum call c, void *p)
 {
 	struct slab *s;
 
-	if (insight_on)
-		observe_free(c, p);
 	if (backend_system)
 		sys.free(p);
 	else if ((s = slab_of(p))) {
@@ -505,6 +506,14 @@ static inline void release(enum call c, void *p)
 			free_small_live(s, p);
 	} else if (!free_to_cache(block_of(p)))
 		release_core(call_name(c), p);
+}
+
+/* free(p), for free and for realloc(p, 0). */
+static inline void release(enum call c, void *p)
+{
+	if (insight_on)
+		observe_free(c, p);
+	give_back(c, p);
 }
 
 /* errno survives: nothing here fails but a report, and report() keeps it. */
@@ -548,14 +557,8 @@ static void *realloc_copy(void *p, size_t n)
 	if (!q)
 		return NULL;
 	memcpy(q, p, old < n ? old : n);
-	if (is_boot(p))
-		return q;
-	if (backend_system)
-		sys.free(p);
-	else if (slab_of(p))
-		free_small_live(slab_of(p), p);
-	else if (!free_to_cache(block_of(p)))
-		release_core("realloc", p);
+	if (!is_boot(p))
+		give_back(CALL_REALLOC, p);
 	return q;
 }
 
