@@ -213,7 +213,7 @@ struct slab {
 };
 
 extern uintptr_t slab_secret;
-void slab_init(void);                            /* draws the secret; before the first slab */
+void slab_init(void);                            /* draws the secret: once, before the first slab */
 /* The slab holding p, or NULL: p must lie in a readable page (any pointer
  * osmem handed out, or a foreign one that is not wild). */
 static inline struct slab *slab_of(const void *p)
@@ -248,9 +248,7 @@ static inline enum slab_obj slab_object(const struct slab *s, const void *p)
 }
 void slab_free(struct slab *s, void *p);         /* p: a live object of s */
 void slab_trim(void);                            /* empty slabs back to the core */
-void slab_usage(size_t *slabs, size_t *free_object_bytes);
 int slab_check(struct block_meta *b, char *msg, size_t len);
-int slab_check_totals(size_t walked, size_t walked_free, char *msg, size_t len);
 
 /* ---- check.c: the invariant checker ---- */
 

@@ -33,8 +33,6 @@ _Static_assert(SLAB_MAX % 16 == 0 && SLAB_MAX <= (SLAB_BYTES - SLAB_HDR) / 8,
 uintptr_t slab_secret = 0x9e3779b97f4a7c15u;   /* replaced by slab_init before any slab exists */
 
 static struct slab *partial[SLAB_CLASSES];     /* per class: slabs with a free object */
-static size_t nslabs;                          /* slabs alive */
-static size_t free_bytes;                      /* free object bytes over all slabs */
 
 #define INV(k) ((uint32_t)((1ULL << 32) / (16 * (k)) + 1))
 const uint32_t slab_inverse[SLAB_CLASSES] = {
@@ -57,8 +55,6 @@ void slab_init(void)
 	uint64_t r[2] = { 0, 0 };
 	const char *aux;
 
-	if (nslabs)
-		return;
 	/* From the kernel; failing that, AT_RANDOM's bytes, hashed together so
 	 * the secret gives away neither of the values glibc draws from them. */
 	if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r && (aux = (const char *)getauxval(AT_RANDOM)))
@@ -112,8 +108,6 @@ static struct slab *slab_new(size_t size)
 		s->free[w] = cap >= lo + 64 ? ~0ULL : cap > lo ? (1ULL << (cap - lo)) - 1 : 0;
 	}
 	list_push(s);
-	nslabs++;
-	free_bytes += (size_t)cap * size;
 	return s;
 }
 
@@ -122,8 +116,6 @@ static void slab_release(struct slab *s)
 	struct block_meta *b = block_of(s);
 
 	list_unlink(s);
-	nslabs--;
-	free_bytes -= (size_t)s->cap * s->size;
 	s->check = 0;   /* the page may become any block's payload: it must not pass for a slab */
 	*block_tag(b) &= ~BLOCK_SLAB;
 	index_release(b);
@@ -141,7 +133,6 @@ void *slab_alloc(size_t size)
 		w++;
 	bit = s->free[w] & -s->free[w];
 	s->free[w] &= ~bit;
-	free_bytes -= size;
 	if (--s->nfree == 0)
 		list_unlink(s);
 	return (char *)s + SLAB_HDR + (64 * w + (unsigned)__builtin_ctzll(bit)) * size;
@@ -152,7 +143,6 @@ void slab_free(struct slab *s, void *p)
 	int i = slab_index(s, p);
 
 	s->free[i / 64] |= 1ULL << (i % 64);
-	free_bytes += s->size;
 	if (s->nfree++ == 0)
 		list_push(s);
 	/* Empty: back to the core, unless no other slab of its class has room. */
@@ -171,12 +161,6 @@ void slab_trim(void)
 				slab_release(s);
 		}
 	}
-}
-
-void slab_usage(size_t *slabs, size_t *free_object_bytes)
-{
-	*slabs = nslabs;
-	*free_object_bytes = free_bytes;
 }
 
 #define FAIL(...) do { diag_fmt(msg, len, __VA_ARGS__); return -1; } while (0)
@@ -212,15 +196,5 @@ int slab_check(struct block_meta *b, char *msg, size_t len)
 	} else if (s->prev || s->next || partial[class_of(s->size)] == s) {
 		FAIL("slab %p: full but on its class's list", (void *)b);
 	}
-	return 0;
-}
-
-/* The walk's count of slabs against the one kept; free bytes likewise. */
-int slab_check_totals(size_t walked, size_t walked_free, char *msg, size_t len)
-{
-	if (walked != nslabs)
-		FAIL("the walk found %zu slabs, %zu counted", walked, nslabs);
-	if (walked_free != free_bytes)
-		FAIL("the slabs hold %zu free bytes, %zu counted", walked_free, free_bytes);
 	return 0;
 }

@@ -9,7 +9,6 @@ struct counters stats_counters;
 void stats_usage(struct heap_usage *u)
 {
 	struct block_meta *last = heap_last();
-	size_t slab_free;
 
 	memset(u, 0, sizeof *u);
 	for (struct segment *g = heap_segments(); g; g = g->next) {
@@ -22,15 +21,18 @@ void stats_usage(struct heap_usage *u)
 				u->free_blocks++;
 				if (b->size > u->largest_free)
 					u->largest_free = b->size;
+			} else if (*block_tag(b) & BLOCK_SLAB) {
+				/* Its free objects are free memory, though the block is ALLOC. */
+				struct slab *s = block_payload(b);
+				size_t free_objects = (size_t)s->nfree * s->size;
+				u->slabs++;
+				u->in_use_bytes += b->size - free_objects;
+				u->free_bytes += free_objects;
 			} else {
 				u->in_use_bytes += b->size;
 			}
 		}
 	}
-	/* Free objects inside slabs are free memory, though their blocks are ALLOC. */
-	slab_usage(&u->slabs, &slab_free);
-	u->in_use_bytes -= slab_free;
-	u->free_bytes += slab_free;
 	if (last && last->status == STATUS_FREE)
 		u->top_free = last->size;
 	for (struct block_meta *b = map_blocks(); b; b = b->next) {

@@ -47,10 +47,10 @@ static void verify(const struct slot *s)
 
 static size_t slab_count(void)
 {
-	size_t n, free_bytes;
+	struct heap_usage u;
 
-	slab_usage(&n, &free_bytes);
-	return n;
+	stats_usage(&u);
+	return u.slabs;
 }
 
 static void drop(struct slot *s)
