@@ -9,9 +9,10 @@
 struct block_meta {
 	size_t size;             /* payload bytes, header excluded; a multiple of 8 */
 	int status;              /* STATUS_* below */
-	struct block_meta *prev; /* physical predecessor (heap) or list neighbour (mapped) */
-	struct block_meta *next; /* physical successor (heap, allocated) or list neighbour (mapped);
-				  * a FREE heap block lends it to the free index */
+	struct block_meta *prev; /* the library's own links: physical predecessor (heap,
+				  * allocated) or list neighbour (mapped); a FREE heap
+				  * block lends both to the free index */
+	struct block_meta *next;
 };
 
 #define STATUS_FREE   0

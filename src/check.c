@@ -31,23 +31,20 @@ static int check_segment(struct segment *g, struct walk *w, char *msg, size_t le
 		if (b->size > (size_t)(g->end - p) - HDR)
 			FAIL("block %p: size %zu runs past its segment end %p", (void *)b, b->size, (void *)g->end);
 		end = block_end(b);
-		if (b->prev != prev)
-			FAIL("block %p: prev is %p, the walk says %p", (void *)b, (void *)b->prev, (void *)prev);
+		if ((bool)(*block_tag(b) & BLOCK_LAST) != (end == g->end))
+			FAIL("block %p: LAST flag %d but it %s its segment", (void *)b, !!(*block_tag(b) & BLOCK_LAST),
+			     end == g->end ? "ends" : "does not end");
+		/* Before index_pred, which reads a FREE block's successor or segment. */
+		if (b->status == STATUS_FREE && !index_contains(b))
+			FAIL("free block %p (size %zu) is not in the index", (void *)b, b->size);
+		if (index_pred(b) != prev)
+			FAIL("block %p: predecessor is %p, the walk says %p", (void *)b, (void *)index_pred(b), (void *)prev);
 		if (b->status == STATUS_ALLOC) {
-			struct block_meta *want = end == g->end ? NULL : (struct block_meta *)end;
-			if (b->next != want)
-				FAIL("block %p: next is %p, the walk says %p", (void *)b, (void *)b->next, (void *)want);
 			if ((*block_tag(b) & BLOCK_SLAB) && slab_check(b, msg, len))
 				return -1;
 		} else {
-			bool last = *block_tag(b) & BLOCK_LAST;
-			if (last != (end == g->end))
-				FAIL("free block %p: LAST flag %d but it %s its segment", (void *)b, last,
-				     end == g->end ? "ends" : "does not end");
 			if (prev && prev->status == STATUS_FREE)
 				FAIL("free blocks %p and %p are adjacent (not merged)", (void *)prev, (void *)b);
-			if (!index_contains(b))
-				FAIL("free block %p (size %zu) is not in the index", (void *)b, b->size);
 			w->nfree++;
 			w->npending += (*block_tag(b) & BLOCK_PENDING) != 0;
 		}

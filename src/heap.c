@@ -52,7 +52,7 @@ static struct block_meta *seg_open(struct segment *rec, char *base, char *end)
 	rec->end = end;
 	rec->next = heap_list;
 	__atomic_store_n(&heap_list, rec, __ATOMIC_RELEASE);   /* rec complete before it is seen */
-	block_init(b, (size_t)(end - base) - HDR, STATUS_ALLOC, 0, NULL, NULL);
+	block_init(b, (size_t)(end - base) - HDR, STATUS_ALLOC, BLOCK_LAST, NULL, NULL);
 	index_release(b);
 	return b;
 }

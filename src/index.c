@@ -6,11 +6,14 @@
  * the best fit the spec asks for: smallest size, then lowest address. A bitmap
  * of non-empty bins finds the next larger bin without scanning.
  *
- * Treap nodes live in the free blocks themselves: the left link in the header's
- * next field (a FREE block's physical successor is derived from its size and
- * the BLOCK_LAST flag instead), the right link in the first payload word, which
- * every block has (sizes are at least 8). Priorities are a hash of the address,
- * so they take no room and the shape is the same in every run.
+ * Treap nodes live in the free blocks' headers, never in their payloads (SPEC
+ * rule 15a: a freed block's bytes stay as the program left them): the left
+ * link in prev, the right link in next. No header keeps a physical link in
+ * next (block_succ derives it from the size and BLOCK_LAST), and a FREE
+ * block's own physical predecessor, which it needs again once it is taken,
+ * waits meanwhile in the next field of the header that follows it, or in its
+ * segment's record when it is the last block (stash()). Priorities are a hash
+ * of the address, so they take no room and the shape is the same in every run.
  *
  * A block freed (or split off) first joins the pending list, in O(1), through
  * the same two links and flagged BLOCK_PENDING; the next search files every
@@ -47,8 +50,32 @@ static size_t nfree;              /* in bins and pending */
 static struct block_meta *pending;
 static size_t npending;
 
-static inline struct block_meta **left(struct block_meta *b) { return &b->next; }
-static inline struct block_meta **right(struct block_meta *b) { return (struct block_meta **)block_payload(b); }
+static inline struct block_meta **left(struct block_meta *b) { return &b->prev; }
+static inline struct block_meta **right(struct block_meta *b) { return &b->next; }
+
+/* Where FREE block b keeps its physical predecessor while it is indexed: the
+ * next field of its successor (never FREE: free neighbours merge), or of its
+ * segment's record when nothing follows it. */
+static inline struct block_meta **stash(struct block_meta *b)
+{
+	if (!(*block_tag(b) & BLOCK_LAST))
+		return right((struct block_meta *)block_end(b));
+	return &heap_segment_of(b)->tail_prev;
+}
+
+struct block_meta *index_pred(struct block_meta *b)
+{
+	return b->status == STATUS_FREE ? *stash(b) : b->prev;
+}
+
+/* b's physical predecessor becomes p. */
+static void set_pred(struct block_meta *b, struct block_meta *p)
+{
+	if (b->status == STATUS_FREE)
+		*stash(b) = p;
+	else
+		b->prev = p;
+}
 
 static inline uint32_t prio(const struct block_meta *b)
 {
@@ -188,6 +215,7 @@ static void bin_removed(unsigned i)
 
 void index_insert(struct block_meta *b)
 {
+	*stash(b) = b->prev;
 	if (list_bin(bin_of(b->size))) {   /* O(1) already: no need to wait */
 		bin_insert(b);
 	} else {
@@ -240,7 +268,8 @@ static void unlink_at(unsigned i, struct block_meta **link)
 	bin_removed(i);
 }
 
-void index_remove(struct block_meta *b)
+/* Unlinks b from wherever it is filed; its links become garbage. */
+static void unlink_any(struct block_meta *b)
 {
 	struct block_meta **link;
 
@@ -257,6 +286,12 @@ void index_remove(struct block_meta *b)
 	if (OSMEM_DEBUG && *link != b)
 		diag_die("osmem: index_remove: block %p (size %zu) is not in the index\n", (void *)b, b->size);
 	unlink_at(bin_of(b->size), link);
+}
+
+void index_remove(struct block_meta *b)
+{
+	unlink_any(b);
+	b->prev = *stash(b);
 }
 
 /* A pending block by its flag: index_check walks the list, and the heap
@@ -284,40 +319,30 @@ size_t index_count(void)
 
 /* ---- block state changes ---- */
 
-struct block_meta *block_succ(struct block_meta *b)
+/* b, just unlinked from the index, becomes ALLOC with its predecessor back. */
+static struct block_meta *mark_taken(struct block_meta *b)
 {
-	if (b->status != STATUS_FREE)
-		return b->next;
-	return (*block_tag(b) & BLOCK_LAST) ? NULL : (struct block_meta *)block_end(b);
-}
-
-static void mark_taken(struct block_meta *b, struct block_meta *succ)
-{
-	block_init(b, b->size, STATUS_ALLOC, 0, b->prev, succ);
+	block_init(b, b->size, STATUS_ALLOC, *block_tag(b) & BLOCK_LAST, *stash(b), NULL);
+	return b;
 }
 
 void index_take(struct block_meta *b)
 {
-	struct block_meta *succ = block_succ(b);
-
-	index_remove(b);
-	mark_taken(b, succ);
+	unlink_any(b);
+	mark_taken(b);
 }
 
 /* Takes b out of list bin i, ALLOC. */
 static struct block_meta *take_listed(unsigned i, struct block_meta *b)
 {
-	struct block_meta *succ = block_succ(b);
-
 	list_unlink(i, b);
-	mark_taken(b, succ);
-	return b;
+	return mark_taken(b);
 }
 
 struct block_meta *index_take_fit(size_t s)
 {
 	unsigned i = bin_of(s);
-	struct block_meta **link, **best = NULL, *b, *succ;
+	struct block_meta **link, **best = NULL, *b;
 
 	pending_flush();
 	if (list_bin(i)) {
@@ -351,10 +376,8 @@ struct block_meta *index_take_fit(size_t s)
 			best = left(*best);
 	}
 	b = *best;
-	succ = block_succ(b);
 	unlink_at(i, best);
-	mark_taken(b, succ);
-	return b;
+	return mark_taken(b);
 }
 
 struct block_meta *index_find_aligned(size_t s, size_t align, unsigned max_scan)
@@ -375,11 +398,11 @@ struct block_meta *index_find_aligned(size_t s, size_t align, unsigned max_scan)
 
 struct block_meta *index_release(struct block_meta *b)
 {
-	struct block_meta *succ = b->next, *pred = b->prev, *n;
+	struct block_meta *succ = block_succ(b), *pred = b->prev, *n;
 
 	if (succ && succ->status == STATUS_FREE) {
 		n = block_succ(succ);
-		index_remove(succ);
+		unlink_any(succ);
 		*block_tag(succ) = BLOCK_MAGIC | BLOCK_DEAD;
 		b->size += HDR + succ->size;
 		if (heap_last() == succ)
@@ -404,13 +427,13 @@ struct block_meta *index_release(struct block_meta *b)
 
 struct block_meta *index_carve(struct block_meta *b, char *at)
 {
-	struct block_meta *r = (struct block_meta *)at;
+	struct block_meta *r = (struct block_meta *)at, *succ = block_succ(b);
 
-	block_init(r, (size_t)(block_end(b) - at) - HDR, STATUS_ALLOC, 0, b, b->next);
-	if (b->next)
-		b->next->prev = r;
+	block_init(r, (size_t)(block_end(b) - at) - HDR, STATUS_ALLOC, *block_tag(b) & BLOCK_LAST, b, NULL);
+	if (succ)
+		set_pred(succ, r);
 	b->size = (size_t)(at - (char *)b) - HDR;
-	b->next = r;
+	*block_tag(b) &= ~BLOCK_LAST;
 	if (heap_last() == b)
 		heap_set_last(r);
 	return r;
@@ -424,12 +447,12 @@ void index_split(struct block_meta *b, size_t s)
 
 void index_absorb_next(struct block_meta *b)
 {
-	struct block_meta *n = b->next, *nn = block_succ(n);
+	struct block_meta *n = block_succ(b), *nn = block_succ(n);
 
-	index_remove(n);
+	unlink_any(n);
+	*block_tag(b) |= *block_tag(n) & BLOCK_LAST;
 	*block_tag(n) = BLOCK_MAGIC | BLOCK_DEAD;
 	b->size += HDR + n->size;
-	b->next = nn;
 	if (nn)
 		nn->prev = b;
 	if (heap_last() == n)

@@ -32,7 +32,7 @@ _Static_assert(HDR % 16 == 0, "the header keeps 16-byte payload alignment");
  * (so a pointer osmem never handed out is recognised cheaply) and flags below. */
 #define BLOCK_MAGIC     0x6f736d00u   /* "osm" */
 #define BLOCK_MAGIC_MASK 0xffffff00u
-#define BLOCK_LAST      0x1u          /* FREE block ends its segment (next is an index link) */
+#define BLOCK_LAST      0x1u          /* heap block (ALLOC or FREE) that ends its segment */
 #define BLOCK_PROXY     0x2u          /* header in front of an over-aligned payload inside a
 					 mapped block; prev is that block (align.c) */
 #define BLOCK_CACHED    0x4u          /* ALLOC block held in the drop-in's thread cache: the
@@ -81,9 +81,13 @@ static inline bool block_tag_ok(struct block_meta *b)
 	return (*block_tag(b) & BLOCK_MAGIC_MASK) == BLOCK_MAGIC;
 }
 
-/* Physical successor of a heap block, FREE ones included (their next field is
- * an index link); NULL at the end of its segment. */
-struct block_meta *block_succ(struct block_meta *b);
+/* Physical successor of a heap block: no header records it, the size and
+ * BLOCK_LAST say it (so that next is free for the index); NULL at the end of
+ * its segment. */
+static inline struct block_meta *block_succ(struct block_meta *b)
+{
+	return (*block_tag(b) & BLOCK_LAST) ? NULL : (struct block_meta *)block_end(b);
+}
 
 /* ---- heap.c: owns brk/sbrk and the list of heap segments ---- */
 
@@ -94,6 +98,8 @@ struct segment {
 	struct segment *next;
 	char *base;                 /* first block header */
 	char *end;                  /* one past the last block */
+	struct block_meta *tail_prev;   /* while the last block is FREE: its physical
+					   predecessor (index.c; no header follows it) */
 };
 _Static_assert(sizeof(struct segment) <= HDR, "a segment record fits in one header's room");
 
@@ -153,6 +159,7 @@ extern bool index_lists;
 void index_insert(struct block_meta *b);          /* O(1): filed into its bin at the next search */
 /* Take a FREE block out of the index and mark it ALLOC. */
 void index_take(struct block_meta *b);
+/* Take a FREE block out of the index: it stays FREE, its prev physical again. */
 void index_remove(struct block_meta *b);
 /* Best fit, taken out of the index and marked ALLOC: the FREE block of
  * smallest size >= s, lowest address on a tie; NULL if none fits. */
@@ -175,6 +182,9 @@ struct block_meta *index_carve(struct block_meta *b, char *at);
 void index_absorb_next(struct block_meta *b);
 /* Mark b FREE, merge it with FREE neighbours, index the result. */
 struct block_meta *index_release(struct block_meta *b);
+/* The physical predecessor of heap block b, NULL for a segment's first: b's
+ * prev, or for a FREE block in the index, where it keeps it instead. */
+struct block_meta *index_pred(struct block_meta *b);
 int index_check(char *msg, size_t len);          /* the index's own invariants */
 
 /* ---- osmem.c: the os_* entry points and the heap algorithm ---- */

@@ -61,9 +61,9 @@ static struct block_meta *grow_top(size_t s, bool *moved)
 	if (!at)
 		return NULL;
 	b = (struct block_meta *)at;
-	block_init(b, s + extra, STATUS_ALLOC, 0, last, NULL);
+	block_init(b, s + extra, STATUS_ALLOC, BLOCK_LAST, last, NULL);
 	if (last)
-		last->next = b;
+		*block_tag(last) &= ~BLOCK_LAST;
 	heap_set_last(b);
 	index_split(b, s);
 	return b;
@@ -213,7 +213,7 @@ void *core_realloc(void *ptr, size_t size, size_t mmap_from)
 	}
 	if (grow_last(b, s))                                  /* rule 21.1 */
 		return block_payload(b);
-	if (b->next && b->next->status == STATUS_FREE) {     /* rule 21.2: merged eagerly, so one */
+	if (block_succ(b) && block_succ(b)->status == STATUS_FREE) {   /* rule 21.2: merged eagerly, so one */
 		index_absorb_next(b);
 		if (b->size >= s) {
 			index_split(b, s);

@@ -288,10 +288,10 @@ static void test_bad_input(void)
 }
 
 /* Neither physical neighbour of x is FREE, so freeing x cannot merge it away
- * (x->prev and x->next are its neighbours while x is ALLOC, SPEC 1). */
+ * (x->prev is its predecessor while x is ALLOC). */
 static bool isolated(void *x)
 {
-	struct block_meta *h = block_of(x), *pred = h->prev, *succ = h->next;
+	struct block_meta *h = block_of(x), *pred = h->prev, *succ = block_succ(h);
 
 	return h->status == STATUS_ALLOC && (!pred || pred->status == STATUS_ALLOC) &&
 	       (!succ || succ->status == STATUS_ALLOC);

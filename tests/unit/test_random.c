@@ -3,6 +3,8 @@
  * Every live block carries a pattern derived from its key over its whole
  * requested size; the pattern is verified before every free and realloc and,
  * for all blocks, every VERIFY_EVERY ops. The heap checker runs after every op.
+ * A heap block's pattern is verified again right after it is freed or moved
+ * by os_realloc: freeing writes nothing into a payload (SPEC 15a).
  *
  *   test_random [ops [seed [lists]]]   defaults: 100000 ops, seed 0x0de1f00d
  *
@@ -273,9 +275,13 @@ static void op_alloc(size_t i)
 
 static void op_free(size_t i)
 {
+	bool heap = block_of(slots[i].p)->status == STATUS_ALLOC;
+
 	check_live(i);
 	verify(i, slots[i].p, slots[i].n, slots[i].key, "before os_free");
 	os_free(slots[i].p);
+	if (heap)
+		verify(i, slots[i].p, slots[i].n, slots[i].key, "after os_free (SPEC 15a)");
 	slots[i].p = NULL;
 	st.free_++;
 	st.live--;
@@ -323,6 +329,8 @@ static void op_realloc(size_t i)
 		st.inplace++;
 	else
 		st.moved++;
+	if (q != old.p && !old_mapped)
+		verify(i, old.p, old.n, old.key, "old block after a moving os_realloc (SPEC 15a)");
 	verify(i, q, old.n < n ? old.n : n, old.key, "after os_realloc (kept bytes)");
 	set_live(i, q, n);
 }
