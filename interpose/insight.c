@@ -185,7 +185,7 @@ void insight_check_heap(const char *call)
 {
 	char msg[256];
 
-	if (check_heap(msg, sizeof msg) == 0)
+	if (check_heap(&arena_main, msg, sizeof msg) == 0)
 		return;
 	diag_die("osmem: heap check failed in %s(): %s\n", call, msg);
 }
@@ -200,7 +200,7 @@ int insight_report_fd(const char *tmpl)
 
 static void stats_report(const struct heap_usage *u)
 {
-	const struct counters *k = &stats_counters;
+	const struct counters *k = &arena_main.counters, *m = &map_counters;
 	char buf[2048], *p = buf, *end = buf + sizeof buf;
 	int fd;
 #define APPEND(...) do { p += diag_fmt(p, (size_t)(end - p), __VA_ARGS__); if (p > end - 1) p = end - 1; } while (0)
@@ -215,8 +215,8 @@ static void stats_report(const struct heap_usage *u)
 		       "  syscalls: brk %zu, mmap %zu, munmap %zu, mremap %zu\n"
 		       "  at exit: heap %zu in %zu segments, in use %zu, free %zu in %zu blocks (largest %zu), "
 		       "mapped %zu in %zu blocks, fragmentation 0.%u%u%u\n",
-		       k->heap_peak, k->mapped_peak, st.live_peak,
-		       k->brk_calls, k->mmap_calls, k->munmap_calls, k->mremap_calls,
+		       k->heap_peak, m->mapped_peak, st.live_peak,
+		       k->brk_calls, m->mmap_calls, m->munmap_calls, m->mremap_calls,
 		       u->heap_bytes, u->segments, u->in_use_bytes, u->free_bytes, u->free_blocks, u->largest_free,
 		       u->mapped_bytes, u->mapped_blocks,
 		       (unsigned)(frag_pm / 100), (unsigned)(frag_pm / 10 % 10), (unsigned)(frag_pm % 10));

@@ -86,9 +86,9 @@ static void init_slow(void)
 		tc_key = slab_secret * 0x9e3779b97f4a7c15ULL + 0x243f6a8885a308d3ULL;
 	system_init();
 	insight_init();
-	core_grow_pad = OSMEM_GROW_PAD;
-	if (!heap_started())   /* a program that used os_* first keeps their index */
-		index_lists = true;
+	arena_main.grow_pad = OSMEM_GROW_PAD;
+	if (!arena_main.heap.started)   /* a program that used os_* first keeps their index */
+		arena_main.idx.lists = true;
 	/* Registered at the first call, so ours is the last prepare handler to
 	 * run: handlers of other libraries may still allocate before it. */
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
@@ -165,7 +165,7 @@ static const char INVALID[] = "invalid pointer (not allocated by osmem)";
  * lock held), or NULL when it is a live block of ours. */
 static const char *misuse(void *p)
 {
-	switch (check_pointer(p)) {
+	switch (check_pointer(&arena_main, p)) {
 	case PTR_HEAP:
 		return (*block_tag(block_of(p)) & BLOCK_CACHED) ? DOUBLE_FREE : NULL;
 	case PTR_MAPPED:
@@ -238,7 +238,7 @@ static void tc_flush(void *arg)
 			t->head[c] = *(void **)p;
 			tc_unmark(p, r);
 			if (r <= SLAB_MAX)
-				slab_free(slab_of(p), p);
+				slab_free(&arena_main, slab_of(p), p);
 			else
 				os_free(p);
 		}
@@ -348,7 +348,7 @@ static void raise_threshold(struct block_meta *b)
 
 static void *core_malloc(size_t r)
 {
-	struct block_meta *b = core_alloc(r, mmap_threshold());
+	struct block_meta *b = core_alloc(&arena_main, r, mmap_threshold());
 
 	return b ? block_payload(b) : core_nomem();
 }
@@ -357,7 +357,7 @@ static void *core_malloc(size_t r)
  * align one), a heap block with a header, which may still fit. */
 static void *small_alloc(size_t r)
 {
-	void *p = slab_alloc(r);
+	void *p = slab_alloc(&arena_main, r);
 
 	return p ? p : core_malloc(r);
 }
@@ -438,7 +438,7 @@ EXPORT void *malloc(size_t n)
  * above the slab sizes (the classes up to them hold only slab objects). */
 static inline bool free_to_cache(struct block_meta *b)
 {
-	if (!heap_segment_of(b) || !block_tag_ok(b) || b->status != STATUS_ALLOC ||
+	if (!heap_segment_of(&arena_main, b) || !block_tag_ok(b) || b->status != STATUS_ALLOC ||
 	    (*block_tag(b) & BLOCK_NOT_PLAIN) || b->size <= SLAB_MAX || b->size % 16 ||
 	    !tc_put(block_payload(b), b->size))
 		return false;
@@ -474,7 +474,7 @@ static inline void free_small_live(struct slab *s, void *p)
 	held = lock_core();
 	if (insight_check)
 		insight_check_heap("free");
-	slab_free(s, p);
+	slab_free(&arena_main, s, p);
 	unlock_core(held);
 }
 
@@ -610,7 +610,7 @@ static void *realloc_block(void *p, size_t n)
 		if (!q && want > req(n))   /* the slack refused: exactly, then */
 			q = (b = map_resize(block_of(p), req(n))) ? block_payload(b) : NULL;
 	} else {
-		q = core_realloc(p, req(n), mmap_threshold());
+		q = core_realloc(&arena_main, p, req(n), mmap_threshold());
 	}
 	if (q && block_of(q)->status == STATUS_MAPPED)
 		*block_tag(block_of(q)) |= BLOCK_GROWN;
@@ -668,7 +668,7 @@ static void *aligned(enum call c, size_t align, size_t n)
 	else if (align > core_max_request() / 2 || n > core_max_request())
 		p = core_nomem();
 	else
-		p = CORE(call_name(c), align_alloc(align, n));
+		p = CORE(call_name(c), align_alloc(&arena_main, align, n));
 	return OBSERVED(c, NULL, 0, align, n, p);
 }
 
@@ -729,7 +729,7 @@ EXPORT int malloc_trim(size_t pad)
 	if (backend_system)
 		return sys.malloc_trim(pad);
 	tc_flush(&tc);   /* the calling thread's cache may hold the top block */
-	return CORE("malloc_trim", (slab_trim(), heap_trim(pad)));
+	return CORE("malloc_trim", (slab_trim(&arena_main), heap_trim(&arena_main, pad)));
 }
 
 /* No glibc tunable changes what osmem does. */
@@ -742,7 +742,9 @@ static void usage(struct heap_usage *u)
 {
 	bool held = lock_core();
 
-	stats_usage(u);
+	memset(u, 0, sizeof *u);
+	stats_usage(&arena_main, u);
+	stats_mapped(u);
 	unlock_core(held);
 }
 

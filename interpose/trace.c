@@ -113,8 +113,8 @@ void trace_event(enum call c, bool freeing, const void *arg0, size_t a, size_t b
 		APPEND(call_args(p, (size_t)(end - p), c, arg0, a, b));
 	if (!freeing)
 		APPEND(diag_fmt(p, (size_t)(end - p), " -> %p %zu", result, usable));
-	APPEND(diag_fmt(p, (size_t)(end - p), " heap=%zu mapped=%zu", stats_counters.heap_bytes,
-			stats_counters.mapped_bytes));
+	APPEND(diag_fmt(p, (size_t)(end - p), " heap=%zu mapped=%zu", arena_main.counters.heap_bytes,
+			map_counters.mapped_bytes));
 	for (int i = 0; i < nframes; i++) {
 		APPEND(diag_fmt(p, (size_t)(end - p), i ? " ; " : " | "));
 		APPEND(bt_symbolize(frames[i], p, (size_t)(end - p)));
@@ -128,7 +128,7 @@ void trace_heap_map(void)
 {
 	char line[128];
 
-	for (struct segment *g = heap_segments(); g; g = g->next)
+	for (struct segment *g = arena_main.heap.segs; g; g = g->next)
 		for (char *p = g->base; p < g->end; p = block_end((struct block_meta *)p)) {
 			struct block_meta *b = (struct block_meta *)p;
 			emit(line, diag_fmt(line, sizeof line, "block %p %zu %s\n", (void *)b, b->size,

@@ -11,15 +11,15 @@
 #include "internal.h"
 
 /* Gives the heap block b's leading bytes back: the block will start at a's header. */
-static struct block_meta *split_front(struct block_meta *b, char *a)
+static struct block_meta *split_front(struct arena *ar, struct block_meta *b, char *a)
 {
-	struct block_meta *nb = index_carve(b, (char *)block_of(a));
+	struct block_meta *nb = index_carve(ar, b, (char *)block_of(a));
 
-	index_release(b);
+	index_release(ar, b);
 	return nb;
 }
 
-void *align_alloc(size_t align, size_t size)
+void *align_alloc(struct arena *ar, size_t align, size_t size)
 {
 	/* Room to move the payload up to the next boundary and leave a FREE block
 	 * (a header and 16 bytes) in front of it. */
@@ -33,17 +33,17 @@ void *align_alloc(size_t align, size_t size)
 	if (s + slack + HDR < OSMEM_THRESHOLD) {
 		/* A free block that holds the aligned payload as it is (a slab given
 		 * back leaves such a hole), else one with room to align inside. */
-		b = index_find_aligned(s, align, 16);
+		b = index_find_aligned(ar, s, align, 16);
 		if (b)
-			index_take(b);
+			index_take(ar, b);
 		else
-			b = core_heap_alloc(s + slack);
+			b = core_heap_alloc(ar, s + slack);
 		if (!b)
 			return core_nomem();
 		a = block_align_in(b, s, align);   /* fits: the slack allows for it */
 		if (a != block_payload(b))
-			b = split_front(b, a);
-		index_split(b, s);
+			b = split_front(ar, b, a);
+		index_split(ar, b, s);
 		return a;
 	}
 	b = map_block(s + align + HDR);

@@ -11,7 +11,7 @@ struct walk {
 	size_t nfree, npending;     /* FREE blocks, and those on the pending list */
 };
 
-static int check_segment(struct segment *g, struct walk *w, char *msg, size_t len)
+static int check_segment(struct arena *a, struct segment *g, struct walk *w, char *msg, size_t len)
 {
 	struct block_meta *prev = NULL;
 	char *p = g->base;
@@ -35,12 +35,12 @@ static int check_segment(struct segment *g, struct walk *w, char *msg, size_t le
 			FAIL("block %p: LAST flag %d but it %s its segment", (void *)b, !!(*block_tag(b) & BLOCK_LAST),
 			     end == g->end ? "ends" : "does not end");
 		/* Before index_pred, which reads a FREE block's successor or segment. */
-		if (b->status == STATUS_FREE && !index_contains(b))
+		if (b->status == STATUS_FREE && !index_contains(a, b))
 			FAIL("free block %p (size %zu) is not in the index", (void *)b, b->size);
-		if (index_pred(b) != prev)
-			FAIL("block %p: predecessor is %p, the walk says %p", (void *)b, (void *)index_pred(b), (void *)prev);
+		if (index_pred(a, b) != prev)
+			FAIL("block %p: predecessor is %p, the walk says %p", (void *)b, (void *)index_pred(a, b), (void *)prev);
 		if (b->status == STATUS_ALLOC) {
-			if ((*block_tag(b) & BLOCK_SLAB) && slab_check(b, msg, len))
+			if ((*block_tag(b) & BLOCK_SLAB) && slab_check(a, b, msg, len))
 				return -1;
 		} else {
 			if (prev && prev->status == STATUS_FREE)
@@ -53,8 +53,8 @@ static int check_segment(struct segment *g, struct walk *w, char *msg, size_t le
 	}
 	if (p != g->end)
 		FAIL("segment %p: the walk ends at %p, not at %p", (void *)g->base, (void *)p, (void *)g->end);
-	if (g == heap_top() && heap_last() != prev)
-		FAIL("top segment: last block is %p, the walk says %p", (void *)heap_last(), (void *)prev);
+	if (g == heap_top(a) && heap_last(a) != prev)
+		FAIL("top segment: last block is %p, the walk says %p", (void *)heap_last(a), (void *)prev);
 	return 0;
 }
 
@@ -68,23 +68,23 @@ static bool break_below(const struct segment *top)
 	return brk != (char *)-1 && brk < top->end;
 }
 
-int check_heap(char *msg, size_t len)
+int check_heap(struct arena *a, char *msg, size_t len)
 {
 	struct walk w = { 0 };
 	size_t nmapped = 0;
-	struct segment *top = heap_top();
+	struct segment *top = heap_top(a);
 
-	for (struct segment *g = heap_segments(); g; g = g->next)
-		if (check_segment(g, &w, msg, len))
+	for (struct segment *g = a->heap.segs; g; g = g->next)
+		if (check_segment(a, g, &w, msg, len))
 			return -1;
 	if (top && break_below(top))
 		FAIL("the break %p is below the heap top %p", heap_sbrk_fn(0), (void *)top->end);
-	if (index_check(msg, len))
+	if (index_check(a, msg, len))
 		return -1;
-	if (w.nfree != index_count())
-		FAIL("the walk found %zu free blocks, the index holds %zu", w.nfree, index_count());
-	if (w.npending != index_pending())
-		FAIL("the walk found %zu pending free blocks, the list holds %zu", w.npending, index_pending());
+	if (w.nfree != a->idx.nfree)
+		FAIL("the walk found %zu free blocks, the index holds %zu", w.nfree, a->idx.nfree);
+	if (w.npending != a->idx.npending)
+		FAIL("the walk found %zu pending free blocks, the list holds %zu", w.npending, a->idx.npending);
 	for (struct block_meta *b = map_blocks(), *prev = NULL; b; prev = b, b = b->next) {
 		if (b->status != STATUS_MAPPED || !block_tag_ok(b))
 			FAIL("mapped list: block %p has status %d tag %x", (void *)b, b->status, *block_tag(b));
@@ -106,16 +106,16 @@ static bool mapped_live(struct block_meta *b)
 {
 	if ((uintptr_t)b % (uintptr_t)getpagesize() || !block_tag_ok(b) || b->status != STATUS_MAPPED)
 		return false;
-	return b->prev ? b->prev->next == b : map_blocks() == b;
+	return map_listed(b);
 }
 
-enum ptr_kind check_pointer(const void *p)
+enum ptr_kind check_pointer(struct arena *a, const void *p)
 {
 	struct block_meta *b = block_of((void *)p);
 
 	if ((uintptr_t)p % 8)
 		return PTR_FOREIGN;
-	if (heap_segment_of(b)) {
+	if (heap_segment_of(a, b)) {
 		/* A slab's own payload is not an object (slab_of finds those). */
 		if (!block_tag_ok(b) || (*block_tag(b) & (BLOCK_PROXY | BLOCK_SLAB)))
 			return PTR_FOREIGN;

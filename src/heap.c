@@ -16,51 +16,40 @@
 
 void *(*heap_sbrk_fn)(intptr_t delta) = sbrk;
 
-static struct segment first;
-struct segment *heap_list;   /* newest first; read without the lock by the drop-in */
-static struct segment *top;
-static struct block_meta *top_last;
-static bool started;
-
-struct segment *heap_segments(void) { return heap_list; }
-struct segment *heap_top(void) { return top; }
-struct block_meta *heap_last(void) { return top ? top_last : NULL; }
-void heap_set_last(struct block_meta *b) { top_last = b; }
-bool heap_started(void) { return started; }
-
-static char *raw_sbrk(intptr_t delta)
+static char *raw_sbrk(struct arena *a, intptr_t delta)
 {
+	struct counters *k = &a->counters;
 	void *p = heap_sbrk_fn(delta);
 
 	if (delta)
-		stats_counters.brk_calls++;
+		k->brk_calls++;
 	if (p == (void *)-1)
 		return NULL;
 	if (delta > 0)
-		stats_grew(&stats_counters.heap_bytes, &stats_counters.heap_peak, (size_t)delta);
+		stats_grew(&k->heap_bytes, &k->heap_peak, (size_t)delta);
 	else
-		stats_counters.heap_bytes -= (size_t)-delta;
+		k->heap_bytes -= (size_t)-delta;
 	return p;
 }
 
-/* Makes [base, end) a segment holding one FREE block and lists it. */
-static struct block_meta *seg_open(struct segment *rec, char *base, char *end)
+/* Makes [base, end) a segment of a holding one FREE block and lists it. */
+static struct block_meta *seg_open(struct arena *a, struct segment *rec, char *base, char *end)
 {
 	struct block_meta *b = (struct block_meta *)base;
 
 	rec->base = base;
 	rec->end = end;
-	rec->next = heap_list;
-	__atomic_store_n(&heap_list, rec, __ATOMIC_RELEASE);   /* rec complete before it is seen */
+	rec->next = a->heap.segs;
+	__atomic_store_n(&a->heap.segs, rec, __ATOMIC_RELEASE);   /* rec complete before it is seen */
 	block_init(b, (size_t)(end - base) - HDR, STATUS_ALLOC, BLOCK_LAST, NULL, NULL);
-	index_release(b);
+	index_release(a, b);
 	return b;
 }
 
 /* [p, p + got) came from brk but does not follow the top segment. Align the
  * break, make the memory the new top segment, and leave its FREE block in the
  * index for the caller's next attempt. */
-static void adopt_foreign(char *p, size_t got)
+static void adopt_foreign(struct arena *a, char *p, size_t got)
 {
 	char *end = p + got, *base = (char *)(((uintptr_t)p + 15) & ~(uintptr_t)15);
 	size_t want = (size_t)(-(uintptr_t)end & 15);
@@ -70,42 +59,43 @@ static void adopt_foreign(char *p, size_t got)
 	if ((size_t)(end + want - base) < 2 * HDR + 16)
 		want = 2 * HDR + 16 - (size_t)(end - base);
 	if (want) {
-		if (raw_sbrk((intptr_t)want) != end) {
-			top = NULL;
+		if (raw_sbrk(a, (intptr_t)want) != end) {
+			a->heap.top = NULL;
 			return;
 		}
 		end += want;
 	}
 	rec = (struct segment *)base;
-	top = rec;
-	top_last = seg_open(rec, base + HDR, end);
+	a->heap.top = rec;
+	a->heap.top_last = seg_open(a, rec, base + HDR, end);
 }
 
-void heap_first_use(void)
+void heap_first_use(struct arena *a)
 {
 	char *cur, *p;
 	size_t pad;
 
-	started = true;
-	cur = raw_sbrk(0);
+	a->heap.started = true;
+	cur = raw_sbrk(a, 0);
 	if (!cur)
 		return;
 	pad = (size_t)(-(uintptr_t)cur & 15);
-	p = raw_sbrk((intptr_t)(pad + OSMEM_PREALLOC));
+	p = raw_sbrk(a, (intptr_t)(pad + OSMEM_PREALLOC));
 	if (!p)
 		return;
 	if (p != cur) {
 		/* Another thread moved the break between our two calls. */
-		adopt_foreign(p, pad + OSMEM_PREALLOC);
+		adopt_foreign(a, p, pad + OSMEM_PREALLOC);
 		return;
 	}
-	top = &first;
-	top_last = seg_open(&first, cur + pad, cur + pad + OSMEM_PREALLOC);
+	a->heap.top = &a->heap.first;
+	a->heap.top_last = seg_open(a, &a->heap.first, cur + pad, cur + pad + OSMEM_PREALLOC);
 }
 
-char *heap_extend(size_t delta, bool *moved)
+char *heap_extend(struct arena *a, size_t delta, bool *moved)
 {
-	char *p = raw_sbrk((intptr_t)delta);
+	struct segment *top = a->heap.top;
+	char *p = raw_sbrk(a, (intptr_t)delta);
 
 	*moved = false;
 	if (!p)
@@ -114,12 +104,12 @@ char *heap_extend(size_t delta, bool *moved)
 		top->end += delta;
 		return p;
 	}
-	adopt_foreign(p, delta);
+	adopt_foreign(a, p, delta);
 	*moved = true;
 	return NULL;
 }
 
-bool heap_add_mapped_segment(size_t need)
+bool heap_add_mapped_segment(struct arena *a, size_t need)
 {
 	size_t page = (size_t)getpagesize();
 	size_t len = (need + 2 * HDR + page - 1) & ~(page - 1);
@@ -135,37 +125,38 @@ bool heap_add_mapped_segment(size_t need)
 		p = map_region(len);
 	if (!p)
 		return false;
-	stats_grew(&stats_counters.heap_bytes, &stats_counters.heap_peak, len);
-	seg_open((struct segment *)p, p + HDR, p + len);
+	stats_grew(&a->counters.heap_bytes, &a->counters.heap_peak, len);
+	seg_open(a, (struct segment *)p, p + HDR, p + len);
 	return true;
 }
 
-struct segment *heap_segment_of_slow(const void *addr)
+struct segment *heap_segment_of_slow(struct arena *a, const void *addr)
 {
-	for (struct segment *g = heap_list; g; g = g->next)
+	for (struct segment *g = a->heap.segs; g; g = g->next)
 		if ((const char *)addr >= g->base && (const char *)addr < g->end)
 			return g;
 	return NULL;
 }
 
-bool heap_trim(size_t pad)
+bool heap_trim(struct arena *a, size_t pad)
 {
-	struct block_meta *last = heap_last();
+	struct segment *top = a->heap.top;
+	struct block_meta *last = heap_last(a);
 	size_t keep = ALIGN16(pad ? pad : 1), cut;
 
 	if (!last || last->status != STATUS_FREE || last->size < keep + (size_t)getpagesize())
 		return false;
 	/* Only when the break is still where our heap ends: memory above it is not ours. */
-	if (raw_sbrk(0) != top->end)
+	if (raw_sbrk(a, 0) != top->end)
 		return false;
 	cut = last->size - keep;
-	index_remove(last);
-	if (!raw_sbrk(-(intptr_t)cut)) {
-		index_insert(last);
+	index_remove(a, last);
+	if (!raw_sbrk(a, -(intptr_t)cut)) {
+		index_insert(a, last);
 		return false;
 	}
 	last->size = keep;
 	top->end -= cut;
-	index_insert(last);
+	index_insert(a, last);
 	return true;
 }

@@ -21,34 +21,27 @@
  * block, but a block that merges with a neighbour before then (a run of frees)
  * leaves the list in O(1) instead of costing two treap descents.
  *
- * The drop-in sets index_lists before its first block: then the bins up to
+ * The drop-in sets the arena's lists flag before its first block: then the bins up to
  * OSMEM_LIST_MAX (one per 8 or 16 bytes) are LIFO lists, left = previous and
  * right = next, so filing, removing and taking a block there is O(1). A bin
  * of one size still gives the best size; only the lowest-address tie-break of
- * SPEC rule 11.1 goes, which os_* (index_lists never set) keep. */
+ * SPEC rule 11.1 goes, which os_* (the flag never set) keep. */
 #include <string.h>
 
 #include "internal.h"
 
-#define NEXACT (OSMEM_EXACT_MAX / 8)                          /* 8-byte steps */
-#define NMID   ((OSMEM_LIST_MAX - OSMEM_EXACT_MAX) / 16)      /* then 16-byte steps */
-#define LOG_FROM 13                                           /* then 4 per power of two */
-#define NBINS  (NEXACT + NMID + 4 * (64 - LOG_FROM))
-#define NWORDS ((NBINS + 63) / 64)
+#define NEXACT INDEX_NEXACT
+#define NMID   INDEX_NMID
+#define NBINS  INDEX_NBINS
+#define NWORDS INDEX_NWORDS
+#define LOG_FROM INDEX_LOG_FROM
 
-_Static_assert(OSMEM_LIST_MAX == 1UL << LOG_FROM, "bin_of assumes the log-spaced bins start at OSMEM_LIST_MAX");
+_Static_assert(OSMEM_LIST_MAX == 1UL << INDEX_LOG_FROM, "bin_of assumes the log-spaced bins start at OSMEM_LIST_MAX");
 
-bool index_lists;
-static inline bool list_bin(unsigned i)
+static inline bool list_bin(const struct index *x, unsigned i)
 {
-	return index_lists && i < NEXACT + NMID;
+	return x->lists && i < NEXACT + NMID;
 }
-
-static struct block_meta *bins[NBINS];
-static uint64_t nonempty[NWORDS];
-static size_t nfree;              /* in bins and pending */
-static struct block_meta *pending;
-static size_t npending;
 
 static inline struct block_meta **left(struct block_meta *b) { return &b->prev; }
 static inline struct block_meta **right(struct block_meta *b) { return &b->next; }
@@ -56,23 +49,23 @@ static inline struct block_meta **right(struct block_meta *b) { return &b->next;
 /* Where FREE block b keeps its physical predecessor while it is indexed: the
  * next field of its successor (never FREE: free neighbours merge), or of its
  * segment's record when nothing follows it. */
-static inline struct block_meta **stash(struct block_meta *b)
+static inline struct block_meta **stash(struct arena *a, struct block_meta *b)
 {
 	if (!(*block_tag(b) & BLOCK_LAST))
 		return right((struct block_meta *)block_end(b));
-	return &heap_segment_of(b)->tail_prev;
+	return &heap_segment_of(a, b)->tail_prev;
 }
 
-struct block_meta *index_pred(struct block_meta *b)
+struct block_meta *index_pred(struct arena *a, struct block_meta *b)
 {
-	return b->status == STATUS_FREE ? *stash(b) : b->prev;
+	return b->status == STATUS_FREE ? *stash(a, b) : b->prev;
 }
 
 /* b's physical predecessor becomes p. */
-static void set_pred(struct block_meta *b, struct block_meta *p)
+static void set_pred(struct arena *a, struct block_meta *b, struct block_meta *p)
 {
 	if (b->status == STATUS_FREE)
-		*stash(b) = p;
+		*stash(a, b) = p;
 	else
 		b->prev = p;
 }
@@ -101,18 +94,18 @@ static inline unsigned bin_of(size_t size)
 }
 
 /* First non-empty bin at or after i, or NBINS. */
-static unsigned next_bin(unsigned i)
+static unsigned next_bin(const struct index *x, unsigned i)
 {
 	unsigned w = i / 64;
 	uint64_t bits;
 
 	if (i >= NBINS)
 		return NBINS;
-	bits = nonempty[w] & (~0ull << (i % 64));
+	bits = x->nonempty[w] & (~0ull << (i % 64));
 	while (!bits) {
 		if (++w == NWORDS)
 			return NBINS;
-		bits = nonempty[w];
+		bits = x->nonempty[w];
 	}
 	return w * 64 + (unsigned)__builtin_ctzll(bits);
 }
@@ -144,9 +137,9 @@ static struct block_meta *tree_join(struct block_meta *a, struct block_meta *b)
 	return root;
 }
 
-static void tree_insert(unsigned i, struct block_meta *b)
+static void tree_insert(struct index *x, unsigned i, struct block_meta *b)
 {
-	struct block_meta **link = &bins[i], *t, **l, **r;
+	struct block_meta **link = &x->bins[i], *t, **l, **r;
 	uint32_t p = prio(b);
 
 	while (*link && prio(*link) > p)
@@ -194,58 +187,60 @@ static void dlist_unlink(struct block_meta **head, struct block_meta *b)
 }
 
 /* Files b into its bin. */
-static void bin_insert(struct block_meta *b)
+static void bin_insert(struct index *x, struct block_meta *b)
 {
 	unsigned i = bin_of(b->size);
 
-	if (list_bin(i))
-		dlist_push(&bins[i], b);
+	if (list_bin(x, i))
+		dlist_push(&x->bins[i], b);
 	else
-		tree_insert(i, b);
-	nonempty[i / 64] |= 1ull << (i % 64);
+		tree_insert(x, i, b);
+	x->nonempty[i / 64] |= 1ull << (i % 64);
 }
 
 /* After a block left bin i. */
-static void bin_removed(unsigned i)
+static void bin_removed(struct index *x, unsigned i)
 {
-	if (!bins[i])
-		nonempty[i / 64] &= ~(1ull << (i % 64));
-	nfree--;
+	if (!x->bins[i])
+		x->nonempty[i / 64] &= ~(1ull << (i % 64));
+	x->nfree--;
 }
 
-void index_insert(struct block_meta *b)
+void index_insert(struct arena *a, struct block_meta *b)
 {
-	*stash(b) = b->prev;
-	if (list_bin(bin_of(b->size))) {   /* O(1) already: no need to wait */
-		bin_insert(b);
+	struct index *x = &a->idx;
+
+	*stash(a, b) = b->prev;
+	if (list_bin(x, bin_of(b->size))) {   /* O(1) already: no need to wait */
+		bin_insert(x, b);
 	} else {
 		*block_tag(b) |= BLOCK_PENDING;
-		dlist_push(&pending, b);
-		npending++;
+		dlist_push(&x->pending, b);
+		x->npending++;
 	}
-	nfree++;
+	x->nfree++;
 }
 
-static void pending_unlink(struct block_meta *b)
+static void pending_unlink(struct index *x, struct block_meta *b)
 {
-	dlist_unlink(&pending, b);
+	dlist_unlink(&x->pending, b);
 	*block_tag(b) &= ~BLOCK_PENDING;
-	npending--;
+	x->npending--;
 }
 
 /* Files every pending block into its bin: before any search. */
-static void pending_flush(void)
+static void pending_flush(struct index *x)
 {
-	while (pending) {
-		struct block_meta *b = pending;
-		pending_unlink(b);
-		bin_insert(b);
+	while (x->pending) {
+		struct block_meta *b = x->pending;
+		pending_unlink(x, b);
+		bin_insert(x, b);
 	}
 }
 
-static struct block_meta **find_link(struct block_meta *b)
+static struct block_meta **find_link(struct index *x, struct block_meta *b)
 {
-	struct block_meta **link = &bins[bin_of(b->size)];
+	struct block_meta **link = &x->bins[bin_of(b->size)];
 
 	while (*link && *link != b)
 		link = before(b, *link) ? left(*link) : right(*link);
@@ -253,108 +248,100 @@ static struct block_meta **find_link(struct block_meta *b)
 }
 
 /* Unlinks b from the list of bin i. */
-static void list_unlink(unsigned i, struct block_meta *b)
+static void list_unlink(struct index *x, unsigned i, struct block_meta *b)
 {
-	dlist_unlink(&bins[i], b);
-	bin_removed(i);
+	dlist_unlink(&x->bins[i], b);
+	bin_removed(x, i);
 }
 
 /* Unlinks the node at *link, which hangs in bin i. */
-static void unlink_at(unsigned i, struct block_meta **link)
+static void unlink_at(struct index *x, unsigned i, struct block_meta **link)
 {
 	struct block_meta *b = *link;
 
 	*link = tree_join(*left(b), *right(b));
-	bin_removed(i);
+	bin_removed(x, i);
 }
 
 /* Unlinks b from wherever it is filed; its links become garbage. */
-static void unlink_any(struct block_meta *b)
+static void unlink_any(struct index *x, struct block_meta *b)
 {
 	struct block_meta **link;
 
 	if (*block_tag(b) & BLOCK_PENDING) {
-		pending_unlink(b);
-		nfree--;
+		pending_unlink(x, b);
+		x->nfree--;
 		return;
 	}
-	if (list_bin(bin_of(b->size))) {
-		list_unlink(bin_of(b->size), b);
+	if (list_bin(x, bin_of(b->size))) {
+		list_unlink(x, bin_of(b->size), b);
 		return;
 	}
-	link = find_link(b);
+	link = find_link(x, b);
 	if (OSMEM_DEBUG && *link != b)
 		diag_die("osmem: index_remove: block %p (size %zu) is not in the index\n", (void *)b, b->size);
-	unlink_at(bin_of(b->size), link);
+	unlink_at(x, bin_of(b->size), link);
 }
 
-void index_remove(struct block_meta *b)
+void index_remove(struct arena *a, struct block_meta *b)
 {
-	unlink_any(b);
-	b->prev = *stash(b);
+	unlink_any(&a->idx, b);
+	b->prev = *stash(a, b);
 }
 
 /* A pending block by its flag: index_check walks the list, and the heap
  * walk checks that as many blocks carry the flag as the list holds. */
-bool index_contains(struct block_meta *b)
+bool index_contains(struct arena *a, struct block_meta *b)
 {
+	struct index *x = &a->idx;
 	unsigned i = bin_of(b->size);
 
 	if (*block_tag(b) & BLOCK_PENDING)
 		return true;
-	if (list_bin(i))   /* index_check has checked the lists' links */
-		return *left(b) ? *right(*left(b)) == b : bins[i] == b;
-	return *find_link(b) == b;
-}
-
-size_t index_pending(void)
-{
-	return npending;
-}
-
-size_t index_count(void)
-{
-	return nfree;
+	if (list_bin(x, i))   /* index_check has checked the lists' links */
+		return *left(b) ? *right(*left(b)) == b : x->bins[i] == b;
+	return *find_link(x, b) == b;
 }
 
 /* ---- block state changes ---- */
 
 /* b, just unlinked from the index, becomes ALLOC with its predecessor back. */
-static struct block_meta *mark_taken(struct block_meta *b)
+static struct block_meta *mark_taken(struct arena *a, struct block_meta *b)
 {
-	block_init(b, b->size, STATUS_ALLOC, *block_tag(b) & BLOCK_LAST, *stash(b), NULL);
+	block_init(b, b->size, STATUS_ALLOC, *block_tag(b) & BLOCK_LAST, *stash(a, b), NULL);
 	return b;
 }
 
-void index_take(struct block_meta *b)
+void index_take(struct arena *a, struct block_meta *b)
 {
-	unlink_any(b);
-	mark_taken(b);
+	unlink_any(&a->idx, b);
+	mark_taken(a, b);
 }
 
 /* Takes b out of list bin i, ALLOC. */
-static struct block_meta *take_listed(unsigned i, struct block_meta *b)
+static struct block_meta *take_listed(struct arena *a, unsigned i, struct block_meta *b)
 {
-	list_unlink(i, b);
-	return mark_taken(b);
+	list_unlink(&a->idx, i, b);
+	return mark_taken(a, b);
 }
 
-struct block_meta *index_take_fit(size_t s)
+struct block_meta *index_take_fit(struct arena *a, size_t s)
 {
+	struct index *x = &a->idx;
 	unsigned i = bin_of(s);
 	struct block_meta **link, **best = NULL, *b;
 
-	pending_flush();
-	if (list_bin(i)) {
+	pending_flush(x);
+	if (list_bin(x, i)) {
 		/* Every block here fits, unless sizes that are not multiples of 16 share the bin. */
-		for (b = bins[i]; b && b->size < s; b = *right(b))
+		for (b = x->bins[i]; b && b->size < s; b = *right(b))
 			;
 		if (b)
-			return take_listed(i, b);
+			return take_listed(a, i, b);
 		i++;
 	} else if (i >= NEXACT) {
 		/* A shared bin: the smallest (size, address) with size >= s. */
-		for (link = &bins[i]; *link;) {
+		for (link = &x->bins[i]; *link;) {
 			if ((*link)->size >= s) {
 				best = link;
 				link = left(*link);
@@ -367,27 +354,28 @@ struct block_meta *index_take_fit(size_t s)
 	}
 	if (!best) {
 		/* Every block of a later bin fits: its first one is the best. */
-		i = next_bin(i);
+		i = next_bin(x, i);
 		if (i == NBINS)
 			return NULL;
-		if (list_bin(i))
-			return take_listed(i, bins[i]);
-		for (best = &bins[i]; *left(*best);)
+		if (list_bin(x, i))
+			return take_listed(a, i, x->bins[i]);
+		for (best = &x->bins[i]; *left(*best);)
 			best = left(*best);
 	}
 	b = *best;
-	unlink_at(i, best);
-	return mark_taken(b);
+	unlink_at(x, i, best);
+	return mark_taken(a, b);
 }
 
-struct block_meta *index_find_aligned(size_t s, size_t align, unsigned max_scan)
+struct block_meta *index_find_aligned(struct arena *a, size_t s, size_t align, unsigned max_scan)
 {
+	struct index *x = &a->idx;
 	unsigned i = bin_of(s);
 
-	if (!list_bin(i))
+	if (!list_bin(x, i))
 		return NULL;
-	for (i = next_bin(i); list_bin(i); i = next_bin(i + 1))
-		for (struct block_meta *b = bins[i]; b; b = *right(b)) {
+	for (i = next_bin(x, i); list_bin(x, i); i = next_bin(x, i + 1))
+		for (struct block_meta *b = x->bins[i]; b; b = *right(b)) {
 			if (block_align_in(b, s, align))
 				return b;
 			if (--max_scan == 0)
@@ -396,72 +384,73 @@ struct block_meta *index_find_aligned(size_t s, size_t align, unsigned max_scan)
 	return NULL;
 }
 
-struct block_meta *index_release(struct block_meta *b)
+struct block_meta *index_release(struct arena *a, struct block_meta *b)
 {
 	struct block_meta *succ = block_succ(b), *pred = b->prev, *n;
 
 	if (succ && succ->status == STATUS_FREE) {
 		n = block_succ(succ);
-		unlink_any(succ);
+		unlink_any(&a->idx, succ);
 		*block_tag(succ) = BLOCK_MAGIC | BLOCK_DEAD;
 		b->size += HDR + succ->size;
-		if (heap_last() == succ)
-			heap_set_last(b);
+		if (a->heap.top_last == succ)
+			a->heap.top_last = b;
 		succ = n;
 	}
 	if (pred && pred->status == STATUS_FREE) {
-		index_remove(pred);
+		index_remove(a, pred);
 		*block_tag(b) = BLOCK_MAGIC | BLOCK_DEAD;
 		pred->size += HDR + b->size;
-		if (heap_last() == b)
-			heap_set_last(pred);
+		if (a->heap.top_last == b)
+			a->heap.top_last = pred;
 		b = pred;
 	}
 	if (succ)
 		succ->prev = b;
 	b->status = STATUS_FREE;
 	*block_tag(b) = BLOCK_MAGIC | (succ ? 0 : BLOCK_LAST);
-	index_insert(b);
+	index_insert(a, b);
 	return b;
 }
 
-struct block_meta *index_carve(struct block_meta *b, char *at)
+struct block_meta *index_carve(struct arena *a, struct block_meta *b, char *at)
 {
 	struct block_meta *r = (struct block_meta *)at, *succ = block_succ(b);
 
 	block_init(r, (size_t)(block_end(b) - at) - HDR, STATUS_ALLOC, *block_tag(b) & BLOCK_LAST, b, NULL);
 	if (succ)
-		set_pred(succ, r);
+		set_pred(a, succ, r);
 	b->size = (size_t)(at - (char *)b) - HDR;
 	*block_tag(b) &= ~BLOCK_LAST;
-	if (heap_last() == b)
-		heap_set_last(r);
+	if (a->heap.top_last == b)
+		a->heap.top_last = r;
 	return r;
 }
 
-void index_split(struct block_meta *b, size_t s)
+void index_split(struct arena *a, struct block_meta *b, size_t s)
 {
 	if (b->size - s >= MIN_SPLIT)
-		index_release(index_carve(b, (char *)b + HDR + s));
+		index_release(a, index_carve(a, b, (char *)b + HDR + s));
 }
 
-void index_absorb_next(struct block_meta *b)
+void index_absorb_next(struct arena *a, struct block_meta *b)
 {
 	struct block_meta *n = block_succ(b), *nn = block_succ(n);
 
-	unlink_any(n);
+	unlink_any(&a->idx, n);
 	*block_tag(b) |= *block_tag(n) & BLOCK_LAST;
 	*block_tag(n) = BLOCK_MAGIC | BLOCK_DEAD;
 	b->size += HDR + n->size;
 	if (nn)
 		nn->prev = b;
-	if (heap_last() == n)
-		heap_set_last(b);
+	if (a->heap.top_last == n)
+		a->heap.top_last = b;
 }
 
 /* ---- checking ---- */
 
 struct walk {
+	const struct index *x;
 	char *msg;
 	size_t len;
 	size_t seen;
@@ -505,56 +494,57 @@ static void walk_list(struct walk *w, unsigned bin)
 {
 	struct block_meta *prev = NULL;
 
-	for (struct block_meta *t = bins[bin]; t && !w->bad; prev = t, t = *right(t)) {
+	for (struct block_meta *t = w->x->bins[bin]; t && !w->bad; prev = t, t = *right(t)) {
 		if (t->status != STATUS_FREE || !block_tag_ok(t) || (*block_tag(t) & BLOCK_PENDING) ||
 		    *left(t) != prev || bin_of(t->size) != bin) {
 			diag_fmt(w->msg, w->len, "index list %u: block %p (size %zu) is not a linked FREE block of the bin",
 				 bin, (void *)t, t->size);
 			w->bad = 1;
 		}
-		if (++w->seen > nfree) {
+		if (++w->seen > w->x->nfree) {
 			diag_fmt(w->msg, w->len, "index list %u: more blocks than counted (a cycle?)", bin);
 			w->bad = 1;
 		}
 	}
 }
 
-int index_check(char *msg, size_t len)
+int index_check(struct arena *a, char *msg, size_t len)
 {
-	struct walk w = { msg, len, 0, 0 };
+	const struct index *x = &a->idx;
+	struct walk w = { x, msg, len, 0, 0 };
 
 	for (unsigned i = 0; i < NBINS && !w.bad; i++) {
-		bool bit = nonempty[i / 64] >> (i % 64) & 1;
-		if (bit != (bins[i] != NULL)) {
+		bool bit = x->nonempty[i / 64] >> (i % 64) & 1;
+		if (bit != (x->bins[i] != NULL)) {
 			diag_fmt(msg, len, "index bin %u: bitmap says %s but the bin is %s", i,
-				 bit ? "non-empty" : "empty", bins[i] ? "not" : "empty");
+				 bit ? "non-empty" : "empty", x->bins[i] ? "not" : "empty");
 			return -1;
 		}
-		if (list_bin(i))
+		if (list_bin(x, i))
 			walk_list(&w, i);
 		else
-			walk_tree(&w, bins[i], i, NULL, NULL, 0);
+			walk_tree(&w, x->bins[i], i, NULL, NULL, 0);
 	}
 	if (w.bad)
 		return -1;
 	size_t listed = 0;
 
-	for (struct block_meta *p = pending, *prev = NULL; p; prev = p, p = *right(p)) {
+	for (struct block_meta *p = x->pending, *prev = NULL; p; prev = p, p = *right(p)) {
 		if (p->status != STATUS_FREE || !block_tag_ok(p) || !(*block_tag(p) & BLOCK_PENDING) ||
 		    *left(p) != prev) {
 			diag_fmt(msg, len, "pending list: block %p is not a linked, flagged FREE block", (void *)p);
 			return -1;
 		}
 		w.seen++;
-		if (++listed > npending)
+		if (++listed > x->npending)
 			break;
 	}
-	if (listed != npending) {
-		diag_fmt(msg, len, "pending list: %zu blocks linked but %zu counted", listed, npending);
+	if (listed != x->npending) {
+		diag_fmt(msg, len, "pending list: %zu blocks linked but %zu counted", listed, x->npending);
 		return -1;
 	}
-	if (w.seen != nfree) {
-		diag_fmt(msg, len, "index: %zu blocks reachable (bins and pending) but %zu counted", w.seen, nfree);
+	if (w.seen != x->nfree) {
+		diag_fmt(msg, len, "index: %zu blocks reachable (bins and pending) but %zu counted", w.seen, x->nfree);
 		return -1;
 	}
 	return 0;

@@ -89,7 +89,7 @@ static inline struct block_meta *block_succ(struct block_meta *b)
 	return (*block_tag(b) & BLOCK_LAST) ? NULL : (struct block_meta *)block_end(b);
 }
 
-/* ---- heap.c: owns brk/sbrk and the list of heap segments ---- */
+/* ---- the arena: everything the core keeps about one heap ---- */
 
 /* A heap segment is a run of contiguous blocks. The first one starts at the
  * initial break; others come from brk after a foreign move of the break, or
@@ -103,36 +103,88 @@ struct segment {
 };
 _Static_assert(sizeof(struct segment) <= HDR, "a segment record fits in one header's room");
 
+/* Counted as the syscalls are made: an arena's by heap.c (brk, and the heap
+ * bytes), the process's mappings by map.c (map_counters). */
+struct counters {
+	size_t brk_calls, mmap_calls, munmap_calls, mremap_calls, mprotect_calls;
+	size_t heap_bytes, heap_peak;       /* memory in heap segments */
+	size_t mapped_bytes, mapped_peak;   /* mapped blocks, headers included */
+};
+static inline void stats_grew(size_t *now, size_t *peak, size_t by)
+{
+	*now += by;
+	if (*now > *peak)
+		*peak = *now;
+}
+
+/* The free index's bins (index.c): one per 8 bytes up to OSMEM_EXACT_MAX, one
+ * per 16 up to OSMEM_LIST_MAX, then 4 per power of two. */
+#define INDEX_NEXACT   (OSMEM_EXACT_MAX / 8)
+#define INDEX_NMID     ((OSMEM_LIST_MAX - OSMEM_EXACT_MAX) / 16)
+#define INDEX_LOG_FROM 13
+#define INDEX_NBINS    (INDEX_NEXACT + INDEX_NMID + 4 * (64 - INDEX_LOG_FROM))
+#define INDEX_NWORDS   ((INDEX_NBINS + 63) / 64)
+
+struct index {
+	struct block_meta *bins[INDEX_NBINS];
+	uint64_t nonempty[INDEX_NWORDS];    /* bit i: bins[i] is not empty */
+	struct block_meta *pending;         /* freed blocks not yet filed */
+	size_t nfree;                       /* in bins and pending */
+	size_t npending;
+	bool lists;                         /* the small bins are LIFO lists (the drop-in) */
+};
+
+struct heap {
+	struct segment *segs;       /* newest first; read without the lock by the drop-in */
+	struct segment *top;        /* the segment brk grows, or NULL */
+	struct block_meta *top_last;
+	struct segment first;       /* the record of the segment at the initial break */
+	bool started;
+};
+
+#define SLAB_CLASSES 16         /* slab.c: object sizes 16..256, every 16 bytes */
+
+/* Every core function takes the arena it works on; os_* use arena_main. */
+struct arena {
+	struct index idx;           /* index.c */
+	struct heap heap;           /* heap.c */
+	struct slab *partial[SLAB_CLASSES];   /* slab.c: per class, slabs with a free object */
+	struct counters counters;   /* heap.c and map.c, for this arena */
+	size_t grow_pad;            /* bytes each growth of the heap asks for beyond the need:
+				       0 for os_* (SPEC rule 11), OSMEM_GROW_PAD in the drop-in */
+};
+
+extern struct arena arena_main;
+
+/* ---- heap.c: owns brk/sbrk and the list of heap segments ---- */
+
 extern void *(*heap_sbrk_fn)(intptr_t delta);   /* test seam: sbrk */
 
-struct segment *heap_segments(void);             /* list head, NULL before first use */
-struct segment *heap_top(void);                  /* the segment brk can grow, or NULL */
-struct block_meta *heap_last(void);              /* last block of heap_top(), or NULL */
-void heap_set_last(struct block_meta *b);
-bool heap_started(void);
-void heap_first_use(void);                       /* once: sbrk(PREALLOC), one FREE block */
+static inline struct segment *heap_top(struct arena *a) { return a->heap.top; }
+/* The last block of the top segment (the one the break grows), or NULL. */
+static inline struct block_meta *heap_last(struct arena *a) { return a->heap.top ? a->heap.top_last : NULL; }
+void heap_first_use(struct arena *a);            /* once: sbrk(PREALLOC), one FREE block */
 /* Grow the top segment by delta bytes in place; returns its old end or NULL.
  * When the break had been moved by someone else (or there was no top), the
  * memory brk gave becomes a new top segment, its block FREE in the index, and
  * NULL comes back with *moved set: the caller retries. NULL with *moved clear:
  * brk refused. */
-char *heap_extend(size_t delta, bool *moved);
+char *heap_extend(struct arena *a, size_t delta, bool *moved);
 /* A new heap segment from mmap holding at least `need` payload bytes in one
  * FREE block, inserted into the index; false when mmap fails too. */
-bool heap_add_mapped_segment(size_t need);
-extern struct segment *heap_list;
-struct segment *heap_segment_of_slow(const void *addr);
-/* The segment holding addr, NULL if none: O(#segments), the newest checked inline. */
-static inline struct segment *heap_segment_of(const void *addr)
+bool heap_add_mapped_segment(struct arena *a, size_t need);
+struct segment *heap_segment_of_slow(struct arena *a, const void *addr);
+/* a's segment holding addr, NULL if none: O(#segments), the newest checked inline. */
+static inline struct segment *heap_segment_of(struct arena *a, const void *addr)
 {
-	struct segment *g = __atomic_load_n(&heap_list, __ATOMIC_ACQUIRE);
+	struct segment *g = __atomic_load_n(&a->heap.segs, __ATOMIC_ACQUIRE);
 
 	if (g && (const char *)addr >= g->base && (const char *)addr < g->end)
 		return g;
-	return g ? heap_segment_of_slow(addr) : NULL;
+	return g ? heap_segment_of_slow(a, addr) : NULL;
 }
 /* malloc_trim: give the free top of the brk heap back, keeping pad bytes; true if any. */
-bool heap_trim(size_t pad);
+bool heap_trim(struct arena *a, size_t pad);
 
 /* ---- map.c: owns mmap/munmap ---- */
 
@@ -148,70 +200,92 @@ struct block_meta *map_resize(struct block_meta *b, size_t s);
 size_t map_capacity(size_t s);                   /* payload a mapping for payload s holds: whole pages */
 void *map_region(size_t len);                    /* anonymous RW memory, or NULL */
 void map_region_release(void *p, size_t len);
-struct block_meta *map_blocks(void);             /* list of live MAPPED blocks */
+struct block_meta *map_blocks(void);             /* list of live MAPPED blocks (walk it under map_lock) */
 size_t map_count(void);
+bool map_listed(struct block_meta *b);           /* b is on the list: a live mapped block */
+void map_lock(void);                             /* the list's lock: for walkers and fork */
+void map_unlock(void);
+void map_fork_child(void);
+extern struct counters map_counters;             /* mmap, munmap, mremap, mprotect; mapped bytes */
+
+/* The other arenas' memory: regions of MAP_REGION bytes at a MAP_REGION
+ * boundary, reserved without access and committed as the heap in them grows,
+ * so a pointer's arena is found from its address alone (map_region_of). */
+#define MAP_REGION_SHIFT 26                      /* 64 MiB */
+#define MAP_REGION       (1UL << MAP_REGION_SHIFT)
+void *map_reserve(void);                         /* an aligned region, or NULL */
+void map_unreserve(void *base);
+bool map_commit(void *p, size_t len);            /* make [p, p + len) usable */
+void map_decommit(void *p, size_t len);          /* give its pages back, reserved again */
+extern uint64_t map_region_bits[];
+/* The reserved region holding p, or NULL: O(1), without touching p. */
+static inline void *map_region_of(const void *p)
+{
+	uintptr_t i = (uintptr_t)p >> MAP_REGION_SHIFT;
+
+	if (i >= (1UL << (47 - MAP_REGION_SHIFT)) ||
+	    !(__atomic_load_n(&map_region_bits[i / 64], __ATOMIC_ACQUIRE) >> (i % 64) & 1))
+		return NULL;
+	return (void *)(i << MAP_REGION_SHIFT);
+}
 
 /* ---- index.c: the free-block index and the split/merge operations ---- */
 
-/* Set by the drop-in before its first block: bins up to OSMEM_LIST_MAX become
- * O(1) LIFO lists, dropping the lowest-address tie-break (os_* keep it). */
-extern bool index_lists;
-void index_insert(struct block_meta *b);          /* O(1): filed into its bin at the next search */
+/* a->idx.lists, set by the drop-in before its first block: bins up to
+ * OSMEM_LIST_MAX become O(1) LIFO lists, dropping the lowest-address tie-break
+ * (os_* keep it). */
+void index_insert(struct arena *a, struct block_meta *b);          /* O(1): filed into its bin at the next search */
 /* Take a FREE block out of the index and mark it ALLOC. */
-void index_take(struct block_meta *b);
+void index_take(struct arena *a, struct block_meta *b);
 /* Take a FREE block out of the index: it stays FREE, its prev physical again. */
-void index_remove(struct block_meta *b);
+void index_remove(struct arena *a, struct block_meta *b);
 /* Best fit, taken out of the index and marked ALLOC: the FREE block of
  * smallest size >= s, lowest address on a tie; NULL if none fits. */
-struct block_meta *index_take_fit(size_t s);
-bool index_contains(struct block_meta *b);
+struct block_meta *index_take_fit(struct arena *a, size_t s);
+bool index_contains(struct arena *a, struct block_meta *b);
 /* A FREE block (left in the index) that holds a payload of s bytes aligned to
  * align, looking at up to max_scan blocks of the list bins from s up; NULL if
  * none (or the bins are treaps). Reuses the holes that slabs leave. */
-struct block_meta *index_find_aligned(size_t s, size_t align, unsigned max_scan);
-size_t index_count(void);                        /* FREE blocks, pending included */
-size_t index_pending(void);
+struct block_meta *index_find_aligned(struct arena *a, size_t s, size_t align, unsigned max_scan);
 /* Split b (not in the index) down to s if the remainder is at least MIN_SPLIT;
  * the remainder becomes FREE, merged with a FREE successor, and indexed. */
-void index_split(struct block_meta *b, size_t s);
+void index_split(struct arena *a, struct block_meta *b, size_t s);
 /* Cuts the ALLOC heap block b at `at` (a header's place inside its payload,
  * leaving b at least 8 bytes): the part from `at` on becomes a new ALLOC block
  * after b, returned; b keeps what lies before. */
-struct block_meta *index_carve(struct block_meta *b, char *at);
+struct block_meta *index_carve(struct arena *a, struct block_meta *b, char *at);
 /* Absorb b's FREE successor (removing it from the index) into b. */
-void index_absorb_next(struct block_meta *b);
+void index_absorb_next(struct arena *a, struct block_meta *b);
 /* Mark b FREE, merge it with FREE neighbours, index the result. */
-struct block_meta *index_release(struct block_meta *b);
+struct block_meta *index_release(struct arena *a, struct block_meta *b);
 /* The physical predecessor of heap block b, NULL for a segment's first: b's
  * prev, or for a FREE block in the index, where it keeps it instead. */
-struct block_meta *index_pred(struct block_meta *b);
-int index_check(char *msg, size_t len);          /* the index's own invariants */
+struct block_meta *index_pred(struct arena *a, struct block_meta *b);
+int index_check(struct arena *a, char *msg, size_t len);          /* the index's own invariants */
 
 /* ---- osmem.c: the os_* entry points and the heap algorithm ---- */
 
-struct block_meta *core_heap_alloc(size_t s);    /* rule 11 for an aligned size; NULL when out of memory */
+/* Rule 11 for an aligned size; NULL when out of memory. */
+struct block_meta *core_heap_alloc(struct arena *a, size_t s);
 /* A block of aligned size s: mapped from s + HDR >= mmap_from up, else the
  * heap. os_malloc uses OSMEM_THRESHOLD (SPEC); the drop-in its own. */
-struct block_meta *core_alloc(size_t s, size_t mmap_from);
-/* os_realloc's rules 18-22 of a live block, with that threshold. */
-void *core_realloc(void *ptr, size_t size, size_t mmap_from);
-/* Extra bytes every growth of the break asks for, split off as a FREE top
- * block: 0 (SPEC rule 11) unless the drop-in sets it. */
-extern size_t core_grow_pad;
+struct block_meta *core_alloc(struct arena *a, size_t s, size_t mmap_from);
+/* os_realloc's rules 18-22 of a live block of a, with that threshold. */
+void *core_realloc(struct arena *a, void *ptr, size_t size, size_t mmap_from);
 size_t core_max_request(void);                   /* larger requests fail without a syscall */
 void *core_nomem(void);                          /* errno = ENOMEM; NULL */
 
 /* ---- align.c: payloads aligned beyond 16 ---- */
 
 /* align is a power of two above 16; the result is freed like any block. */
-void *align_alloc(size_t align, size_t size);
+void *align_alloc(struct arena *a, size_t align, size_t size);
 
 /* ---- slab.c: header-free small objects, for the drop-in (never os_*) ---- */
 
 #define SLAB_PAGE    4096UL
 #define SLAB_BYTES   (SLAB_PAGE - HDR)   /* a slab's payload: slabs tile the heap page by page */
 #define SLAB_MAX     256UL               /* largest object size; classes every 16 bytes */
-#define SLAB_CLASSES (SLAB_MAX / 16)
+_Static_assert(SLAB_CLASSES == SLAB_MAX / 16, "one slab class per 16 bytes");
 #define SLAB_WORDS   4
 #define SLAB_HDR     64UL
 
@@ -234,7 +308,7 @@ static inline struct slab *slab_of(const void *p)
 		return NULL;
 	return s;
 }
-void *slab_alloc(size_t size);                   /* size: 16..SLAB_MAX, a multiple of 16 */
+void *slab_alloc(struct arena *a, size_t size);  /* size: 16..SLAB_MAX, a multiple of 16 */
 /* Object index by multiplication: off * inverse >> 32 == off / size for every
  * off below a page (the rounding error stays under 1/size). */
 extern const uint32_t slab_inverse[SLAB_CLASSES];
@@ -256,40 +330,25 @@ static inline enum slab_obj slab_object(const struct slab *s, const void *p)
 		return SLAB_OBJ_BAD;
 	return __atomic_load_n(&s->free[i / 64], __ATOMIC_RELAXED) >> (i % 64) & 1 ? SLAB_OBJ_FREE : SLAB_OBJ_LIVE;
 }
-void slab_free(struct slab *s, void *p);         /* p: a live object of s */
-void slab_trim(void);                            /* empty slabs back to the core */
-int slab_check(struct block_meta *b, char *msg, size_t len);
+void slab_free(struct arena *a, struct slab *s, void *p);   /* p: a live object of s, in a */
+void slab_trim(struct arena *a);                 /* empty slabs back to the heap */
+int slab_check(struct arena *a, struct block_meta *b, char *msg, size_t len);
 
 /* ---- check.c: the invariant checker ---- */
 
 /* Walks every segment, the index and the mapped list. Returns 0 when every
  * invariant holds; otherwise -1 with the first violation, one line, in msg. */
-int check_heap(char *msg, size_t len);
+int check_heap(struct arena *a, char *msg, size_t len);
 
 /* What a pointer handed to free/realloc is, decided without walking the heap:
  * the address must lie in a heap segment with a tagged header, or be a mapped
  * block linked in the mapped list (or a proxy in front of one). */
 enum ptr_kind { PTR_HEAP, PTR_MAPPED, PTR_FREED, PTR_FOREIGN };
-enum ptr_kind check_pointer(const void *p);
+enum ptr_kind check_pointer(struct arena *a, const void *p);
 /* The block that owns payload p (the mapped block behind a proxy). */
 struct block_meta *check_owner(const void *p);
 
 /* ---- stats.c: figures for mallinfo2, malloc_stats and OSMEM_STATS ---- */
-
-/* Kept by heap.c and map.c as they make their syscalls: plain counters,
- * since the core runs under the drop-in's lock. */
-struct counters {
-	size_t brk_calls, mmap_calls, munmap_calls, mremap_calls;
-	size_t heap_bytes, heap_peak;       /* memory in heap segments */
-	size_t mapped_bytes, mapped_peak;   /* mapped blocks, headers included */
-};
-extern struct counters stats_counters;
-static inline void stats_grew(size_t *now, size_t *peak, size_t by)
-{
-	*now += by;
-	if (*now > *peak)
-		*peak = *now;
-}
 
 struct heap_usage {
 	size_t heap_bytes;      /* all heap segments, headers included */
@@ -303,7 +362,9 @@ struct heap_usage {
 	size_t largest_free;    /* largest FREE payload in the heap */
 	size_t slabs;           /* slab blocks (their free objects count as free bytes) */
 };
-void stats_usage(struct heap_usage *u);          /* O(blocks): a walk */
+/* O(blocks), walks: add a's heap, or the process's mapped blocks, to u. */
+void stats_usage(struct arena *a, struct heap_usage *u);
+void stats_mapped(struct heap_usage *u);
 
 /* ---- diag.c: messages without stdio or allocation ---- */
 

@@ -32,8 +32,6 @@ _Static_assert(SLAB_MAX % 16 == 0 && SLAB_MAX <= (SLAB_BYTES - SLAB_HDR) / 8,
 
 uintptr_t slab_secret = 0x9e3779b97f4a7c15u;   /* replaced by slab_init before any slab exists */
 
-static struct slab *partial[SLAB_CLASSES];     /* per class: slabs with a free object */
-
 #define INV(k) ((uint32_t)((1ULL << 32) / (16 * (k)) + 1))
 const uint32_t slab_inverse[SLAB_CLASSES] = {
 	INV(1), INV(2), INV(3), INV(4), INV(5), INV(6), INV(7), INV(8),
@@ -60,7 +58,7 @@ void slab_init(void)
 	if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r && (aux = (const char *)getauxval(AT_RANDOM)))
 		memcpy(r, aux, sizeof r);
 	/* Never 0; ASLR adds its part. */
-	slab_secret = (mix(r[0]) ^ mix(r[1] + (uintptr_t)&partial)) | 1;
+	slab_secret = (mix(r[0]) ^ mix(r[1] + (uintptr_t)&slab_secret)) | 1;
 }
 
 static inline unsigned class_of(size_t size)
@@ -68,9 +66,9 @@ static inline unsigned class_of(size_t size)
 	return (unsigned)(size / 16) - 1;
 }
 
-static void list_push(struct slab *s)
+static void list_push(struct arena *a, struct slab *s)
 {
-	struct slab **head = &partial[class_of(s->size)];
+	struct slab **head = &a->partial[class_of(s->size)];
 
 	s->prev = NULL;
 	s->next = *head;
@@ -79,20 +77,20 @@ static void list_push(struct slab *s)
 	*head = s;
 }
 
-static void list_unlink(struct slab *s)
+static void list_unlink(struct arena *a, struct slab *s)
 {
 	if (s->prev)
 		s->prev->next = s->next;
 	else
-		partial[class_of(s->size)] = s->next;
+		a->partial[class_of(s->size)] = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
 	s->prev = s->next = NULL;
 }
 
-static struct slab *slab_new(size_t size)
+static struct slab *slab_new(struct arena *a, size_t size)
 {
-	char *page = align_alloc(SLAB_PAGE, SLAB_BYTES);
+	char *page = align_alloc(a, SLAB_PAGE, SLAB_BYTES);
 	struct slab *s = (struct slab *)page;
 	unsigned cap = (unsigned)((SLAB_BYTES - SLAB_HDR) / size);
 
@@ -107,65 +105,65 @@ static struct slab *slab_new(size_t size)
 		unsigned lo = 64 * w;
 		s->free[w] = cap >= lo + 64 ? ~0ULL : cap > lo ? (1ULL << (cap - lo)) - 1 : 0;
 	}
-	list_push(s);
+	list_push(a, s);
 	return s;
 }
 
-static void slab_release(struct slab *s)
+static void slab_release(struct arena *a, struct slab *s)
 {
 	struct block_meta *b = block_of(s);
 
-	list_unlink(s);
+	list_unlink(a, s);
 	s->check = 0;   /* the page may become any block's payload: it must not pass for a slab */
 	*block_tag(b) &= ~BLOCK_SLAB;
-	index_release(b);
+	index_release(a, b);
 }
 
-void *slab_alloc(size_t size)
+void *slab_alloc(struct arena *a, size_t size)
 {
-	struct slab *s = partial[class_of(size)];
+	struct slab *s = a->partial[class_of(size)];
 	unsigned w = 0;
 	uint64_t bit;
 
-	if (!s && !(s = slab_new(size)))
+	if (!s && !(s = slab_new(a, size)))
 		return core_nomem();
 	while (!s->free[w])
 		w++;
 	bit = s->free[w] & -s->free[w];
 	s->free[w] &= ~bit;
 	if (--s->nfree == 0)
-		list_unlink(s);
+		list_unlink(a, s);
 	return (char *)s + SLAB_HDR + (64 * w + (unsigned)__builtin_ctzll(bit)) * size;
 }
 
-void slab_free(struct slab *s, void *p)
+void slab_free(struct arena *a, struct slab *s, void *p)
 {
 	int i = slab_index(s, p);
 
 	s->free[i / 64] |= 1ULL << (i % 64);
 	if (s->nfree++ == 0)
-		list_push(s);
+		list_push(a, s);
 	/* Empty: back to the core, unless no other slab of its class has room. */
 	if (s->nfree == s->cap && (s->prev || s->next))
-		slab_release(s);
+		slab_release(a, s);
 }
 
-void slab_trim(void)
+void slab_trim(struct arena *a)
 {
 	for (unsigned c = 0; c < SLAB_CLASSES; c++) {
-		struct slab *s = partial[c], *next;
+		struct slab *s = a->partial[c], *next;
 
 		for (; s; s = next) {
 			next = s->next;
 			if (s->nfree == s->cap)
-				slab_release(s);
+				slab_release(a, s);
 		}
 	}
 }
 
 #define FAIL(...) do { diag_fmt(msg, len, __VA_ARGS__); return -1; } while (0)
 
-int slab_check(struct block_meta *b, char *msg, size_t len)
+int slab_check(struct arena *a, struct block_meta *b, char *msg, size_t len)
 {
 	struct slab *s = block_payload(b);
 	unsigned n = 0;
@@ -188,12 +186,12 @@ int slab_check(struct block_meta *b, char *msg, size_t len)
 	if (n != s->nfree)
 		FAIL("slab %p: %u free bits, %u counted", (void *)b, n, s->nfree);
 	if (s->nfree > 0) {
-		struct slab *h = partial[class_of(s->size)];
+		struct slab *h = a->partial[class_of(s->size)];
 		if (s->prev ? s->prev->next != s : h != s)
 			FAIL("slab %p: has free objects but is not on its class's list", (void *)b);
 		if (s->nfree == s->cap && (s->prev || s->next))
 			FAIL("slab %p: empty but kept beside other slabs of its class", (void *)b);
-	} else if (s->prev || s->next || partial[class_of(s->size)] == s) {
+	} else if (s->prev || s->next || a->partial[class_of(s->size)] == s) {
 		FAIL("slab %p: full but on its class's list", (void *)b);
 	}
 	return 0;

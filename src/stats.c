@@ -4,14 +4,11 @@
 
 #include "internal.h"
 
-struct counters stats_counters;
-
-void stats_usage(struct heap_usage *u)
+void stats_usage(struct arena *a, struct heap_usage *u)
 {
-	struct block_meta *last = heap_last();
+	struct block_meta *last = heap_last(a);
 
-	memset(u, 0, sizeof *u);
-	for (struct segment *g = heap_segments(); g; g = g->next) {
+	for (struct segment *g = a->heap.segs; g; g = g->next) {
 		u->segments++;
 		u->heap_bytes += (size_t)(g->end - g->base);
 		for (char *p = g->base; p < g->end; p = block_end((struct block_meta *)p)) {
@@ -34,7 +31,11 @@ void stats_usage(struct heap_usage *u)
 		}
 	}
 	if (last && last->status == STATUS_FREE)
-		u->top_free = last->size;
+		u->top_free += last->size;
+}
+
+void stats_mapped(struct heap_usage *u)
+{
 	for (struct block_meta *b = map_blocks(); b; b = b->next) {
 		u->mapped_bytes += b->size + HDR;
 		u->mapped_blocks++;

@@ -484,7 +484,7 @@ static void test_brk_refused(void)
 		CHECK_HEAP();
 	}
 	EXPECT(found != NULL);
-	EXPECT(heap_segment_of(block_of(found)) != NULL);
+	EXPECT(heap_segment_of(&arena_main, block_of(found)) != NULL);
 	c = os_calloc(1, 3000);           /* a heap calloc, zeroed */
 	EXPECT_HEAP_BLOCK(c, 3000);
 	for (i = 0; i < 3000; i++)

@@ -8,7 +8,7 @@
  *
  *   test_random [ops [seed [lists]]]   defaults: 100000 ops, seed 0x0de1f00d
  *
- * With "lists", the index runs as the drop-in sets it up (index_lists: LIFO
+ * With "lists", the index runs as the drop-in sets it up (the arena's lists flag: LIFO
  * lists for the smaller bins).
  *
  * No stdio and no malloc here: the core is linked statically next to glibc's
@@ -344,7 +344,7 @@ int main(int argc, char **argv)
 		ops = strtoul(argv[1], NULL, 0);
 	if (argc > 2)
 		seed = strtoul(argv[2], NULL, 0);
-	index_lists = argc > 3 && strcmp(argv[3], "lists") == 0;
+	arena_main.idx.lists = argc > 3 && strcmp(argv[3], "lists") == 0;
 	rng = seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
 	if (rng == 0)
 		rng = 1;

@@ -49,7 +49,8 @@ static size_t slab_count(void)
 {
 	struct heap_usage u;
 
-	stats_usage(&u);
+	memset(&u, 0, sizeof u);
+	stats_usage(&arena_main, &u);
 	return u.slabs;
 }
 
@@ -59,7 +60,7 @@ static void drop(struct slot *s)
 	if (s->slab) {
 		struct slab *sl = slab_of(s->p);
 		EXPECT(sl && slab_object(sl, s->p) == SLAB_OBJ_LIVE);
-		slab_free(sl, s->p);
+		slab_free(&arena_main, sl, s->p);
 		/* Freed: the page may be gone back to the core; if not, the bit says so. */
 		if (slab_of(s->p) == sl)
 			EXPECT(slab_object(sl, s->p) == SLAB_OBJ_FREE);
@@ -82,7 +83,7 @@ static void random_ops(unsigned long ops)
 			if (s->slab) {
 				size_t r = 16 * (1 + rnd() % SLAB_CLASSES);
 				s->n = r - rnd() % 16;
-				s->p = slab_alloc(r);
+				s->p = slab_alloc(&arena_main, r);
 				EXPECT(s->p && (uintptr_t)s->p % 16 == 0);
 				EXPECT(slab_of(s->p) && slab_of(s->p)->size == r);
 				EXPECT(slab_object(slab_of(s->p), s->p) == SLAB_OBJ_LIVE);
@@ -100,7 +101,7 @@ static void random_ops(unsigned long ops)
 /* How pointers in and around a slab are classified. */
 static void edges(void)
 {
-	unsigned char *a = slab_alloc(32), *b = slab_alloc(32);
+	unsigned char *a = slab_alloc(&arena_main, 32), *b = slab_alloc(&arena_main, 32);
 	struct slab *s = slab_of(a);
 	char *page = (char *)s;
 
@@ -110,11 +111,11 @@ static void edges(void)
 	EXPECT(slab_object(s, page + 8) == SLAB_OBJ_BAD);               /* inside the slab header */
 	EXPECT(slab_object(s, page + SLAB_HDR + 32 * s->cap) == SLAB_OBJ_BAD);   /* past the last object */
 	EXPECT(!slab_of(page));                                          /* the slab's own payload */
-	EXPECT(check_pointer(page) == PTR_FOREIGN);                      /* ... is no block to free */
+	EXPECT(check_pointer(&arena_main, page) == PTR_FOREIGN);                      /* ... is no block to free */
 	EXPECT(slab_object(s, b) == SLAB_OBJ_LIVE);
-	slab_free(s, b);
+	slab_free(&arena_main, s, b);
 	EXPECT(slab_object(s, b) == SLAB_OBJ_FREE);
-	slab_free(s, a);
+	slab_free(&arena_main, s, a);
 	CHECK_HEAP();
 }
 
@@ -129,11 +130,11 @@ static void spare_and_release(void)
 	struct slab *spare;
 
 	for (int i = 0; i < N; i++)
-		EXPECT((p[i] = slab_alloc(144)) != NULL);
+		EXPECT((p[i] = slab_alloc(&arena_main, 144)) != NULL);
 	cap = slab_of(p[0])->cap;
 	EXPECT(slab_count() == before + (N + cap - 1) / cap);
 	for (int i = 0; i < N; i++) {
-		slab_free(slab_of(p[i]), p[i]);
+		slab_free(&arena_main, slab_of(p[i]), p[i]);
 		CHECK_HEAP();
 	}
 	EXPECT(slab_count() == before + 1);
@@ -141,7 +142,7 @@ static void spare_and_release(void)
 	EXPECT(spare && spare->nfree == spare->cap);
 	for (int i = 0; i < N; i++)
 		EXPECT(slab_of(p[i]) == NULL || slab_of(p[i]) == spare);
-	slab_trim();
+	slab_trim(&arena_main);
 	CHECK_HEAP();
 	EXPECT(slab_count() == 0);
 	for (int i = 0; i < N; i++)
@@ -161,7 +162,7 @@ static void holes_reused(void)
 	for (int round = 0; round < 2; round++) {
 		for (int k = 0; k < K; k++) {
 			for (size_t j = 0; j < MAXCAP; j++) {
-				obj[k][j] = slab_alloc(112);
+				obj[k][j] = slab_alloc(&arena_main, 112);
 				EXPECT(obj[k][j] != NULL);
 				cap = slab_of(obj[k][0])->cap;
 				if (j + 1 == cap)
@@ -183,12 +184,12 @@ static void holes_reused(void)
 		CHECK_HEAP();
 		for (int k = 0; k < K; k++)
 			for (size_t j = 0; j < cap; j++)
-				slab_free(slab_of(obj[k][j]), obj[k][j]);
+				slab_free(&arena_main, slab_of(obj[k][j]), obj[k][j]);
 		CHECK_HEAP();
 	}
 	for (int k = 0; k < K; k++)
 		os_free(sep[k]);
-	slab_trim();
+	slab_trim(&arena_main);
 	CHECK_HEAP();
 }
 
@@ -196,7 +197,7 @@ int main(int argc, char **argv)
 {
 	unsigned long ops = argc > 1 ? strtoul(argv[1], NULL, 10) : 60000;
 
-	index_lists = true;   /* the index as the drop-in sets it up */
+	arena_main.idx.lists = true;   /* the index as the drop-in sets it up */
 	slab_init();
 	spare_and_release();
 	holes_reused();
@@ -205,7 +206,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < NSLOTS; i++)
 		if (slots[i].p)
 			drop(&slots[i]);
-	slab_trim();
+	slab_trim(&arena_main);
 	CHECK_HEAP();
 	EXPECT(slab_count() == 0);
 	unit_say("test_slab: %lu operations, heap checked after each; %lu slabs left\n", ops, slab_count());

@@ -21,7 +21,7 @@ static inline void unit_say(const char *fmt, unsigned long a, unsigned long b)
 /* Fails the test with file:line and the checker's first violation. */
 #define CHECK_HEAP() do { \
 	char m_[256]; \
-	if (check_heap(m_, sizeof m_) != 0) \
+	if (check_heap(&arena_main, m_, sizeof m_) != 0) \
 		diag_die("%s:%d: heap check failed: %s\n", __FILE__, __LINE__, m_); \
 } while (0)
 
