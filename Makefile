@@ -8,6 +8,10 @@ PYTHON  ?= python3
 BUILD   ?= build
 # Where the library goes (a test builds a variant elsewhere).
 LIBOUT  ?= libosmem.so
+# The soname's number: raised only when the ABI changes. VERSION names the file
+# that make install and the .deb ship (libosmem.so.VERSION).
+SOVERSION := 1
+VERSION   ?= 1.0.0
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 OPT     := $(if $(filter 1,$(DEBUG)),-O1,-O2)
@@ -15,6 +19,8 @@ OPT     := $(if $(filter 1,$(DEBUG)),-O1,-O2)
 LIBCFLAGS := -std=gnu11 -g $(OPT) $(WARN) -fPIC -fvisibility=hidden -fno-builtin \
 	-fno-plt -Iinclude -Isrc -DOSMEM_DEBUG=$(DEBUG) $(CFLAGS)
 LDLIBS_SO := -lpthread -ldl
+# relro + now: the GOT is read-only once loaded (-fno-plt binds every call at load anyway).
+SO_LDFLAGS := -shared -Wl,-z,defs -Wl,-z,relro -Wl,-z,now -Wl,-soname,libosmem.so.$(SOVERSION)
 
 # Backtraces for OSMEM_TRACE/OSMEM_LEAKS from libunwind, dlopen'ed at run time
 # when a switch needs stacks (make UNWIND=0: never).
@@ -30,19 +36,24 @@ INTERPOSE_OBJ := $(INTERPOSE_SRC:%.c=$(BUILD)/%.o)
 
 .PHONY: all check check-tiers deps unit unit-asan unit-debug trace exports bats demo bench bench-scale clean FORCE
 
-all: $(LIBOUT)
+all: $(LIBOUT) $(LIBOUT).$(SOVERSION)
 
-# Rebuild everything when the flags change (DEBUG=1 and back).
+# Rebuild everything when the flags change (DEBUG=1 and back, a new soname).
 $(BUILD)/cflags: FORCE
 	@mkdir -p $(BUILD)
-	@echo '$(CC) $(LIBCFLAGS)' | cmp -s - $@ || echo '$(CC) $(LIBCFLAGS)' > $@
+	@echo '$(CC) $(LIBCFLAGS) $(SO_LDFLAGS)' | cmp -s - $@ || echo '$(CC) $(LIBCFLAGS) $(SO_LDFLAGS)' > $@
 
 $(BUILD)/%.o: %.c $(BUILD)/cflags
 	@mkdir -p $(dir $@)
 	$(CC) $(LIBCFLAGS) -MMD -MP -c $< -o $@
 
 $(LIBOUT): $(CORE_OBJ) $(INTERPOSE_OBJ)
-	$(CC) -shared -Wl,-z,defs -Wl,-soname,libosmem.so -o $@ $^ $(LDLIBS_SO)
+	$(CC) $(SO_LDFLAGS) -o $@ $^ $(LDLIBS_SO)
+
+# A program linked with -L. -losmem asks the loader for the soname: the link
+# lets it run from the build tree (tests/run_tests.py does).
+$(LIBOUT).$(SOVERSION): $(LIBOUT)
+	ln -sf $(notdir $<) $@
 
 # The core alone, for unit tests that call os_* without replacing malloc.
 $(BUILD)/libosmem-core.a: $(CORE_OBJ)
@@ -86,7 +97,7 @@ unit-asan: $(ASAN_BIN)
 	@set -e; for t in $(ASAN_BIN); do echo "unit-asan: $$t"; ASAN_OPTIONS=detect_leaks=0 $$t; done
 	@echo "unit-asan: $(BUILD)/unit-asan/test_random (lists)"; ASAN_OPTIONS=detect_leaks=0 $(BUILD)/unit-asan/test_random 100000 0x0de1f00d lists
 
-trace: libosmem.so
+trace: libosmem.so libosmem.so.$(SOVERSION)
 	$(PYTHON) tests/run_tests.py
 
 exports: libosmem.so
@@ -125,6 +136,6 @@ bench-scale: $(BUILD)/libosmem-core.a
 	$(BUILD)/bench/scale-libc
 
 clean:
-	rm -rf $(BUILD) libosmem.so tests/out
+	rm -rf $(BUILD) libosmem.so libosmem.so.$(SOVERSION) tests/out
 
 -include $(CORE_OBJ:.o=.d) $(INTERPOSE_OBJ:.o=.d)
