@@ -35,6 +35,7 @@ CORE_OBJ      := $(CORE_SRC:%.c=$(BUILD)/%.o)
 INTERPOSE_OBJ := $(INTERPOSE_SRC:%.c=$(BUILD)/%.o)
 
 .PHONY: all check check-tiers deps unit unit-asan unit-debug trace exports bats demo bench bench-scale clean FORCE
+.PHONY: install uninstall
 
 all: $(LIBOUT) $(LIBOUT).$(SOVERSION)
 
@@ -58,6 +59,59 @@ $(LIBOUT).$(SOVERSION): $(LIBOUT)
 # The core alone, for unit tests that call os_* without replacing malloc.
 $(BUILD)/libosmem-core.a: $(CORE_OBJ)
 	ar rcs $@ $^
+
+# ---- install ----
+
+# make install [PREFIX=/usr/local] [DESTDIR=stage] [LIBDIR=...] [BINDIR=...] [MANDIR=...]
+# DESTDIR is prepended to every path and nowhere remembered, so a staged tree
+# (a package's) works once copied to /.
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+INSTALL    ?= install
+# Run after installing into the system (no DESTDIR), so the loader finds libosmem.so.1.
+LDCONFIG   ?= ldconfig
+
+# Installed tool name <- file in scripts/
+TOOLS      := osmem-run osmem-plot osmem-compare
+tool_src    = scripts/$(if $(filter osmem-compare,$(1)),compare,$(1))
+MAN1       := $(TOOLS:%=man/%.1)
+MAN3       := man/osmem.3
+HEADERS    := include/osmem.h include/block_meta.h
+# The headers get a directory of their own: block_meta.h is too generic a name for include/.
+HEADERDIR  := $(INCLUDEDIR)/osmem
+# The installed osmem-run and osmem-compare find the library from their own
+# directory, wherever the tree was copied: this is the path they use.
+LIB_FROM_BIN = $(shell realpath -m -s --relative-to=$(BINDIR) $(LIBDIR))/libosmem.so.$(SOVERSION)
+
+install: $(LIBOUT)
+	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(HEADERDIR) \
+		$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
+	$(INSTALL) -m 644 $(LIBOUT) $(DESTDIR)$(LIBDIR)/libosmem.so.$(VERSION)
+	ln -sfn libosmem.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libosmem.so.$(SOVERSION)
+	ln -sfn libosmem.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libosmem.so
+	$(INSTALL) -m 644 $(HEADERS) $(DESTDIR)$(HEADERDIR)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|' \
+		-e 's|@HEADERDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(HEADERDIR))|' -e 's|@VERSION@|$(VERSION)|' \
+		scripts/osmem.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/osmem.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/osmem.pc
+	$(foreach t,$(TOOLS),sed -e 's|^installed_lib=$$|installed_lib=$(LIB_FROM_BIN)|' \
+		-e "s|^INSTALLED_LIB = ''$$|INSTALLED_LIB = '$(LIB_FROM_BIN)'|" \
+		$(call tool_src,$(t)) >$(DESTDIR)$(BINDIR)/$(t) && chmod 755 $(DESTDIR)$(BINDIR)/$(t);)
+	$(INSTALL) -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3
+	$(if $(DESTDIR),,-$(LDCONFIG))
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libosmem.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libosmem.so.$(SOVERSION) \
+		$(DESTDIR)$(LIBDIR)/libosmem.so $(DESTDIR)$(PKGCONFIGDIR)/osmem.pc \
+		$(HEADERS:include/%=$(DESTDIR)$(HEADERDIR)/%) $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) \
+		$(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) $(MAN3:man/%=$(DESTDIR)$(MANDIR)/man3/%)
+	-rmdir $(DESTDIR)$(HEADERDIR)
+	$(if $(DESTDIR),,-$(LDCONFIG))
 
 # ---- tests ----
 
