@@ -35,7 +35,7 @@ CORE_OBJ      := $(CORE_SRC:%.c=$(BUILD)/%.o)
 INTERPOSE_OBJ := $(INTERPOSE_SRC:%.c=$(BUILD)/%.o)
 
 .PHONY: all check check-tiers deps unit unit-asan unit-debug trace exports bats demo bench bench-scale clean FORCE
-.PHONY: install uninstall
+.PHONY: install uninstall deb
 
 all: $(LIBOUT) $(LIBOUT).$(SOVERSION)
 
@@ -74,6 +74,8 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 INSTALL    ?= install
 # Run after installing into the system (no DESTDIR), so the loader finds libosmem.so.1.
 LDCONFIG   ?= ldconfig
+# Where make deb leaves the package.
+DEBDIR     ?= .
 
 # Installed tool name <- file in scripts/
 TOOLS      := osmem-run osmem-plot osmem-compare
@@ -112,6 +114,12 @@ uninstall:
 		$(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) $(MAN3:man/%=$(DESTDIR)$(MANDIR)/man3/%)
 	-rmdir $(DESTDIR)$(HEADERDIR)
 	$(if $(DESTDIR),,-$(LDCONFIG))
+
+# A Debian package of what make install puts under /usr (scripts/make-deb).
+DEB_STAGE := $(BUILD)/deb
+deb: $(LIBOUT)
+	rm -rf $(DEB_STAGE)
+	scripts/make-deb "$(DEB_STAGE)" "$(DEBDIR)" "$(VERSION)" "$(MAKE)"
 
 # ---- tests ----
 
