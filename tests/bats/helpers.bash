@@ -19,6 +19,9 @@
 #     report counts allocations that osmem served. With --prog NAME, a process
 #     whose name (argv[0] without directory) matches the glob NAME must be
 #     among them, e.g. --prog cc1 --prog as --prog ld for gcc.
+#
+# osmem_served_progs FILE...
+#     The programs whose OSMEM_STATS report in FILE... counts allocations.
 
 REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 LIB="$REPO/libosmem.so"
@@ -128,6 +131,17 @@ run_both() {
 	[ "$fail" = 0 ]
 }
 
+# osmem_served_progs FILE...: the names of the programs whose OSMEM_STATS
+# report in FILE... counts at least one malloc, calloc or realloc, one a line.
+# osmem writes one report per process that exits normally, opening with
+#   osmem stats: pid 1234 (ls)
+#     calls: malloc 118 calloc 3 ...
+osmem_served_progs() {
+	awk '
+		/^osmem stats: pid [0-9]+ \(/ { prog = $0; sub(/^[^(]*\(/, "", prog); sub(/\)$/, "", prog) }
+		/^  calls: / { if ($3 + $5 + $7 > 0) print prog }' "$@" 2>/dev/null | sort -u
+}
+
 assert_osmem_served() {
 	local progs=()
 	while [ "${1:-}" = "--prog" ]; do
@@ -143,14 +157,8 @@ assert_osmem_served() {
 	st=$?
 	_quiet_errors_end
 
-	# osmem writes one report per process that exits normally, opening with
-	#   osmem stats: pid 1234 (ls)
-	#     calls: malloc 118 calloc 3 ...
-	# List the programs whose report counts at least one malloc, calloc or realloc.
 	local served
-	served=$(awk '
-		/^osmem stats: pid [0-9]+ \(/ { prog = $0; sub(/^[^(]*\(/, "", prog); sub(/\)$/, "", prog) }
-		/^  calls: / { if ($3 + $5 + $7 > 0) print prog }' "$d"/stats.* 2>/dev/null | sort -u)
+	served=$(osmem_served_progs "$d"/stats.*)
 
 	if [ -z "$served" ]; then
 		echo "FAIL: osmem did not serve '$*': no OSMEM_STATS report counting an allocation in $d (exit status $st)"
