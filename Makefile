@@ -34,7 +34,8 @@ INTERPOSE_SRC := $(sort $(wildcard interpose/*.c))
 CORE_OBJ      := $(CORE_SRC:%.c=$(BUILD)/%.o)
 INTERPOSE_OBJ := $(INTERPOSE_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all check check-tiers deps unit unit-asan unit-debug trace exports bats demo bench bench-scale clean FORCE
+.PHONY: all check check-tiers deps unit unit-asan unit-debug trace exports bats demo bench bench-scale \
+	bench-threads bench-threads-progs clean FORCE
 .PHONY: install uninstall deb
 
 all: $(LIBOUT) $(LIBOUT).$(SOVERSION)
@@ -196,6 +197,22 @@ bench-scale: $(BUILD)/libosmem-core.a
 	$(CC) -std=gnu11 -O2 -g -DBENCH_LIBC -o $(BUILD)/bench/scale-libc tests/bench/scale.c
 	$(BUILD)/bench/scale
 	$(BUILD)/bench/scale-libc
+
+# The threaded programs (tests/bench/threads/*.c) at 1, 2, 4, 8 and 16 threads
+# on every allocator, interleaved: tables of throughput and peak RSS against
+# glibc, a chart per program (about 6 min on 2 cores at the default -n 3).
+# e.g. make bench-threads BENCH_THREADS_ARGS='-n 1 --threads 1,2,8 --only larson'
+# A kit for a machine without network: scripts/bench-threads --kit DIR
+THREADS_BIN := $(patsubst tests/bench/threads/%.c,$(BUILD)/bench-threads/bin/%,$(wildcard tests/bench/threads/*.c))
+
+$(BUILD)/bench-threads/bin/%: tests/bench/threads/%.c tests/bench/threads/tb.h tests/bench/rng.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -pthread -o $@ $<
+
+bench-threads-progs: $(THREADS_BIN)
+
+bench-threads: $(LIBOUT) bench-threads-progs
+	@scripts/bench-threads --bindir $(BUILD)/bench-threads/bin $(BENCH_THREADS_ARGS)
 
 clean:
 	rm -rf $(BUILD) libosmem.so libosmem.so.$(SOVERSION) tests/out
