@@ -9,13 +9,13 @@
  * 100 times, checks it and frees it. An allocator that hands a thread memory
  * on the same cache line as another thread's object (the freed object
  * itself, or its neighbour) makes the cores fight over the line, and the
- * writes slow down by an order of magnitude. ops: writes, 1000M times SCALE
+ * writes slow down by an order of magnitude. ops: writes, 500M times SCALE
  * in all. */
 #include "tb.h"
 
 #define OBJ 16
 #define WRITES 100
-#define BASE_OPS 1000000000L
+#define BASE_OPS 500000000L
 
 static void *given[TB_MAX_THREADS];
 
