@@ -200,7 +200,7 @@ bench-scale: $(BUILD)/libosmem-core.a
 
 # The threaded programs (tests/bench/threads/*.c) at 1, 2, 4, 8 and 16 threads
 # on every allocator, interleaved: tables of throughput and peak RSS against
-# glibc, a chart per program (about 6 min on 2 cores at the default -n 3).
+# glibc, a chart per program (about 7 min on 2 cores at the default -n 3).
 # e.g. make bench-threads BENCH_THREADS_ARGS='-n 1 --threads 1,2,8 --only larson'
 # A kit for a machine without network: scripts/bench-threads --kit DIR
 THREADS_BIN := $(patsubst tests/bench/threads/%.c,$(BUILD)/bench-threads/bin/%,$(wildcard tests/bench/threads/*.c))
