@@ -34,7 +34,7 @@ INTERPOSE_SRC := $(sort $(wildcard interpose/*.c))
 CORE_OBJ      := $(CORE_SRC:%.c=$(BUILD)/%.o)
 INTERPOSE_OBJ := $(INTERPOSE_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all check check-tiers deps unit unit-asan unit-debug trace exports bats demo bench bench-scale \
+.PHONY: all check check-tiers deps unit unit-asan unit-debug unit-tsan trace exports bats demo bench bench-scale \
 	bench-threads bench-threads-progs clean FORCE
 .PHONY: install uninstall deb
 
@@ -149,6 +149,16 @@ $(DEBUG_BIN): tests/unit/test_random.c tests/unit/unit.h $(CORE_SRC) $(wildcard 
 unit-debug: $(DEBUG_BIN)
 	@echo "unit-debug: $(DEBUG_BIN) 20000"; $(DEBUG_BIN) 20000
 
+# ThreadSanitizer over the core's threaded test: several arenas, one thread
+# each, blocks freed across threads through the remote lists.
+TSAN_BIN := $(BUILD)/unit-tsan/test_arenas
+$(TSAN_BIN): tests/unit/test_arenas.c tests/unit/unit.h $(CORE_SRC) $(wildcard src/*.h include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -fsanitize=thread -DOSMEM_DEBUG=0 -fno-builtin -o $@ $< $(CORE_SRC) -pthread
+
+unit-tsan: $(TSAN_BIN)
+	@echo "unit-tsan: $(TSAN_BIN) 4 10000"; TSAN_OPTIONS=halt_on_error=1 $(TSAN_BIN) 4 10000
+
 deps:
 	@scripts/install-deps
 
@@ -174,7 +184,7 @@ bats: libosmem.so
 check: deps
 	@$(MAKE) --no-print-directory check-tiers
 
-check-tiers: all exports unit unit-asan unit-debug trace bats
+check-tiers: all exports unit unit-asan unit-debug unit-tsan trace bats
 	@echo "make check: all tiers passed"
 
 # ---- the demo and the benchmarks (never part of check) ----

@@ -68,23 +68,10 @@ static bool break_below(const struct segment *top)
 	return brk != (char *)-1 && brk < top->end;
 }
 
-int check_heap(struct arena *a, char *msg, size_t len)
+static int check_mapped_locked(char *msg, size_t len)
 {
-	struct walk w = { 0 };
 	size_t nmapped = 0;
-	struct segment *top = heap_top(a);
 
-	for (struct segment *g = a->heap.segs; g; g = g->next)
-		if (check_segment(a, g, &w, msg, len))
-			return -1;
-	if (top && break_below(top))
-		FAIL("the break %p is below the heap top %p", heap_sbrk_fn(0), (void *)top->end);
-	if (index_check(a, msg, len))
-		return -1;
-	if (w.nfree != a->idx.nfree)
-		FAIL("the walk found %zu free blocks, the index holds %zu", w.nfree, a->idx.nfree);
-	if (w.npending != a->idx.npending)
-		FAIL("the walk found %zu pending free blocks, the list holds %zu", w.npending, a->idx.npending);
 	for (struct block_meta *b = map_blocks(), *prev = NULL; b; prev = b, b = b->next) {
 		if (b->status != STATUS_MAPPED || !block_tag_ok(b))
 			FAIL("mapped list: block %p has status %d tag %x", (void *)b, b->status, *block_tag(b));
@@ -98,6 +85,36 @@ int check_heap(struct arena *a, char *msg, size_t len)
 	if (nmapped != map_count())
 		FAIL("mapped list holds %zu blocks, %zu counted", nmapped, map_count());
 	return 0;
+}
+
+/* The process's mapped list, under its lock. */
+static int check_mapped(char *msg, size_t len)
+{
+	int r;
+
+	map_lock();
+	r = check_mapped_locked(msg, len);
+	map_unlock();
+	return r;
+}
+
+int check_heap(struct arena *a, char *msg, size_t len)
+{
+	struct walk w = { 0 };
+	struct segment *top = heap_top(a);
+
+	for (struct segment *g = a->heap.segs; g; g = g->next)
+		if (check_segment(a, g, &w, msg, len))
+			return -1;
+	if (top && !a->heap.regions && break_below(top))
+		FAIL("the break %p is below the heap top %p", heap_sbrk_fn(0), (void *)top->end);
+	if (index_check(a, msg, len))
+		return -1;
+	if (w.nfree != a->idx.nfree)
+		FAIL("the walk found %zu free blocks, the index holds %zu", w.nfree, a->idx.nfree);
+	if (w.npending != a->idx.npending)
+		FAIL("the walk found %zu pending free blocks, the list holds %zu", w.npending, a->idx.npending);
+	return check_mapped(msg, len);
 }
 
 /* Mapped headers start a mapping, so they sit on a page boundary. The list

@@ -8,6 +8,8 @@
 #define OSMEM_EXACT_MAX    1024UL     /* free sizes up to this get one bin each (8-byte steps) */
 #define OSMEM_LIST_MAX     8192UL     /* ... and up to this, one per 16 bytes (LIFO lists in the drop-in) */
 #define OSMEM_FALLBACK_SEG (1UL << 20) /* smallest heap segment mmap'd when brk fails */
+#define OSMEM_ARENA_COMMIT (128UL << 10) /* the other arenas: bytes committed first, and at least
+					    at a time, in their 64 MiB regions */
 
 /* The drop-in only (malloc and friends; os_* keep the numbers above): */
 #define OSMEM_GROW_PAD     (128UL << 10) /* extra bytes each growth of the break asks for */

@@ -8,8 +8,16 @@
  * foreign memory. If brk fails, heap memory comes
  * from mmap'd segments (SPEC rule 30), and brk is asked again the next time
  * the heap must grow. Segments other than the first carry
- * their record in their first 32 bytes. */
+ * their record in their first 32 bytes.
+ *
+ * The other arenas never touch the break: each grows in regions of its own,
+ * MAP_REGION bytes reserved at a MAP_REGION boundary (map_reserve), one
+ * segment per region, committed from the region's start as the segment
+ * grows, the way the break grows the first. A struct region at the start says
+ * which arena the region serves, so heap_arena_of finds it from any address
+ * in it; the first region also holds the struct arena. */
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -92,12 +100,106 @@ void heap_first_use(struct arena *a)
 	a->heap.top_last = seg_open(a, &a->heap.first, cur + pad, cur + pad + OSMEM_PREALLOC);
 }
 
+static inline struct region *region_of(struct segment *g)
+{
+	return (struct region *)((uintptr_t)g->base & ~(MAP_REGION - 1));
+}
+
+static size_t page_up(size_t n)
+{
+	size_t page = (size_t)getpagesize();
+
+	return (n + page - 1) & ~(page - 1);
+}
+
+/* Makes [r->seg.end, + delta) usable: committed OSMEM_ARENA_COMMIT at least
+ * at a time, within the region. */
+static bool region_grow(struct arena *a, struct region *r, size_t delta)
+{
+	char *want = r->seg.end + delta, *lim = (char *)r + MAP_REGION;
+	size_t more;
+
+	if (delta > (size_t)(lim - r->seg.end))
+		return false;
+	if (want > r->committed) {
+		more = page_up((size_t)(want - r->committed));
+		if (more < OSMEM_ARENA_COMMIT)
+			more = OSMEM_ARENA_COMMIT;
+		if (more > (size_t)(lim - r->committed))
+			more = (size_t)(lim - r->committed);
+		if (!map_commit(r->committed, more))
+			return false;
+		r->committed += more;
+		stats_grew(&a->counters.heap_bytes, &a->counters.heap_peak, more);
+	}
+	r->seg.end = want;
+	return true;
+}
+
+/* Commits the start of the reserved region at base for a: what comes before
+ * `head`, then a segment of one FREE block of at least need bytes, which
+ * becomes the top. */
+static bool region_open(struct arena *a, char *base, size_t need, size_t head)
+{
+	struct region *r = (struct region *)base;
+	size_t first = page_up(head + HDR + need);
+
+	if (first < OSMEM_ARENA_COMMIT)
+		first = OSMEM_ARENA_COMMIT;
+	if (first > MAP_REGION || !map_commit(base, first)) {
+		map_unreserve(base);
+		return false;
+	}
+	r->arena = a;
+	r->committed = base + first;
+	stats_grew(&a->counters.heap_bytes, &a->counters.heap_peak, first);
+	a->heap.top = &r->seg;
+	a->heap.top_last = seg_open(a, &r->seg, base + head, base + first);
+	return true;
+}
+
+/* Where the struct arena of an arena made by heap_new_arena lies. */
+#define ARENA_AT ALIGN16(sizeof(struct region))
+
+struct arena *heap_new_arena(void)
+{
+	char *base = map_reserve();
+	struct arena *a = (struct arena *)(base + ARENA_AT);
+
+	if (!base)
+		return NULL;
+	/* Committed by region_open; the arena's fields are set before its
+	 * first block is filed (fresh memory: the rest is zero). */
+	if (!map_commit(base, page_up(ARENA_AT + sizeof *a))) {
+		map_unreserve(base);
+		return NULL;
+	}
+	a->heap.regions = true;
+	a->heap.started = true;
+	a->idx.lists = true;
+	a->grow_pad = arena_main.grow_pad;
+	if (!region_open(a, base, 0, ARENA_AT + ALIGN16(sizeof *a)))
+		return NULL;
+	return a;
+}
+
 char *heap_extend(struct arena *a, size_t delta, bool *moved)
 {
 	struct segment *top = a->heap.top;
-	char *p = raw_sbrk(a, (intptr_t)delta);
+	char *p;
 
 	*moved = false;
+	if (a->heap.regions) {
+		p = top->end;
+		if (region_grow(a, region_of(top), delta))
+			return p;
+		/* This region is full: the next one becomes the top. */
+		p = map_reserve();
+		*moved = p && region_open(a, p, delta, ALIGN16(sizeof(struct region)));
+		return NULL;
+	}
+	p = raw_sbrk(a, (intptr_t)delta);
+
 	if (!p)
 		return NULL;    /* refused; asked again next time, as memory may come back */
 	if (top && p == top->end) {
@@ -115,6 +217,8 @@ bool heap_add_mapped_segment(struct arena *a, size_t need)
 	size_t len = (need + 2 * HDR + page - 1) & ~(page - 1);
 	char *p = NULL;
 
+	if (a->heap.regions)   /* they map nothing outside their regions: heap_arena_of must find them */
+		return false;
 	/* A roomy segment first, so that the next requests find space; when even
 	 * that is refused, just what this request needs. */
 	if (len < OSMEM_FALLBACK_SEG)
@@ -138,12 +242,56 @@ struct segment *heap_segment_of_slow(struct arena *a, const void *addr)
 	return NULL;
 }
 
+/* Regions other than the top and the arena's own first that hold one FREE
+ * block go back whole; the top's free end is decommitted past keep bytes. */
+static bool region_trim(struct arena *a, size_t keep)
+{
+	struct segment **link = &a->heap.segs, *g;
+	struct block_meta *last = heap_last(a);
+	struct region *r;
+	bool any = false;
+	char *cut;
+
+	while ((g = *link)) {
+		struct block_meta *b = (struct block_meta *)g->base;
+		r = region_of(g);
+		if (g == a->heap.top || (char *)a == (char *)r + ARENA_AT ||
+		    b->status != STATUS_FREE || !(*block_tag(b) & BLOCK_LAST)) {
+			link = &g->next;
+			continue;
+		}
+		index_remove(a, b);
+		*link = g->next;
+		a->counters.heap_bytes -= (size_t)(r->committed - (char *)r);
+		map_unreserve(r);
+		any = true;
+	}
+	if (!last || last->status != STATUS_FREE)
+		return any;
+	r = region_of(a->heap.top);
+	cut = (char *)((uintptr_t)page_up((uintptr_t)block_payload(last) + keep));
+	if (cut >= r->committed)
+		return any;
+	if (cut < r->seg.end) {
+		index_remove(a, last);
+		last->size = (size_t)(cut - (char *)block_payload(last));
+		r->seg.end = cut;
+		index_insert(a, last);
+	}
+	map_decommit(cut, (size_t)(r->committed - cut));
+	a->counters.heap_bytes -= (size_t)(r->committed - cut);
+	r->committed = cut;
+	return true;
+}
+
 bool heap_trim(struct arena *a, size_t pad)
 {
 	struct segment *top = a->heap.top;
 	struct block_meta *last = heap_last(a);
 	size_t keep = ALIGN16(pad ? pad : 1), cut;
 
+	if (a->heap.regions)
+		return region_trim(a, keep);
 	if (!last || last->status != STATUS_FREE || last->size < keep + (size_t)getpagesize())
 		return false;
 	/* Only when the break is still where our heap ends: memory above it is not ours. */

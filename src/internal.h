@@ -136,10 +136,11 @@ struct index {
 
 struct heap {
 	struct segment *segs;       /* newest first; read without the lock by the drop-in */
-	struct segment *top;        /* the segment brk grows, or NULL */
+	struct segment *top;        /* the segment that grows (with brk, or in its region), or NULL */
 	struct block_meta *top_last;
 	struct segment first;       /* the record of the segment at the initial break */
 	bool started;
+	bool regions;               /* grows in reserved regions (heap_new_arena), never with brk */
 };
 
 #define SLAB_CLASSES 16         /* slab.c: object sizes 16..256, every 16 bytes */
@@ -152,41 +153,14 @@ struct arena {
 	struct counters counters;   /* heap.c and map.c, for this arena */
 	size_t grow_pad;            /* bytes each growth of the heap asks for beyond the need:
 				       0 for os_* (SPEC rule 11), OSMEM_GROW_PAD in the drop-in */
+	/* Blocks other threads freed, linked through their first payload word,
+	 * for the arena's own thread to take back: pushed without its lock. */
+	void *remote;
 };
 
 extern struct arena arena_main;
 
-/* ---- heap.c: owns brk/sbrk and the list of heap segments ---- */
-
-extern void *(*heap_sbrk_fn)(intptr_t delta);   /* test seam: sbrk */
-
-static inline struct segment *heap_top(struct arena *a) { return a->heap.top; }
-/* The last block of the top segment (the one the break grows), or NULL. */
-static inline struct block_meta *heap_last(struct arena *a) { return a->heap.top ? a->heap.top_last : NULL; }
-void heap_first_use(struct arena *a);            /* once: sbrk(PREALLOC), one FREE block */
-/* Grow the top segment by delta bytes in place; returns its old end or NULL.
- * When the break had been moved by someone else (or there was no top), the
- * memory brk gave becomes a new top segment, its block FREE in the index, and
- * NULL comes back with *moved set: the caller retries. NULL with *moved clear:
- * brk refused. */
-char *heap_extend(struct arena *a, size_t delta, bool *moved);
-/* A new heap segment from mmap holding at least `need` payload bytes in one
- * FREE block, inserted into the index; false when mmap fails too. */
-bool heap_add_mapped_segment(struct arena *a, size_t need);
-struct segment *heap_segment_of_slow(struct arena *a, const void *addr);
-/* a's segment holding addr, NULL if none: O(#segments), the newest checked inline. */
-static inline struct segment *heap_segment_of(struct arena *a, const void *addr)
-{
-	struct segment *g = __atomic_load_n(&a->heap.segs, __ATOMIC_ACQUIRE);
-
-	if (g && (const char *)addr >= g->base && (const char *)addr < g->end)
-		return g;
-	return g ? heap_segment_of_slow(a, addr) : NULL;
-}
-/* malloc_trim: give the free top of the brk heap back, keeping pad bytes; true if any. */
-bool heap_trim(struct arena *a, size_t pad);
-
-/* ---- map.c: owns mmap/munmap ---- */
+/* ---- map.c: owns mmap, munmap, mremap and mprotect ---- */
 
 extern void *(*map_mmap_fn)(void *, size_t, int, int, int, off_t);
 extern int (*map_munmap_fn)(void *, size_t);
@@ -227,6 +201,65 @@ static inline void *map_region_of(const void *p)
 	    !(__atomic_load_n(&map_region_bits[i / 64], __ATOMIC_ACQUIRE) >> (i % 64) & 1))
 		return NULL;
 	return (void *)(i << MAP_REGION_SHIFT);
+}
+
+/* ---- heap.c: owns brk/sbrk and the list of heap segments ---- */
+
+extern void *(*heap_sbrk_fn)(intptr_t delta);   /* test seam: sbrk */
+
+/* What starts each region: which arena it serves and its one segment. */
+struct region {
+	struct arena *arena;
+	char *committed;            /* usable up to here; the segment's end stays below */
+	char *pad;
+	struct segment seg;
+};
+
+static inline struct segment *heap_top(struct arena *a) { return a->heap.top; }
+/* The last block of the top segment (the one the break grows), or NULL. */
+static inline struct block_meta *heap_last(struct arena *a) { return a->heap.top ? a->heap.top_last : NULL; }
+void heap_first_use(struct arena *a);            /* once: sbrk(PREALLOC), one FREE block */
+/* Grow the top segment by delta bytes in place; returns its old end or NULL.
+ * When the break had been moved by someone else (or there was no top), the
+ * memory brk gave becomes a new top segment, its block FREE in the index, and
+ * NULL comes back with *moved set: the caller retries. NULL with *moved clear:
+ * brk refused. */
+char *heap_extend(struct arena *a, size_t delta, bool *moved);
+/* A new heap segment from mmap holding at least `need` payload bytes in one
+ * FREE block, inserted into the index; false when mmap fails too. */
+bool heap_add_mapped_segment(struct arena *a, size_t need);
+struct segment *heap_segment_of_slow(struct arena *a, const void *addr);
+/* a's segment holding addr, NULL if none: O(#segments), the newest checked inline. */
+static inline struct segment *heap_segment_of(struct arena *a, const void *addr)
+{
+	struct segment *g;
+
+	if (a->heap.regions) {
+		struct region *r = map_region_of(addr);
+		g = r && r->arena == a ? &r->seg : NULL;
+		return g && (const char *)addr >= g->base && (const char *)addr < g->end ? g : NULL;
+	}
+	g = __atomic_load_n(&a->heap.segs, __ATOMIC_ACQUIRE);
+
+	if (g && (const char *)addr >= g->base && (const char *)addr < g->end)
+		return g;
+	return g ? heap_segment_of_slow(a, addr) : NULL;
+}
+/* malloc_trim: give the free top of the heap back, keeping pad bytes, and
+ * (regions) every other region that holds nothing; true if any. */
+bool heap_trim(struct arena *a, size_t pad);
+
+/* An arena other than arena_main: its heap grows in regions of its own
+ * (map_reserve), committed OSMEM_ARENA_COMMIT at a time. The struct sits in
+ * its first region; NULL when no region can be had. */
+struct arena *heap_new_arena(void);
+/* The arena that owns heap address p: the one whose region holds it, else
+ * arena_main. O(1), without touching p. */
+static inline struct arena *heap_arena_of(const void *p)
+{
+	struct region *r = map_region_of(p);
+
+	return r ? r->arena : &arena_main;
 }
 
 /* ---- index.c: the free-block index and the split/merge operations ---- */
@@ -273,6 +306,11 @@ struct block_meta *core_alloc(struct arena *a, size_t s, size_t mmap_from);
 /* os_realloc's rules 18-22 of a live block of a, with that threshold. */
 void *core_realloc(struct arena *a, void *ptr, size_t size, size_t mmap_from);
 size_t core_max_request(void);                   /* larger requests fail without a syscall */
+/* A live heap block or slab object of a, freed by a thread that does not
+ * hold a's lock: onto a's remote list, lock-free (its first word is the link). */
+void core_remote_push(struct arena *a, void *p);
+/* The whole remote list, newest first (NULL if empty); for a's lock holder. */
+void *core_remote_take(struct arena *a);
 void *core_nomem(void);                          /* errno = ENOMEM; NULL */
 
 /* ---- align.c: payloads aligned beyond 16 ---- */

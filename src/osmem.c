@@ -103,6 +103,24 @@ struct block_meta *core_alloc(struct arena *a, size_t s, size_t mmap_from)
 	return s + HDR >= mmap_from ? map_block(s) : core_heap_alloc(a, s);
 }
 
+void core_remote_push(struct arena *a, void *p)
+{
+	void *head = __atomic_load_n(&a->remote, __ATOMIC_RELAXED);
+
+	do
+		*(void **)p = head;
+	while (!__atomic_compare_exchange_n(&a->remote, &head, p, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
+void *core_remote_take(struct arena *a)
+{
+	/* A load first: most calls find the list empty, and a read keeps the
+	 * line shared with the threads that push. */
+	if (!__atomic_load_n(&a->remote, __ATOMIC_RELAXED))
+		return NULL;
+	return __atomic_exchange_n(&a->remote, NULL, __ATOMIC_ACQUIRE);
+}
+
 void *core_nomem(void)
 {
 	errno = ENOMEM;

@@ -36,8 +36,10 @@ void stats_usage(struct arena *a, struct heap_usage *u)
 
 void stats_mapped(struct heap_usage *u)
 {
+	map_lock();
 	for (struct block_meta *b = map_blocks(); b; b = b->next) {
 		u->mapped_bytes += b->size + HDR;
 		u->mapped_blocks++;
 	}
+	map_unlock();
 }
