@@ -698,6 +698,13 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 
 EXPORT void *memalign(size_t align, size_t n)
 {
+	/* As glibc: above the largest power of two there is nothing to round up
+	 * to (SIZE_MAX among them), EINVAL; a power of two too large to serve,
+	 * ENOMEM. */
+	if (align > SIZE_MAX / 2 + 1) {
+		errno = EINVAL;
+		return NULL;
+	}
 	if (align > core_max_request() / 2)
 		return core_nomem();
 	while (!pow2(align))         /* glibc rounds up to the next power of two */

@@ -112,7 +112,7 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	expect_clean
 }
 
-@test "4. aligned_alloc, memalign, valloc, pvalloc: alignment, rounding, realloc, usable size" {
+@test "4. aligned_alloc, memalign, valloc, pvalloc: alignment, rounding, realloc, usable size; memalign(SIZE_MAX, n): EINVAL" {
 	run_scn memalign_family
 	expect_clean
 }

@@ -2,8 +2,48 @@
  * pointers aligned as promised that free, realloc and malloc_usable_size
  * accept; pvalloc rounds the size up to whole pages (usable size >= that);
  * memalign rounds a non-power-of-two alignment up to the next power of two;
- * aligned_alloc with a non-power-of-two alignment returns NULL with EINVAL. */
+ * aligned_alloc with a non-power-of-two alignment returns NULL with EINVAL.
+ * Alignments too large (glibc's tst-memalign: memalign(SIZE_MAX, page)): above
+ * the largest power of two, EINVAL from memalign and aligned_alloc; that power
+ * itself, 2^63, cannot be served: ENOMEM. glibc 2.36 answers the same. */
 #include "scenario.h"
+
+static void expect_fail(void *p, int want, const char *what, size_t align, size_t n)
+{
+	CHECK(p == NULL && errno == want, "%s(%#zx, %zu) gave %p with errno %d, expected NULL with %s",
+	      what, align, n, p, errno, want == EINVAL ? "EINVAL" : "ENOMEM");
+}
+
+static void too_large(void)
+{
+	static const size_t einval[] = { SIZE_MAX, SIZE_MAX - 1, SIZE_MAX / 2 + 2, SIZE_MAX - 4095 };
+	static const size_t enomem[] = { SIZE_MAX / 2 + 1, SIZE_MAX / 2, (size_t)1 << 62, (size_t)1 << 40 };
+	size_t page = (size_t)getpagesize(), i;
+	void *p;
+
+	for (i = 0; i < sizeof einval / sizeof einval[0]; i++) {
+		size_t a = opaque(einval[i]);
+		errno = 0;
+		expect_fail(memalign(a, page), EINVAL, "memalign", a, page);
+		errno = 0;
+		expect_fail(memalign(a, 0), EINVAL, "memalign", a, 0);
+		errno = 0;
+		expect_fail(aligned_alloc(a, page), EINVAL, "aligned_alloc", a, page);
+		p = &p;
+		CHECK(posix_memalign(&p, a, page) == EINVAL && p == &p, "posix_memalign(%#zx)", a);
+	}
+	for (i = 0; i < sizeof enomem / sizeof enomem[0]; i++) {
+		size_t a = opaque(enomem[i]);
+		errno = 0;
+		expect_fail(memalign(a, 1), ENOMEM, "memalign", a, 1);
+		if (a & (a - 1))
+			continue;   /* SIZE_MAX / 2: not a power of two, which aligned_alloc refuses */
+		errno = 0;
+		expect_fail(aligned_alloc(a, 1), ENOMEM, "aligned_alloc", a, 1);
+		p = &p;
+		CHECK(posix_memalign(&p, a, 1) == ENOMEM && p == &p, "posix_memalign(%#zx)", a);
+	}
+}
 
 static void use(void *p, size_t n, size_t align, size_t need, const char *what)
 {
@@ -47,6 +87,7 @@ int main(void)
 	void *p;
 
 	require_osmem("memalign_family");
+	too_large();
 
 	for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		size_t n = sizes[i];
