@@ -166,7 +166,10 @@ extern void *(*map_mmap_fn)(void *, size_t, int, int, int, off_t);
 extern int (*map_munmap_fn)(void *, size_t);
 
 struct block_meta *map_block(size_t s);          /* a MAPPED block of payload s, or NULL */
-void map_release(struct block_meta *b);          /* munmap it; failure is a bug: dies */
+/* Unlinks b and unmaps it. false when munmap refused for lack of map
+ * entries (vm.max_map_count): b stays mapped but is no longer listed (lost
+ * memory, as glibc leaves it), errno unchanged. Any other failure dies. */
+bool map_release(struct block_meta *b);
 /* The drop-in's realloc of a mapped block to payload s: its size becomes
  * map_capacity(s), by mremap (it may move) unless the pages stay the same;
  * NULL with ENOMEM, b untouched, when refused. Never used by os_*. */

@@ -47,11 +47,27 @@ void *map_region(size_t len)
 	return p;
 }
 
+/* munmap of a mapping of ours. It fails with ENOMEM when the unmap would split
+ * a mapping the kernel merged with its neighbours while the process is at
+ * vm.max_map_count: not the program's error (SPEC 29), so the memory stays
+ * mapped, lost, errno unchanged, and false comes back. Any other failure
+ * means our length or address lied: a bug. */
+static bool unmap(void *p, size_t len, const char *what)
+{
+	int saved = errno;
+
+	count(&map_counters.munmap_calls);
+	if (map_munmap_fn(p, len) == 0)
+		return true;
+	if (errno != ENOMEM)
+		diag_die("osmem: munmap(%p, %zu) of %s failed\n", p, len, what);
+	errno = saved;
+	return false;
+}
+
 void map_region_release(void *p, size_t len)
 {
-	count(&map_counters.munmap_calls);
-	if (map_munmap_fn(p, len) != 0)
-		diag_die("osmem: munmap(%p, %zu) of our own region failed\n", p, len);
+	unmap(p, len, "our own region");
 }
 
 void *map_reserve(void)
@@ -116,7 +132,7 @@ struct block_meta *map_block(size_t s)
 	return b;
 }
 
-void map_release(struct block_meta *b)
+bool map_release(struct block_meta *b)
 {
 	map_lock();
 	if (b->prev)
@@ -128,10 +144,9 @@ void map_release(struct block_meta *b)
 	nmapped--;
 	map_counters.mapped_bytes -= b->size + HDR;
 	map_unlock();
-	count(&map_counters.munmap_calls);
-	/* Failing to unmap our own block means the header lied: a bug, not a shortage. */
-	if (map_munmap_fn(b, b->size + HDR) != 0)
-		diag_die("osmem: munmap(%p, %zu) of a mapped block failed\n", (void *)b, b->size + HDR);
+	/* Unlinked first: a block that stays mapped is no longer ours, so a
+	 * second free of it is reported, not unmapped later by surprise. */
+	return unmap(b, b->size + HDR, "a mapped block");
 }
 
 bool map_listed(struct block_meta *b)

@@ -308,3 +308,10 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	[ "$mremaps" -ge 1 ]
 	[ "$mremaps" -le 60 ]
 }
+
+@test "19. free of a mapped block whose munmap hits vm.max_map_count: no abort, errno kept, the program goes on" {
+	run_scn munmap_refused
+	[[ "$out" != skip* ]] || skip "$out"
+	expect_clean
+	[[ "$out" == "munmap refused after "* ]]
+}

@@ -1,8 +1,9 @@
 /* Bad input and edge behaviour of the core: NULL and double frees, zero and
  * overflowing sizes, sizes that cannot be served, realloc corner cases, a
  * program that moves the break itself (SPEC 31), brk failing (heap memory then
- * comes from mmap, SPEC 30) and brk and mmap both failing (NULL + ENOMEM, the
- * old block of a failed realloc untouched, SPEC 22/26).
+ * comes from mmap, SPEC 30), brk and mmap both failing (NULL + ENOMEM, the
+ * old block of a failed realloc untouched, SPEC 22/26) and munmap refused as
+ * at vm.max_map_count (no abort, errno unchanged, SPEC 29).
  *
  * The order matters: the foreign-break tests run first, on a fresh heap and
  * with sizes that are multiples of 16 only (SPEC 24); the brk/mmap failure
@@ -31,6 +32,18 @@ static void *failing_sbrk(intptr_t delta)
 	sbrk_refused++;
 	errno = ENOMEM;
 	return (void *)-1;
+}
+
+static int (*real_munmap)(void *, size_t);
+static unsigned long munmap_refused;
+
+/* munmap refused as the kernel refuses a split at vm.max_map_count. */
+static int failing_munmap(void *addr, size_t len)
+{
+	(void)addr, (void)len;
+	munmap_refused++;
+	errno = ENOMEM;
+	return -1;
 }
 
 static void *failing_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
@@ -440,6 +453,45 @@ static bool in_brk_heap(const void *p)
 	return (const char *)p >= heap_lo && (const char *)p < (char *)sbrk(0);
 }
 
+/* A mapped block whose munmap fails (os_free, and os_realloc moving it): the
+ * call goes on, one munmap asked each time, errno unchanged; the block is no
+ * longer listed (a second free of it is not taken for a live block), its
+ * memory stays mapped (the test unmaps it for real afterwards). */
+static void test_munmap_refused(void)
+{
+	void *m = os_malloc(200000), *g = os_malloc(150000), *r;
+	size_t before;
+
+	EXPECT_MAPPED_BLOCK(m, 200000);
+	EXPECT_MAPPED_BLOCK(g, 150000);
+	fill(m, 200000, 40);
+	fill(g, 150000, 41);
+	before = map_count();
+	map_munmap_fn = failing_munmap;
+	errno = EDOM;
+	os_free(m);
+	EXPECT(errno == EDOM);
+	EXPECT(munmap_refused == 1);
+	EXPECT(map_count() == before - 1);
+	EXPECT(check_pointer(m) == PTR_FOREIGN);
+	VERIFY(m, 200000, 40);             /* still mapped: nothing was unmapped */
+	CHECK_HEAP();
+	r = os_realloc(g, 300000);         /* rule 19: a new mapping, then the old one's munmap */
+	EXPECT_MAPPED_BLOCK(r, 300000);
+	EXPECT(munmap_refused == 2);
+	EXPECT(map_count() == before - 1);
+	VERIFY(r, 150000, 41);
+	VERIFY(g, 150000, 41);
+	CHECK_HEAP();
+	map_munmap_fn = real_munmap;
+	EXPECT(real_munmap(block_of(m), 200000 + HDR) == 0);
+	EXPECT(real_munmap(block_of(g), 150000 + HDR) == 0);
+	os_free(r);
+	EXPECT(map_count() == before - 2);
+	CHECK_HEAP();
+	SAY("test_edges: munmap refused: the free goes on, errno kept, the block unlisted: ok\n");
+}
+
 static void test_brk_refused(void)
 {
 	void *q = NULL, *r, *p, *c, *found = NULL;
@@ -609,10 +661,12 @@ int main(void)
 	heap_lo = sbrk(0);
 	real_sbrk = heap_sbrk_fn;
 	real_mmap = map_mmap_fn;
+	real_munmap = map_munmap_fn;
 
 	test_foreign_break();
 	test_bad_input();
 	test_realloc_edges();
+	test_munmap_refused();
 	test_brk_refused();
 	test_all_refused();
 	verify_foreign();
