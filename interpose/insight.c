@@ -27,8 +27,8 @@ static const char *const call_names[NCALLS] = {
 static struct {
 	size_t calls[NCALLS];
 	size_t failed;
-	size_t requested, served;   /* bytes asked for and handed out (usable) */
-	size_t live, live_peak;     /* bytes the program holds, from its point of view */
+	size_t requested, usable;   /* bytes asked for, and the usable sizes handed out */
+	size_t live, live_peak;     /* usable bytes of the blocks the program holds */
 } st;
 
 static const char *stats_to;    /* OSMEM_STATS=PATH; NULL: stderr */
@@ -145,7 +145,7 @@ void insight_alloc(enum call c, const void *old, size_t old_usable, size_t a, si
 		add(&st.calls[c], 1);
 		if (p) {
 			add(&st.requested, requested(c, a, b));
-			add(&st.served, usable);
+			add(&st.usable, usable);
 			__atomic_sub_fetch(&st.live, old ? old_usable : 0, __ATOMIC_RELAXED);
 			raise_peak(&st.live_peak, add(&st.live, usable));
 		} else {
@@ -156,7 +156,7 @@ void insight_alloc(enum call c, const void *old, size_t old_usable, size_t a, si
 	if (insight_leaks && p) {
 		if (old)
 			leaks_remove(old);
-		leaks_add(p, usable, frames, n);
+		leaks_add(p, requested(c, a, b), usable, frames, n);
 	}
 	if (insight_trace)
 		trace_event(c, false, old, a, b, p, usable, frames, n);
@@ -208,10 +208,10 @@ static void stats_report(const struct heap_usage *u)
 	APPEND("osmem stats: pid %d (%s)\n  calls:", (int)getpid(), program_invocation_short_name);
 	for (int c = 0; c < NCALLS; c++)
 		APPEND(" %s %zu", call_names[c], st.calls[c]);
-	APPEND(", failed %zu\n  bytes: requested %zu, served %zu\n", st.failed, st.requested, st.served);
+	APPEND(", failed %zu\n  bytes: requested %zu, usable %zu\n", st.failed, st.requested, st.usable);
 	if (u) {
 		size_t frag_pm = u->heap_bytes ? u->free_bytes * 1000 / u->heap_bytes : 0;
-		APPEND("  peak: heap %zu, mapped %zu, live %zu\n"
+		APPEND("  peak: heap %zu, mapped %zu, live usable %zu\n"
 		       "  syscalls: brk %zu, mmap %zu, munmap %zu, mremap %zu\n"
 		       "  at exit: heap %zu in %zu segments, in use %zu, free %zu in %zu blocks (largest %zu), "
 		       "mapped %zu in %zu blocks, fragmentation 0.%u%u%u\n",
@@ -221,7 +221,7 @@ static void stats_report(const struct heap_usage *u)
 		       u->mapped_bytes, u->mapped_blocks,
 		       (unsigned)(frag_pm / 100), (unsigned)(frag_pm / 10 % 10), (unsigned)(frag_pm % 10));
 	} else {
-		APPEND("  peak: live %zu\n  (OSMEM_BACKEND=system: heap figures are the system allocator's own)\n",
+		APPEND("  peak: live usable %zu\n  (OSMEM_BACKEND=system: heap figures are the system allocator's own)\n",
 		       st.live_peak);
 	}
 #undef APPEND

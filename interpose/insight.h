@@ -65,10 +65,33 @@ void trace_close(void);
 void trace_fork_child(void);
 
 /* ---- leaks.c ---- */
-void leaks_add(const void *p, size_t usable, void *const *frames, int nframes);
+/* p: `requested` bytes asked for, `usable` handed out. */
+void leaks_add(const void *p, size_t requested, size_t usable, void *const *frames, int nframes);
 void leaks_remove(const void *p);
+/* "    #I ADDR symbol+off (file)\n" into line: its length. */
+size_t leaks_frame_line(char *line, size_t len, int i, const void *ip);
 void leaks_report(const char *path);
 void leaks_fork_child(void);
+
+/* ---- ptrtab.c: tables keyed by address, for leaks.c and guard.c ---- */
+struct ptrtab {
+	char *slots;                /* map_region memory: zero is an empty slot */
+	size_t esize;               /* bytes per entry; each entry starts with its key */
+	size_t used, cap;
+};
+uint64_t ptrtab_mix(uint64_t x);
+/* Slot i's entry, or NULL when it is empty. */
+static inline void *ptrtab_slot(const struct ptrtab *t, size_t i)
+{
+	char *e = t->slots + i * t->esize;
+
+	return *(uintptr_t *)e ? e : NULL;
+}
+void *ptrtab_find(const struct ptrtab *t, uintptr_t key);   /* NULL when absent */
+/* key's entry, added with only the key set (*fresh) when absent; NULL when
+ * the table cannot grow. */
+void *ptrtab_put(struct ptrtab *t, uintptr_t key, bool *fresh);
+void ptrtab_remove(struct ptrtab *t, void *entry);
 
 /* insight.c: TMPL with %p replaced by the pid (written to path) opened for
  * appending: the fd or -1; for reports, the fd or stderr (NULL: stderr). */

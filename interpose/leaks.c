@@ -3,8 +3,9 @@
  *
  * Two open-addressing tables in memory of their own (mmap through the core's
  * map module, never the heap they describe): stacks (sites) with the count
- * and bytes of their live blocks, and live blocks -> site. Both double when
- * half full. One mutex, never held while unwinding or symbolising.
+ * and bytes of their live blocks, and live blocks -> sizes and site
+ * (ptrtab.c). Both double when half full. One mutex, never held while
+ * unwinding.
  *
  * Left out of the listing, and summed on one line instead: blocks whose whole
  * stack lies in the C library, the loader or osmem (locale data, the loader's
@@ -13,7 +14,6 @@
  * while osmem initialised itself (the bootstrap area). */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
@@ -21,58 +21,42 @@
 
 #include "insight.h"
 
+/* Bytes are counted twice: as the program asked for them (what valgrind,
+ * LeakSanitizer and heaptrack report, and what the report leads with) and as
+ * the allocator handed them out (usable sizes: osmem's 16-byte classes, or
+ * glibc's under OSMEM_BACKEND=system). */
 struct site {
 	uint64_t hash;              /* 0: empty slot */
-	size_t blocks, bytes;
+	size_t blocks, bytes, usable;
 	int nframes;
 	void *frames[INSIGHT_MAX_DEPTH];
 };
 
 struct live {
-	uintptr_t ptr;              /* 0: empty slot */
-	size_t usable;
+	uintptr_t ptr;              /* the key (ptrtab.c) */
+	size_t requested, usable;
 	size_t site;                /* slot in sites */
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct site *sites;
 static size_t nsites, site_cap;
-static struct live *lives;
-static size_t nlives, live_cap;
+static struct ptrtab lives = { .esize = sizeof(struct live) };
 static bool out_of_memory;      /* a table could not grow: the report says so */
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return x;
-}
 
 static uint64_t stack_hash(void *const *frames, int n)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ull + (uint64_t)n;
 
 	for (int i = 0; i < n; i++)
-		h = mix(h ^ (uintptr_t)frames[i]);
+		h = ptrtab_mix(h ^ (uintptr_t)frames[i]);
 	return h ? h : 1;
-}
-
-static void *table_new(size_t bytes)
-{
-	return map_region(bytes);   /* zero-filled */
-}
-
-static void table_free(void *p, size_t bytes)
-{
-	if (p)
-		map_region_release(p, bytes);
 }
 
 static bool sites_grow(void)
 {
 	size_t cap = site_cap ? site_cap * 2 : 1024;
-	struct site *t = table_new(cap * sizeof *t);
+	struct site *t = map_region(cap * sizeof *t);   /* zero-filled */
 
 	if (!t)
 		return false;
@@ -85,39 +69,20 @@ static bool sites_grow(void)
 		t[j] = sites[i];
 	}
 	/* Live entries name sites by slot: renumber them. */
-	for (size_t i = 0; i < live_cap; i++) {
-		if (!lives[i].ptr)
+	for (size_t i = 0; i < lives.cap; i++) {
+		struct live *l = ptrtab_slot(&lives, i);
+		if (!l)
 			continue;
-		uint64_t h = sites[lives[i].site].hash;
+		uint64_t h = sites[l->site].hash;
 		size_t j = h & (cap - 1);
 		while (t[j].hash != h)
 			j = (j + 1) & (cap - 1);
-		lives[i].site = j;
+		l->site = j;
 	}
-	table_free(sites, site_cap * sizeof *sites);
+	if (sites)
+		map_region_release(sites, site_cap * sizeof *sites);
 	sites = t;
 	site_cap = cap;
-	return true;
-}
-
-static bool lives_grow(void)
-{
-	size_t cap = live_cap ? live_cap * 2 : 4096;
-	struct live *t = table_new(cap * sizeof *t);
-
-	if (!t)
-		return false;
-	for (size_t i = 0; i < live_cap; i++) {
-		if (!lives[i].ptr)
-			continue;
-		size_t j = mix(lives[i].ptr) & (cap - 1);
-		while (t[j].ptr)
-			j = (j + 1) & (cap - 1);
-		t[j] = lives[i];
-	}
-	table_free(lives, live_cap * sizeof *lives);
-	lives = t;
-	live_cap = cap;
 	return true;
 }
 
@@ -140,65 +105,60 @@ static size_t site_of(void *const *frames, int n)
 	return j;
 }
 
-void leaks_add(const void *p, size_t usable, void *const *frames, int nframes)
+/* Adds (sign 1) or takes away (-1) live block l's bytes at its site. */
+static void site_count(const struct live *l, int sign)
 {
-	size_t s, j;
+	struct site *s = &sites[l->site];
+
+	s->blocks += (size_t)sign;
+	s->bytes += (size_t)sign * l->requested;
+	s->usable += (size_t)sign * l->usable;
+}
+
+void leaks_add(const void *p, size_t requested, size_t usable, void *const *frames, int nframes)
+{
+	struct live *l;
+	size_t s;
+	bool fresh;
 
 	pthread_mutex_lock(&mu);
-	if ((nlives + 1) * 2 > live_cap && !lives_grow()) {
-		out_of_memory = true;
-		goto out;
-	}
 	s = site_of(frames, nframes);
-	if (s == SIZE_MAX) {
+	l = s == SIZE_MAX ? NULL : ptrtab_put(&lives, (uintptr_t)p, &fresh);
+	if (!l) {
 		out_of_memory = true;
-		goto out;
+	} else {
+		if (!fresh)
+			site_count(l, -1);   /* the same address again: the old entry was missed */
+		l->requested = requested;
+		l->usable = usable;
+		l->site = s;
+		site_count(l, 1);
 	}
-	for (j = mix((uintptr_t)p) & (live_cap - 1); lives[j].ptr; j = (j + 1) & (live_cap - 1))
-		if (lives[j].ptr == (uintptr_t)p)
-			break;   /* the same address again: the old entry was missed */
-	if (!lives[j].ptr)
-		nlives++;
-	else {
-		sites[lives[j].site].blocks--;
-		sites[lives[j].site].bytes -= lives[j].usable;
-	}
-	lives[j].ptr = (uintptr_t)p;
-	lives[j].usable = usable;
-	lives[j].site = s;
-	sites[s].blocks++;
-	sites[s].bytes += usable;
-out:
 	pthread_mutex_unlock(&mu);
 }
 
 void leaks_remove(const void *p)
 {
-	size_t j, k;
+	struct live *l;
 
 	pthread_mutex_lock(&mu);
-	if (!live_cap)
-		goto out;
-	for (j = mix((uintptr_t)p) & (live_cap - 1); lives[j].ptr; j = (j + 1) & (live_cap - 1))
-		if (lives[j].ptr == (uintptr_t)p)
-			break;
-	if (!lives[j].ptr)
-		goto out;   /* allocated before tracking began, or by the bootstrap area */
-	sites[lives[j].site].blocks--;
-	sites[lives[j].site].bytes -= lives[j].usable;
-	nlives--;
-	/* Backward-shift deletion keeps every probe run unbroken. */
-	lives[j].ptr = 0;
-	for (k = (j + 1) & (live_cap - 1); lives[k].ptr; k = (k + 1) & (live_cap - 1)) {
-		size_t home = mix(lives[k].ptr) & (live_cap - 1);
-		if (((k - home) & (live_cap - 1)) >= ((k - j) & (live_cap - 1))) {
-			lives[j] = lives[k];
-			lives[k].ptr = 0;
-			j = k;
-		}
+	/* Absent: allocated before tracking began, or by the bootstrap area. */
+	if ((l = ptrtab_find(&lives, (uintptr_t)p))) {
+		site_count(l, -1);
+		ptrtab_remove(&lives, l);
 	}
-out:
 	pthread_mutex_unlock(&mu);
+}
+
+size_t leaks_frame_line(char *line, size_t len, int i, const void *ip)
+{
+	size_t n = diag_fmt(line, len, "    #%d ", i);
+
+	n += bt_symbolize(ip, line + n, len - n - 1);
+	if (n > len - 2)
+		n = len - 2;
+	line[n++] = '\n';
+	return n;
 }
 
 /* The runtime's own blocks: the whole stack in libc and the loader, or a
@@ -219,23 +179,23 @@ static bool runtime_only(const struct site *s)
 
 void leaks_report(const char *tmpl)
 {
-	size_t top[TOP], ntop = 0, blocks = 0, bytes = 0, rt_blocks = 0, rt_bytes = 0, listed = 0;
+	size_t top[TOP], ntop = 0, listed = 0;
+	struct site all = { 0 }, rt = { 0 };   /* sums: the listed sites, the runtime's */
 	char line[1024];
 	int fd;
 
 	/* At exit: other threads may still run, so the table is read under the lock. */
 	pthread_mutex_lock(&mu);
 	for (size_t i = 0; i < site_cap; i++) {
-		struct site *s = &sites[i];
+		struct site *s = &sites[i], *sum;
 		if (!s->hash || !s->blocks)
 			continue;
-		if (runtime_only(s)) {
-			rt_blocks += s->blocks;
-			rt_bytes += s->bytes;
+		sum = runtime_only(s) ? &rt : &all;
+		sum->blocks += s->blocks;
+		sum->bytes += s->bytes;
+		sum->usable += s->usable;
+		if (sum == &rt)
 			continue;
-		}
-		blocks += s->blocks;
-		bytes += s->bytes;
 		listed++;
 		/* Keep the TOP largest, in order: an insertion into a short array. */
 		size_t k = ntop < TOP ? ntop++ : TOP;
@@ -249,30 +209,24 @@ void leaks_report(const char *tmpl)
 	}
 	fd = insight_report_fd(tmpl);
 	(void)!write(fd, line, diag_fmt(line, sizeof line,
-		"osmem leaks: pid %d (%s): %zu bytes in %zu blocks live at exit, from %zu allocation stacks%s\n",
-		(int)getpid(), program_invocation_short_name, bytes, blocks, listed,
+		"osmem leaks: pid %d (%s): %zu bytes in %zu blocks live at exit (%zu usable), from %zu allocation stacks%s\n",
+		(int)getpid(), program_invocation_short_name, all.bytes, all.blocks, all.usable, listed,
 		out_of_memory ? " (incomplete: the tables could not grow)" : ""));
 	for (size_t t = 0; t < ntop; t++) {
 		struct site *s = &sites[top[t]];
-		(void)!write(fd, line, diag_fmt(line, sizeof line, "  %zu bytes in %zu blocks allocated at:\n",
-						s->bytes, s->blocks));
+		(void)!write(fd, line, diag_fmt(line, sizeof line, "  %zu bytes in %zu blocks (%zu usable) allocated at:\n",
+						s->bytes, s->blocks, s->usable));
 		if (!s->nframes)
 			(void)!write(fd, line, diag_fmt(line, sizeof line, "    (no stack: %s)\n",
 				bt_missing() ? bt_missing() : "OSMEM_TRACE_DEPTH=0"));
-		for (int f = 0; f < s->nframes; f++) {
-			size_t n = diag_fmt(line, sizeof line, "    #%d ", f);
-			n += bt_symbolize(s->frames[f], line + n, sizeof line - n - 1);
-			if (n > sizeof line - 2)
-				n = sizeof line - 2;
-			line[n++] = '\n';
-			(void)!write(fd, line, n);
-		}
+		for (int f = 0; f < s->nframes; f++)
+			(void)!write(fd, line, leaks_frame_line(line, sizeof line, f, s->frames[f]));
 	}
 	if (listed > ntop)
 		(void)!write(fd, line, diag_fmt(line, sizeof line, "  ... and %zu smaller stacks\n", listed - ntop));
 	(void)!write(fd, line, diag_fmt(line, sizeof line,
-		"  not listed: %zu bytes in %zu blocks allocated by the C library and the loader themselves (stdio buffers included)\n",
-		rt_bytes, rt_blocks));
+		"  not listed: %zu bytes in %zu blocks (%zu usable) allocated by the C library and the loader themselves (stdio buffers included)\n",
+		rt.bytes, rt.blocks, rt.usable));
 	pthread_mutex_unlock(&mu);
 	if (fd != 2)
 		close(fd);

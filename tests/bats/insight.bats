@@ -21,10 +21,10 @@ calls_of() { grep -o " $1 [0-9]*" <<<"$2" | head -1 | awk '{print $2}'; }
 	[ "$(calls_of calloc "$report")" -eq 1 ]
 	[ "$(calls_of realloc "$report")" -eq 1 ]
 	[ "$(calls_of free "$report")" -eq 40 ]
-	# 100 x 1000 + 10 x 10 + 5000 asked; 100 x 1008 + 112 + 5008 handed out.
-	grep -q '^  bytes: requested 105100, served 105920$' <<<"$report"
+	# 100 x 1000 + 10 x 10 + 5000 asked; 100 x 1008 + 112 + 5008 usable.
+	grep -q '^  bytes: requested 105100, usable 105920$' <<<"$report"
 	# The peak: 100 live blocks of 1008 usable bytes.
-	grep -q 'live 100800$' <<<"$report"
+	grep -q 'live usable 100800$' <<<"$report"
 	grep -q 'syscalls: brk [1-9]' <<<"$report"
 	grep -q 'fragmentation 0\.[0-9][0-9][0-9]' <<<"$report"
 }
@@ -94,12 +94,27 @@ leak_prog() {
 	run env OSMEM_LEAKS=1 LD_PRELOAD="$LIB" "$BATS_FILE_TMPDIR/leak"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	grep -Eq '^osmem leaks: pid [0-9]+ \(leak\): 3024 bytes in 3 blocks live at exit, from 1 allocation stacks$' <<<"$output"
-	grep -q '^  3024 bytes in 3 blocks allocated at:$' <<<"$output"
+	grep -Eq '^osmem leaks: pid [0-9]+ \(leak\): 3000 bytes in 3 blocks live at exit \(3024 usable\), from 1 allocation stacks$' <<<"$output"
+	grep -q '^  3000 bytes in 3 blocks (3024 usable) allocated at:$' <<<"$output"
 	grep -Eq '^    #0 0x[0-9a-f]+ leak_here\+0x[0-9a-f]+ \(leak\)$' <<<"$output"
 	grep -Eq '^    #1 0x[0-9a-f]+ main\+0x[0-9a-f]+ \(leak\)$' <<<"$output"
 	# The freed blocks of churn() are not there.
 	! grep -q churn <<<"$output"
+}
+
+@test "OSMEM_LEAKS counts the bytes asked for: 10 x malloc(12345) is 123450 bytes, on osmem and on glibc" {
+	cc -O0 -g -rdynamic -o "$BATS_FILE_TMPDIR/leak10" "$REPO/tests/insight/leak10.c"
+	local backend want_usable
+	for backend in osmem system; do
+		# Usable sizes: osmem's 16-byte classes (12352 each), glibc's chunks (12360 each).
+		want_usable=$([ "$backend" = osmem ] && echo 123520 || echo 123600)
+		run env OSMEM_BACKEND=$backend OSMEM_LEAKS=1 LD_PRELOAD="$LIB" "$BATS_FILE_TMPDIR/leak10"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		grep -Eq "^osmem leaks: pid [0-9]+ \(leak10\): 123450 bytes in 10 blocks live at exit \($want_usable usable\), from 1 allocation stacks$" <<<"$output"
+		grep -q "^  123450 bytes in 10 blocks ($want_usable usable) allocated at:$" <<<"$output"
+		grep -Eq '^    #0 0x[0-9a-f]+ leak_12345\+0x[0-9a-f]+ \(leak10\)$' <<<"$output"
+	done
 }
 
 @test "OSMEM_LEAKS=PATH writes one report per process of gcc, and nothing on stderr" {
@@ -109,7 +124,7 @@ leak_prog() {
 	[ -z "$output" ]
 	grep -l '^osmem leaks: pid [0-9]* (cc1): ' "$BATS_TEST_TMPDIR"/leaks.* | grep -q .
 	for f in "$BATS_TEST_TMPDIR"/leaks.*; do
-		grep -Eq '^  not listed: [0-9]+ bytes in [0-9]+ blocks allocated by the C library' "$f"
+		grep -Eq '^  not listed: [0-9]+ bytes in [0-9]+ blocks \([0-9]+ usable\) allocated by the C library' "$f"
 	done
 }
 
@@ -166,7 +181,7 @@ leak_prog() {
 	grep -q 'backtraces off (built without libunwind)' "$d/t"
 	[ "$(grep -c ' malloc 1000 -> ' "$d/t")" -eq 3 ]
 	! grep -q ' | ' "$d/t"
-	grep -q '3024 bytes in 3 blocks live at exit' "$d/l"
+	grep -q '3000 bytes in 3 blocks live at exit (3024 usable)' "$d/l"
 	grep -q '(no stack: built without libunwind)' "$d/l"
 }
 
@@ -181,5 +196,5 @@ leak_prog() {
 	report=$(grep -A5 '(twice)' <<<"$output" | head -6)
 	[ "$(calls_of free "$report")" -eq 2 ]
 	[ "$(grep -c " free $p 3008 " "$t")" -eq 1 ]
-	grep -q '(twice): 0 bytes in 0 blocks live at exit' <<<"$output"
+	grep -q '(twice): 0 bytes in 0 blocks live at exit (0 usable)' <<<"$output"
 }

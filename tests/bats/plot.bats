@@ -100,7 +100,7 @@ check_plot() {
 	if [ -n "$stats" ]; then
 		# OSMEM_STATS counts live bytes the same way, in the process.
 		grep "peak:" "$stats"
-		grep -q "peak: heap [0-9]*, mapped [0-9]*, live $peak\$" "$stats"
+		grep -q "peak: heap [0-9]*, mapped [0-9]*, live usable $peak\$" "$stats"
 	fi
 }
 
