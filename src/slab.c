@@ -141,8 +141,13 @@ void slab_free(struct arena *a, struct slab *s, void *p)
 	int i = slab_index(s, p);
 
 	s->free[i / 64] |= 1ULL << (i % 64);
-	if (s->nfree++ == 0)
+	if (s->nfree++ == 0) {
+		struct slab *h = a->partial[class_of(s->size)];
+		/* A kept empty slab is alone on its list: s joining it, it goes. */
+		if (h && h->nfree == h->cap)
+			slab_release(a, h);
 		list_push(a, s);
+	}
 	/* Empty: back to the core, unless no other slab of its class has room. */
 	if (s->nfree == s->cap && (s->prev || s->next))
 		slab_release(a, s);

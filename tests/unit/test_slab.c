@@ -142,6 +142,22 @@ static void spare_and_release(void)
 	EXPECT(spare && spare->nfree == spare->cap);
 	for (int i = 0; i < N; i++)
 		EXPECT(slab_of(p[i]) == NULL || slab_of(p[i]) == spare);
+
+	/* The spare filled, then a second slab filled; the spare emptied again
+	 * (kept: alone on the list). When the full one gets an object back it
+	 * joins the list, and the spare, no longer alone, goes back. */
+	for (size_t i = 0; i < 2 * cap; i++)
+		EXPECT((p[i] = slab_alloc(&arena_main, 144)) != NULL);
+	EXPECT(slab_of(p[0]) == spare && slab_of(p[cap]) != spare);
+	for (size_t i = 0; i < cap; i++)
+		slab_free(&arena_main, spare, p[i]);
+	CHECK_HEAP();
+	EXPECT(slab_count() == before + 2);
+	slab_free(&arena_main, slab_of(p[cap]), p[cap]);
+	CHECK_HEAP();
+	EXPECT(slab_count() == before + 1 && slab_of(p[0]) == NULL);
+	for (size_t i = cap + 1; i < 2 * cap; i++)
+		slab_free(&arena_main, slab_of(p[i]), p[i]);
 	slab_trim(&arena_main);
 	CHECK_HEAP();
 	EXPECT(slab_count() == 0);
