@@ -86,7 +86,7 @@ void insight_init(void)
 		if (insight_depth > INSIGHT_MAX_DEPTH)
 			insight_depth = INSIGHT_MAX_DEPTH;
 	}
-	if ((insight_trace || insight_leaks) && insight_depth)
+	if (insight_stacks && insight_depth)
 		bt_prime();
 	if (insight_trace)
 		trace_open(trace_to);
@@ -153,7 +153,7 @@ void insight_alloc(enum call c, const void *old, size_t old_usable, size_t a, si
 		}
 	}
 	n = stack(frames, insight_trace || (insight_leaks && p));
-	if (insight_leaks && p) {
+	if (insight_stacks && p) {
 		if (old)
 			leaks_remove(old);
 		leaks_add(p, requested(c, a, b), usable, frames, n);
@@ -174,7 +174,7 @@ void insight_free(enum call c, void *p, size_t usable)
 		add(&st.calls[c], 1);
 		__atomic_sub_fetch(&st.live, usable, __ATOMIC_RELAXED);
 	}
-	if (insight_leaks)
+	if (insight_stacks)
 		leaks_remove(p);
 	if (insight_trace)
 		trace_event(c, true, p, c == CALL_FREE ? usable : 0, 0, NULL, 0, frames, stack(frames, true));
@@ -253,6 +253,8 @@ void insight_fork_child(void)
 	bt_fork_child();
 	if (insight_trace)
 		trace_fork_child();
-	if (insight_leaks)
+	if (insight_stacks)
 		leaks_fork_child();
+	if (insight_check)
+		guard_fork_child();
 }

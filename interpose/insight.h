@@ -64,10 +64,17 @@ void trace_heap_map(void);   /* every block and mapping, for the heap picture */
 void trace_close(void);
 void trace_fork_child(void);
 
-/* ---- leaks.c ---- */
+/* ---- leaks.c ----
+ * The table of live blocks and their stacks is kept while OSMEM_LEAKS or
+ * OSMEM_TRACE is on (insight_stacks): the report at exit needs it, and so
+ * does OSMEM_CHECK's report of a damaged guard. */
+#define insight_stacks (insight_leaks || insight_trace)
 /* p: `requested` bytes asked for, `usable` handed out. */
 void leaks_add(const void *p, size_t requested, size_t usable, void *const *frames, int nframes);
 void leaks_remove(const void *p);
+/* The allocation stack kept for live block p, into frames (INSIGHT_MAX_DEPTH):
+ * its depth, or -1 when none is kept. */
+int leaks_stack(const void *p, void **frames);
 /* "    #I ADDR symbol+off (file)\n" into line: its length. */
 size_t leaks_frame_line(char *line, size_t len, int i, const void *ip);
 void leaks_report(const char *path);
@@ -92,6 +99,28 @@ void *ptrtab_find(const struct ptrtab *t, uintptr_t key);   /* NULL when absent 
  * the table cannot grow. */
 void *ptrtab_put(struct ptrtab *t, uintptr_t key, bool *fresh);
 void ptrtab_remove(struct ptrtab *t, void *entry);
+
+/* ---- guard.c: OSMEM_CHECK's guards after the requested bytes ---- */
+#define GUARD_MIN 1   /* bytes asked for beyond the request, at least: the guard */
+/* Records p, a block of `usable` bytes for a request of n < usable, and fills
+ * its guard; header: p has a block header (not a slab object), whose size,
+ * status and tag are saved. false when the table cannot grow (p is then not
+ * guarded). */
+bool guard_add(void *p, size_t n, size_t usable, bool header);
+size_t guard_requested(const void *p);   /* the n of guarded block p, SIZE_MAX if none */
+/* At free or realloc of p (enum call c): true when p is not guarded or its
+ * guard is whole; otherwise the damage is reported (and, unless
+ * OSMEM_ABORT_ON_ERROR=0, the process aborts), p is forgotten, and false. */
+bool guard_ok(enum call c, void *p);
+void guard_forget(const void *p);        /* p is given back */
+/* Verifies the next eighth of the guards, so every one within eight calls;
+ * reports each damaged one (found at the start of call). */
+void guard_walk(const char *call);
+void guard_fork_child(void);
+
+/* malloc.c: writes a report of misuse (one or more lines) on stderr, then
+ * aborts unless OSMEM_ABORT_ON_ERROR=0; errno survives. */
+void misuse_report(const char *msg);
 
 /* insight.c: TMPL with %p replaced by the pid (written to path) opened for
  * appending: the fd or -1; for reports, the fd or stderr (NULL: stderr). */

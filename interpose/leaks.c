@@ -5,7 +5,8 @@
  * map module, never the heap they describe): stacks (sites) with the count
  * and bytes of their live blocks, and live blocks -> sizes and site
  * (ptrtab.c). Both double when half full. One mutex, never held while
- * unwinding.
+ * unwinding. Kept under OSMEM_TRACE too, so that OSMEM_CHECK can name the
+ * allocating stack of a damaged block.
  *
  * Left out of the listing, and summed on one line instead: blocks whose whole
  * stack lies in the C library, the loader or osmem (locale data, the loader's
@@ -148,6 +149,20 @@ void leaks_remove(const void *p)
 		ptrtab_remove(&lives, l);
 	}
 	pthread_mutex_unlock(&mu);
+}
+
+int leaks_stack(const void *p, void **frames)
+{
+	struct live *l;
+	int n = -1;
+
+	pthread_mutex_lock(&mu);
+	if ((l = ptrtab_find(&lives, (uintptr_t)p))) {
+		n = sites[l->site].nframes;
+		memcpy(frames, sites[l->site].frames, (size_t)n * sizeof *frames);
+	}
+	pthread_mutex_unlock(&mu);
+	return n;
 }
 
 size_t leaks_frame_line(char *line, size_t len, int i, const void *ip)

@@ -144,16 +144,22 @@ static size_t boot_size(const void *p)
 
 /* ---- misuse ---- */
 
-static void report(const char *call, const char *what, const void *p)
+void misuse_report(const char *msg)
 {
-	char msg[160];
 	int saved = errno;
 
-	diag_fmt(msg, sizeof msg, "osmem: %s(%p): %s\n", call, p, what);
 	diag_write(msg);
 	if (abort_on_error)
 		abort();
 	errno = saved;
+}
+
+static void report(const char *call, const char *what, const void *p)
+{
+	char msg[160];
+
+	diag_fmt(msg, sizeof msg, "osmem: %s(%p): %s\n", call, p, what);
+	misuse_report(msg);
 }
 
 /* Checks that p is a live block of ours (the lock held, as `held` says);
@@ -311,15 +317,27 @@ static inline size_t req(size_t n)
 	return n ? ALIGN16(n) : 16;
 }
 
+/* The room of p, a live block from the core: its slab's class or its payload. */
+static size_t raw_usable(void *p)
+{
+	struct slab *s = slab_of(p);
+
+	return s ? s->size : block_of(p)->size;
+}
+
+/* What malloc_usable_size says: with OSMEM_CHECK, a guarded block's
+ * requested size (the guard follows). */
 static size_t usable(void *p)
 {
-	struct slab *s;
+	size_t n;
 
 	if (is_boot(p))
 		return boot_size(p);
 	if (backend_system)
 		return sys.malloc_usable_size(p);
-	return (s = slab_of(p)) ? s->size : block_of(p)->size;
+	if (insight_check && (n = guard_requested(p)) != SIZE_MAX)
+		return n;
+	return raw_usable(p);
 }
 
 /* Blocks from this size up (header included) are mapped. It starts at the
@@ -362,15 +380,46 @@ static void *small_alloc(size_t r)
 	return p ? p : core_malloc(r);
 }
 
-/* The core under the lock; with OSMEM_CHECK, the checker first. */
+/* Takes the core for call; with OSMEM_CHECK, the guard walk first (outside
+ * the lock, which reports never hold), then the checker. */
+static inline bool lock_checked(const char *call)
+{
+	bool held;
+
+	if (insight_check)
+		guard_walk(call);
+	held = lock_core();
+	if (insight_check)
+		insight_check_heap(call);
+	return held;
+}
+
+/* The core under the lock. */
 #define CORE(call, expr) ({ \
-	bool held_ = lock_core(); \
-	if (insight_check) \
-		insight_check_heap(call); \
+	bool held_ = lock_checked(call); \
 	__typeof__(expr) r_ = (expr); \
 	unlock_core(held_); \
 	r_; \
 })
+
+/* Bytes to ask the core for a request of n: with OSMEM_CHECK, room for the guard. */
+static inline size_t room(size_t n)
+{
+	return insight_check ? n + GUARD_MIN : n;
+}
+
+static inline void give_back(enum call c, void *p);
+
+/* With OSMEM_CHECK: p, NULL or a block with room for n + GUARD_MIN bytes,
+ * gets its guard after n. */
+static void *guarded(size_t n, void *p)
+{
+	if (p && !guard_add(p, n, raw_usable(p), !slab_of(p))) {
+		give_back(CALL_FREE, p);
+		return core_nomem();
+	}
+	return p;
+}
 
 static void *alloc_core(size_t n)
 {
@@ -379,11 +428,11 @@ static void *alloc_core(size_t n)
 
 	if (n > core_max_request())
 		return core_nomem();
-	r = req(n);
+	r = req(room(n));
 	p = tc_get(r);
-	if (p)
-		return p;
-	return r <= SLAB_MAX ? CORE("malloc", small_alloc(r)) : CORE("malloc", core_malloc(r));
+	if (!p)
+		p = r <= SLAB_MAX ? CORE("malloc", small_alloc(r)) : CORE("malloc", core_malloc(r));
+	return insight_check ? guarded(n, p) : p;
 }
 
 /* ---- what the insight switches see (only while one is on) ---- */
@@ -400,18 +449,18 @@ static __attribute__((noinline)) void *observe_alloc(enum call c, const void *ol
 static size_t live_usable(void *p)
 {
 	struct slab *s;
-	bool held;
-	size_t u = 0;
+	bool held, live;
 
 	if (backend_system || is_boot(p))
 		return usable(p);
-	if ((s = slab_of(p)))
-		return small_live(s, p) ? s->size : 0;
-	held = lock_core();
-	if (!misuse(p))
-		u = block_of(p)->size;
-	unlock_core(held);
-	return u;
+	if ((s = slab_of(p))) {
+		live = small_live(s, p);
+	} else {
+		held = lock_core();
+		live = !misuse(p);
+		unlock_core(held);
+	}
+	return live ? usable(p) : 0;
 }
 
 static __attribute__((noinline)) void observe_free(enum call c, void *p)
@@ -471,9 +520,7 @@ static inline void free_small_live(struct slab *s, void *p)
 		((uintptr_t *)p)[1] = tc_key;
 		return;
 	}
-	held = lock_core();
-	if (insight_check)
-		insight_check_heap("free");
+	held = lock_checked("free");
 	slab_free(&arena_main, s, p);
 	unlock_core(held);
 }
@@ -481,10 +528,8 @@ static inline void free_small_live(struct slab *s, void *p)
 /* Frees a block whose pointer has not been checked yet, through the core. */
 static __attribute__((noinline)) void release_core(const char *call, void *p)
 {
-	bool held = lock_core();
+	bool held = lock_checked(call);
 
-	if (insight_check)
-		insight_check_heap(call);
 	if (!live_or_report(call, p, held))
 		return;
 	if (block_of(p)->status == STATUS_MAPPED && !(*block_tag(block_of(p)) & BLOCK_PROXY))
@@ -499,6 +544,8 @@ static inline void give_back(enum call c, void *p)
 {
 	struct slab *s;
 
+	if (insight_check)
+		guard_forget(p);
 	if (backend_system)
 		sys.free(p);
 	else if ((s = slab_of(p))) {
@@ -508,9 +555,13 @@ static inline void give_back(enum call c, void *p)
 		release_core(call_name(c), p);
 }
 
-/* free(p), for free and for realloc(p, 0). */
+/* free(p), for free and for realloc(p, 0). A damaged guard is reported, and
+ * the call then does nothing with the block (with OSMEM_ABORT_ON_ERROR=0):
+ * it stays allocated, no longer guarded, and a later free frees it. */
 static inline void release(enum call c, void *p)
 {
+	if (insight_check && !guard_ok(c, p))
+		return;
 	if (insight_on)
 		observe_free(c, p);
 	give_back(c, p);
@@ -576,15 +627,17 @@ static void *realloc_block(void *p, size_t n)
 		return sys.realloc(p, n);
 	if (n > core_max_request())
 		return core_nomem();
+	/* OSMEM_CHECK: a guarded block always moves, its guard verified first,
+	 * so that no block's room changes while it lives (guard.c). */
+	if (insight_check && guard_requested(p) != SIZE_MAX)
+		return guard_ok(CALL_REALLOC, p) ? realloc_copy(p, n) : NULL;
 	if ((s = slab_of(p))) {
 		/* Kept while the new size fits and uses more than half of it. */
 		if (!small_live_or_report(CALL_REALLOC, s, p))
 			return NULL;
 		return req(n) <= s->size && req(n) > s->size / 2 ? p : realloc_copy(p, n);
 	}
-	held = lock_core();
-	if (insight_check)
-		insight_check_heap("realloc");
+	held = lock_checked("realloc");
 	if (!live_or_report("realloc", p, held))
 		return NULL;
 	b = block_of(p);
@@ -667,8 +720,8 @@ static void *aligned(enum call c, size_t align, size_t n)
 		p = alloc_core(n);
 	else if (align > core_max_request() / 2 || n > core_max_request())
 		p = core_nomem();
-	else
-		p = CORE(call_name(c), align_alloc(&arena_main, align, n));
+	else if ((p = CORE(call_name(c), align_alloc(&arena_main, align, room(n)))) && insight_check)
+		p = guarded(n, p);
 	return OBSERVED(c, NULL, 0, align, n, p);
 }
 

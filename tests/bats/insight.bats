@@ -6,7 +6,7 @@ load helpers
 setup_file() {
 	require_lib
 	cc -O0 -g -o "$BATS_FILE_TMPDIR/leaky" "$REPO/tests/insight/leaky.c"
-	cc -O0 -g -o "$BATS_FILE_TMPDIR/corrupt" "$REPO/tests/insight/corrupt.c"
+	cc -O0 -g -rdynamic -o "$BATS_FILE_TMPDIR/corrupt" "$REPO/tests/insight/corrupt.c"
 }
 
 # Value of "NAME N" in the calls line of a report.
@@ -69,11 +69,57 @@ expect_check_names() {
 }
 
 @test "OSMEM_CHECK=1 finds a damaged header, names the block and the call, and aborts" {
-	expect_check_names header block ""
+	# Found by the checker (the header's tag), or first by the guard walk (the
+	# header bytes saved for the block it belongs to), whichever reaches it first.
+	run env OSMEM_CHECK=1 LD_PRELOAD="$LIB" "$BATS_FILE_TMPDIR/corrupt" header
+	echo "$output"
+	[ "$status" -eq 134 ]
+	damaged=$(grep -o 'damaged 0x[0-9a-f]*' <<<"$output" | awk '{print $2}')
+	block=$(printf '0x%x' $((damaged + 32)))
+	grep -Eq "^osmem: heap check failed in (malloc|free)\(\): block $damaged: bad tag |^osmem: heap check in (malloc|free)\(\): $block: header damaged .* at offset -17 \(a block of 512 requested bytes\)$" <<<"$output"
 }
 
 @test "OSMEM_CHECK=1 finds a damaged slab header, names the slab and the call, and aborts" {
 	expect_check_names slab slab "check word"
+}
+
+# corrupt overrun/underrun under OSMEM_CHECK=1 and ENV...: it must abort with
+# a report on the damaged block (the address it printed), then the stack of
+# its allocation in alloc_here. Sets $report to the first line.
+expect_guard_report() {
+	local damaged
+	run env OSMEM_CHECK=1 "${@:2}" LD_PRELOAD="$LIB" "$BATS_FILE_TMPDIR/corrupt" $1
+	echo "$output"
+	[ "$status" -eq 134 ]
+	damaged=$(grep -o 'damaged 0x[0-9a-f]*' <<<"$output" | awk '{print $2}')
+	report=$(grep '^osmem: ' <<<"$output")
+	[ "$(wc -l <<<"$report")" -eq 1 ]
+	[[ "$report" == *"$damaged"* ]]
+	grep -A1 '^  allocated at:$' <<<"$output" | grep -Eq '^    #0 0x[0-9a-f]+ alloc_here\+0x[0-9a-f]+ \(corrupt\)$'
+}
+
+@test "OSMEM_CHECK=1: 8 bytes written past a malloc(1000), found by one of the next 8 calls; the report names the block, the offset and the allocating stack" {
+	local kept
+	for kept in OSMEM_LEAKS=1 OSMEM_TRACE="$BATS_TEST_TMPDIR/t"; do
+		expect_guard_report overrun "$kept"
+		[[ "$report" =~ ^osmem:\ heap\ check\ in\ (malloc|free)\(\):\ 0x[0-9a-f]+:\ heap\ overflow:\ 8\ of\ the\ 8\ guard\ bytes\ after\ the\ 1000\ requested\ are\ damaged,\ the\ first\ at\ offset\ 1000\ \(a\ block\ of\ 1008\ usable\ bytes\)$ ]]
+	done
+}
+
+@test "OSMEM_CHECK=1: an underrun into a block's header is reported at its free: 17 to 32 bytes by the guard, 1 to 16 by the checker" {
+	local k
+	for k in 17 24 32; do
+		expect_guard_report "underrun $k" OSMEM_LEAKS=1
+		[[ "$report" =~ ^osmem:\ free\(0x[0-9a-f]+\):\ header\ damaged\ .*nearest\ the\ block\ at\ offset\ -17\ \(a\ block\ of\ 1000\ requested\ bytes\)$ ]]
+	done
+	for k in 1 8 16; do
+		run env OSMEM_CHECK=1 LD_PRELOAD="$LIB" "$BATS_FILE_TMPDIR/corrupt" underrun $k
+		echo "$output"
+		[ "$status" -eq 134 ]
+		damaged=$(grep -o 'damaged 0x[0-9a-f]*' <<<"$output" | awk '{print $2}')
+		header=$(printf '0x%x' $((damaged - 32)))
+		grep -Eq "^osmem: heap check failed in free\(\): block $header: (next|prev) is " <<<"$output"
+	done
 }
 
 @test "OSMEM_CHECK=1 runs real programs cleanly (ls, python3)" {

@@ -315,3 +315,13 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	expect_clean
 	[[ "$out" == "munmap refused after "* ]]
 }
+
+@test "20. OSMEM_CHECK=1: every overrun of 1..64 bytes past the requested size, sizes 1..100000 and mapped, is reported at its first byte" {
+	local t0=$SECONDS
+	run_scn OSMEM_CHECK=1 OSMEM_ABORT_ON_ERROR=0 overrun
+	expect_clean
+	[[ "$out" =~ ^([0-9]+)\ overruns,\ each\ reported\ at\ its\ first\ byte$ ]]
+	[ "${BASH_REMATCH[1]}" -gt 40000 ]
+	echo "# took $((SECONDS - t0)) s"
+	[ $((SECONDS - t0)) -lt 20 ] || { echo "too slow: 20 s at most"; false; }
+}

@@ -473,7 +473,7 @@ static void test_munmap_refused(void)
 	EXPECT(errno == EDOM);
 	EXPECT(munmap_refused == 1);
 	EXPECT(map_count() == before - 1);
-	EXPECT(check_pointer(m) == PTR_FOREIGN);
+	EXPECT(check_pointer(&arena_main, m) == PTR_FOREIGN);
 	VERIFY(m, 200000, 40);             /* still mapped: nothing was unmapped */
 	CHECK_HEAP();
 	r = os_realloc(g, 300000);         /* rule 19: a new mapping, then the old one's munmap */
