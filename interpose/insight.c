@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dropin.h"
 #include "insight.h"
 
 bool insight_on;
@@ -181,12 +182,14 @@ void insight_free(enum call c, void *p, size_t usable)
 	in_hook = false;
 }
 
-void insight_check_heap(const char *call)
+void insight_check_heap(struct arena *a, const char *call)
 {
 	char msg[256];
 
-	if (check_heap(&arena_main, msg, sizeof msg) == 0)
+	if (check_heap(a, msg, sizeof msg) == 0)
 		return;
+	if (a->id)
+		diag_die("osmem: heap check failed in %s(): %s (arena %u)\n", call, msg, a->id);
 	diag_die("osmem: heap check failed in %s(): %s\n", call, msg);
 }
 
@@ -200,8 +203,9 @@ int insight_report_fd(const char *tmpl)
 
 static void stats_report(const struct heap_usage *u)
 {
-	const struct counters *k = &arena_main.counters, *m = &map_counters;
-	char buf[2048], *p = buf, *end = buf + sizeof buf;
+	const struct counters *m = &map_counters;
+	struct counters k = { 0 };
+	char buf[8192], *p = buf, *end = buf + sizeof buf;
 	int fd;
 #define APPEND(...) do { p += diag_fmt(p, (size_t)(end - p), __VA_ARGS__); if (p > end - 1) p = end - 1; } while (0)
 
@@ -211,15 +215,30 @@ static void stats_report(const struct heap_usage *u)
 	APPEND(", failed %zu\n  bytes: requested %zu, usable %zu\n", st.failed, st.requested, st.usable);
 	if (u) {
 		size_t frag_pm = u->heap_bytes ? u->free_bytes * 1000 / u->heap_bytes : 0;
+		/* Each arena's peak was its own; their sum bounds the heap's. */
+		for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
+			k.heap_peak += a->counters.heap_peak;
+			k.brk_calls += a->counters.brk_calls;
+		}
 		APPEND("  peak: heap %zu, mapped %zu, live usable %zu\n"
-		       "  syscalls: brk %zu, mmap %zu, munmap %zu, mremap %zu\n"
+		       "  syscalls: brk %zu, mmap %zu, munmap %zu, mremap %zu, mprotect %zu\n"
 		       "  at exit: heap %zu in %zu segments, in use %zu, free %zu in %zu blocks (largest %zu), "
 		       "mapped %zu in %zu blocks, fragmentation 0.%u%u%u\n",
-		       k->heap_peak, m->mapped_peak, st.live_peak,
-		       k->brk_calls, m->mmap_calls, m->munmap_calls, m->mremap_calls,
+		       k.heap_peak, m->mapped_peak, st.live_peak,
+		       k.brk_calls, m->mmap_calls, m->munmap_calls, m->mremap_calls, m->mprotect_calls,
 		       u->heap_bytes, u->segments, u->in_use_bytes, u->free_bytes, u->free_blocks, u->largest_free,
 		       u->mapped_bytes, u->mapped_blocks,
 		       (unsigned)(frag_pm / 100), (unsigned)(frag_pm / 10 % 10), (unsigned)(frag_pm % 10));
+		for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
+			struct heap_usage au = { 0 };
+			bool held = arena_lock(a);
+			stats_usage(a, &au);
+			arena_leave(a, held);
+			APPEND("  arena %u: heap %zu (peak %zu) in %zu segments, in use %zu, free %zu in %zu blocks, "
+			       "%s %zu, %u threads\n", a->id, au.heap_bytes, a->counters.heap_peak, au.segments,
+			       au.in_use_bytes, au.free_bytes, au.free_blocks, a->heap.regions ? "commits" : "brk",
+			       a->heap.regions ? a->counters.mprotect_calls : a->counters.brk_calls, a->threads);
+		}
 	} else {
 		APPEND("  peak: live usable %zu\n  (OSMEM_BACKEND=system: heap figures are the system allocator's own)\n",
 		       st.live_peak);

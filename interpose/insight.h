@@ -41,7 +41,7 @@ void insight_alloc(enum call c, const void *old, size_t old_usable, size_t a, si
 /* Before p, of `usable` bytes, is released by free (or realloc(p, 0)). */
 void insight_free(enum call c, void *p, size_t usable);
 /* Runs the checker (the caller holds the core); reports and aborts on a violation. */
-void insight_check_heap(const char *call);
+void insight_check_heap(struct arena *a, const char *call);
 /* At exit, with the heap as it is then (NULL: the system allocator serves). */
 void insight_exit(const struct heap_usage *u);
 void insight_fork_child(void);

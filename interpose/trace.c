@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dropin.h"
 #include "insight.h"
 
 #define TRACE_BUF (256 * 1024)
@@ -95,6 +96,16 @@ static size_t call_args(char *out, size_t len, enum call c, const void *arg0, si
 	}
 }
 
+/* Every arena's heap bytes: read without their locks, a moment's figure. */
+static size_t heap_bytes(void)
+{
+	size_t n = 0;
+
+	for (struct arena *a = arena_next(NULL); a; a = arena_next(a))
+		n += __atomic_load_n(&a->counters.heap_bytes, __ATOMIC_RELAXED);
+	return n;
+}
+
 void trace_event(enum call c, bool freeing, const void *arg0, size_t a, size_t b, const void *result,
 		 size_t usable, void *const *frames, int nframes)
 {
@@ -113,7 +124,7 @@ void trace_event(enum call c, bool freeing, const void *arg0, size_t a, size_t b
 		APPEND(call_args(p, (size_t)(end - p), c, arg0, a, b));
 	if (!freeing)
 		APPEND(diag_fmt(p, (size_t)(end - p), " -> %p %zu", result, usable));
-	APPEND(diag_fmt(p, (size_t)(end - p), " heap=%zu mapped=%zu", arena_main.counters.heap_bytes,
+	APPEND(diag_fmt(p, (size_t)(end - p), " heap=%zu mapped=%zu", heap_bytes(),
 			map_counters.mapped_bytes));
 	for (int i = 0; i < nframes; i++) {
 		APPEND(diag_fmt(p, (size_t)(end - p), i ? " ; " : " | "));
@@ -128,16 +139,22 @@ void trace_heap_map(void)
 {
 	char line[128];
 
-	for (struct segment *g = arena_main.heap.segs; g; g = g->next)
-		for (char *p = g->base; p < g->end; p = block_end((struct block_meta *)p)) {
-			struct block_meta *b = (struct block_meta *)p;
-			emit(line, diag_fmt(line, sizeof line, "block %p %zu %s\n", (void *)b, b->size,
-					    b->status == STATUS_FREE ? "free" :
-					    (*block_tag(b) & BLOCK_CACHED) ? "cached" :
-					    (*block_tag(b) & BLOCK_SLAB) ? "slab" : "alloc"));
-		}
+	for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
+		bool held = arena_lock(a);
+		for (struct segment *g = a->heap.segs; g; g = g->next)
+			for (char *p = g->base; p < g->end; p = block_end((struct block_meta *)p)) {
+				struct block_meta *b = (struct block_meta *)p;
+				emit(line, diag_fmt(line, sizeof line, "block %p %zu %s\n", (void *)b, b->size,
+						    b->status == STATUS_FREE ? "free" :
+						    (*block_tag(b) & BLOCK_SLAB) ? "slab" :
+						    tc_marked(block_payload(b)) ? "cached" : "alloc"));
+			}
+		arena_leave(a, held);
+	}
+	map_lock();
 	for (struct block_meta *b = map_blocks(); b; b = b->next)
 		emit(line, diag_fmt(line, sizeof line, "mapped %p %zu\n", (void *)b, b->size + HDR));
+	map_unlock();
 	emit("end\n", 4);
 }
 

@@ -37,9 +37,15 @@ static int check_segment(struct arena *a, struct segment *g, struct walk *w, cha
 		/* Before index_pred, which reads a FREE block's successor or segment. */
 		if (b->status == STATUS_FREE && !index_contains(a, b))
 			FAIL("free block %p (size %zu) is not in the index", (void *)b, b->size);
-		if (index_pred(a, b) != prev)
-			FAIL("block %p: predecessor is %p, the walk says %p", (void *)b, (void *)index_pred(a, b), (void *)prev);
+		if (b->status == STATUS_FREE && index_pred(a, b) != prev)
+			FAIL("free block %p: predecessor is %p, the walk says %p", (void *)b, (void *)index_pred(a, b), (void *)prev);
 		if (b->status == STATUS_ALLOC) {
+			if (b->prev != prev)
+				FAIL("block %p: prev is %p, the walk says %p", (void *)b, (void *)b->prev, (void *)prev);
+			/* A free block before it keeps its predecessor here (index.c). */
+			if ((!prev || prev->status != STATUS_FREE) && b->next)
+				FAIL("block %p: next is %p, the walk says NULL (no free block before it)",
+				     (void *)b, (void *)b->next);
 			if ((*block_tag(b) & BLOCK_SLAB) && slab_check(a, b, msg, len))
 				return -1;
 		} else {
@@ -53,6 +59,8 @@ static int check_segment(struct arena *a, struct segment *g, struct walk *w, cha
 	}
 	if (p != g->end)
 		FAIL("segment %p: the walk ends at %p, not at %p", (void *)g->base, (void *)p, (void *)g->end);
+	if (prev && prev->status != STATUS_FREE && g->tail_prev)
+		FAIL("segment %p: tail_prev is %p, but its last block is not free", (void *)g->base, (void *)g->tail_prev);
 	if (g == heap_top(a) && heap_last(a) != prev)
 		FAIL("top segment: last block is %p, the walk says %p", (void *)heap_last(a), (void *)prev);
 	return 0;

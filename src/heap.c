@@ -127,6 +127,7 @@ static bool region_grow(struct arena *a, struct region *r, size_t delta)
 			more = OSMEM_ARENA_COMMIT;
 		if (more > (size_t)(lim - r->committed))
 			more = (size_t)(lim - r->committed);
+		a->counters.mprotect_calls++;
 		if (!map_commit(r->committed, more))
 			return false;
 		r->committed += more;
@@ -146,6 +147,7 @@ static bool region_open(struct arena *a, char *base, size_t need, size_t head)
 
 	if (first < OSMEM_ARENA_COMMIT)
 		first = OSMEM_ARENA_COMMIT;
+	a->counters.mprotect_calls++;
 	if (first > MAP_REGION || !map_commit(base, first)) {
 		map_unreserve(base);
 		return false;

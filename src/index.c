@@ -283,10 +283,20 @@ static void unlink_any(struct index *x, struct block_meta *b)
 	unlink_at(x, bin_of(b->size), link);
 }
 
+/* b left the index: its predecessor back from the stash, which is cleared
+ * (a header's next is NULL unless the block before it is FREE). */
+static inline struct block_meta *unstash(struct arena *a, struct block_meta *b)
+{
+	struct block_meta **slot = stash(a, b), *pred = *slot;
+
+	*slot = NULL;
+	return pred;
+}
+
 void index_remove(struct arena *a, struct block_meta *b)
 {
 	unlink_any(&a->idx, b);
-	b->prev = *stash(a, b);
+	b->prev = unstash(a, b);
 }
 
 /* A pending block by its flag: index_check walks the list, and the heap
@@ -308,7 +318,7 @@ bool index_contains(struct arena *a, struct block_meta *b)
 /* b, just unlinked from the index, becomes ALLOC with its predecessor back. */
 static struct block_meta *mark_taken(struct arena *a, struct block_meta *b)
 {
-	block_init(b, b->size, STATUS_ALLOC, *block_tag(b) & BLOCK_LAST, *stash(a, b), NULL);
+	block_init(b, b->size, STATUS_ALLOC, *block_tag(b) & BLOCK_LAST, unstash(a, b), NULL);
 	return b;
 }
 
@@ -391,6 +401,7 @@ struct block_meta *index_release(struct arena *a, struct block_meta *b)
 	if (succ && succ->status == STATUS_FREE) {
 		n = block_succ(succ);
 		unlink_any(&a->idx, succ);
+		unstash(a, succ);
 		*block_tag(succ) = BLOCK_MAGIC | BLOCK_DEAD;
 		b->size += HDR + succ->size;
 		if (a->heap.top_last == succ)
@@ -438,6 +449,7 @@ void index_absorb_next(struct arena *a, struct block_meta *b)
 	struct block_meta *n = block_succ(b), *nn = block_succ(n);
 
 	unlink_any(&a->idx, n);
+	unstash(a, n);
 	*block_tag(b) |= *block_tag(n) & BLOCK_LAST;
 	*block_tag(n) = BLOCK_MAGIC | BLOCK_DEAD;
 	b->size += HDR + n->size;

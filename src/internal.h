@@ -3,6 +3,7 @@
 #ifndef OSMEM_INTERNAL_H
 #define OSMEM_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,14 +36,12 @@ _Static_assert(HDR % 16 == 0, "the header keeps 16-byte payload alignment");
 #define BLOCK_LAST      0x1u          /* heap block (ALLOC or FREE) that ends its segment */
 #define BLOCK_PROXY     0x2u          /* header in front of an over-aligned payload inside a
 					 mapped block; prev is that block (align.c) */
-#define BLOCK_CACHED    0x4u          /* ALLOC block held in the drop-in's thread cache: the
-					 program freed it, the core still counts it in use */
 #define BLOCK_PENDING   0x8u          /* FREE block on the index's pending list, not yet in a bin */
 #define BLOCK_SLAB      0x10u         /* ALLOC block holding a slab of small objects (slab.c) */
 #define BLOCK_GROWN     0x20u         /* MAPPED block the drop-in's realloc made or resized */
 #define BLOCK_DEAD      0x80u         /* a header merged into the block before it: now payload,
 					 kept recognisable so a second free of it is reported */
-#define BLOCK_NOT_PLAIN (BLOCK_PROXY | BLOCK_CACHED | BLOCK_SLAB | BLOCK_DEAD)
+#define BLOCK_NOT_PLAIN (BLOCK_PROXY | BLOCK_SLAB | BLOCK_DEAD)
 
 static inline uint32_t *block_tag(struct block_meta *b)
 {
@@ -156,6 +155,11 @@ struct arena {
 	/* Blocks other threads freed, linked through their first payload word,
 	 * for the arena's own thread to take back: pushed without its lock. */
 	void *remote;
+	/* The drop-in's (interpose/arena.c): */
+	pthread_mutex_t lock;
+	struct arena *next;         /* every arena, arena_main first */
+	unsigned id;                /* 0: arena_main */
+	unsigned threads;           /* threads bound to it */
 };
 
 extern struct arena arena_main;
@@ -308,7 +312,10 @@ struct block_meta *core_heap_alloc(struct arena *a, size_t s);
 struct block_meta *core_alloc(struct arena *a, size_t s, size_t mmap_from);
 /* os_realloc's rules 18-22 of a live block of a, with that threshold. */
 void *core_realloc(struct arena *a, void *ptr, size_t size, size_t mmap_from);
-size_t core_max_request(void);                   /* larger requests fail without a syscall */
+/* Requests above this cannot be served by any mapping: they fail without a
+ * syscall, which also keeps s + HDR and page rounding from overflowing. */
+#define CORE_MAX_REQUEST ((size_t)PTRDIFF_MAX - (1UL << 24))
+static inline size_t core_max_request(void) { return CORE_MAX_REQUEST; }
 /* A live heap block or slab object of a, freed by a thread that does not
  * hold a's lock: onto a's remote list, lock-free (its first word is the link). */
 void core_remote_push(struct arena *a, void *p);

@@ -200,4 +200,4 @@ struct block_meta *map_resize(struct block_meta *b, size_t s)
 }
 
 struct block_meta *map_blocks(void) { return mapped; }
-size_t map_count(void) { return nmapped; }
+size_t map_count(void) { return __atomic_load_n(&nmapped, __ATOMIC_RELAXED); }

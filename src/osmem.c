@@ -10,9 +10,7 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* Requests above this cannot be served by any mapping: refuse them without a
- * syscall, which also keeps s + HDR and page rounding from overflowing. */
-#define MAX_REQUEST ((size_t)PTRDIFF_MAX - (1UL << 24))
+#define MAX_REQUEST CORE_MAX_REQUEST
 
 /* The arena of the os_* API and of single-threaded programs: the brk heap. */
 struct arena arena_main;
@@ -125,11 +123,6 @@ void *core_nomem(void)
 {
 	errno = ENOMEM;
 	return NULL;
-}
-
-size_t core_max_request(void)
-{
-	return MAX_REQUEST;
 }
 
 EXPORT void *os_malloc(size_t size)

@@ -91,8 +91,44 @@ int main(void)
 		free(v[i]);
 	}
 
-	/* mallopt: M_ARENA_MAX is not honoured. */
-	CHECK(mallopt(M_ARENA_MAX, 1) == 0, "mallopt(M_ARENA_MAX, 1) did not return 0");
+	/* mallopt: what glibc's own tests set is honoured (1), the rest is not
+	 * (0), and a threshold past glibc's bound (32 MiB) is refused. */
+	CHECK(mallopt(M_ARENA_MAX, 4) == 1, "mallopt(M_ARENA_MAX, 4) did not return 1");
+	CHECK(mallopt(M_ARENA_TEST, 2) == 1, "mallopt(M_ARENA_TEST, 2) did not return 1");
+	CHECK(mallopt(M_TOP_PAD, 64 * 1024) == 1, "mallopt(M_TOP_PAD) did not return 1");
+	CHECK(mallopt(M_TRIM_THRESHOLD, 256 * 1024) == 1, "mallopt(M_TRIM_THRESHOLD) did not return 1");
+	/* Now a free top past 256 KiB goes back at free, but for the 64 KiB pad. */
+	for (i = 0; i < 512; i++)
+		CHECK((v[i] = malloc(opaque(4000))) != NULL, "malloc(4000) failed");
+	for (i = 512; i-- > 0;)
+		free(v[i]);
+	m2 = mallinfo2();
+	CHECK(m2.keepcost <= 256 * 1024, "with M_TRIM_THRESHOLD 256 KiB, %zu free bytes stay at the top", m2.keepcost);
+	CHECK(mallopt(M_PERTURB, 0x55) == 0, "mallopt(M_PERTURB) is not honoured but returned 1");
+	CHECK(mallopt(M_MMAP_THRESHOLD, 64 * MIB) == 0, "mallopt(M_MMAP_THRESHOLD, 64 MiB) was not refused");
+	/* A 1 MiB threshold: 500 KB comes from the heap, 2 MB is mapped. */
+	CHECK(mallopt(M_MMAP_THRESHOLD, 1024 * 1024) == 1, "mallopt(M_MMAP_THRESHOLD, 1 MiB) did not return 1");
+	{
+		size_t h0 = mallinfo2().hblks;
+		char *a = malloc(opaque(500 * 1000)), *b = malloc(opaque(2 * MIB));
+
+		CHECK(a && b, "malloc after M_MMAP_THRESHOLD failed");
+		CHECK(mallinfo2().hblks == h0 + 1, "with a 1 MiB threshold, %zu mapped blocks, expected %zu",
+		      mallinfo2().hblks, h0 + 1);
+		free(a);
+		free(b);
+	}
+	/* M_MMAP_MAX 0: no block is mapped, however large. */
+	CHECK(mallopt(M_MMAP_MAX, 0) == 1, "mallopt(M_MMAP_MAX, 0) did not return 1");
+	{
+		size_t h0 = mallinfo2().hblks;
+		char *a = malloc(opaque(4 * MIB));
+
+		CHECK(a != NULL, "malloc(4 MiB) with M_MMAP_MAX 0 failed");
+		memset(a, 7, 4 * MIB);
+		CHECK(mallinfo2().hblks == h0, "with M_MMAP_MAX 0 a 4 MiB block was mapped");
+		free(a);
+	}
 
 	/* malloc_stats: to stderr, naming osmem. stderr is redirected to a file
 	 * for the call, so the scenario's own stderr stays empty. */

@@ -1,0 +1,299 @@
+/* Arenas: which thread allocates where, the locks, blocks that cross
+ * threads, and fork.
+ *
+ * While the process has a single thread everything is arena_main (the brk
+ * heap) and nothing is locked. From the second thread on, each thread is bound
+ * to an arena and takes only that arena's lock: the main thread keeps
+ * arena_main, each other thread gets an arena whose threads have all exited,
+ * else a new one (heap_new_arena: its own 64 MiB regions) while there are
+ * fewer than tune_arena_limit() (8 per CPU by default, M_ARENA_MAX,
+ * MALLOC_ARENA_MAX, OSMEM_ARENAS), else the one with the fewest threads. A
+ * thread that finds its arena's lock taken moves, as glibc's arena_get2 does:
+ * to the first arena whose lock it can take at once, or to a new one, and
+ * waits only when neither can be had.
+ *
+ * A block freed by a thread bound elsewhere goes onto its arena's remote
+ * list with one compare-and-swap, never waiting for that arena's lock; the
+ * arena's own threads take the list back whenever they enter it. Only a
+ * block of an arena that no thread is bound to is freed there directly.
+ *
+ * fork: the prepare handler takes stdio's list lock (glibc takes it after the
+ * handlers; taking it first keeps glibc's own order, bug 19431), then every
+ * arena's lock in list order, then the mapped list's; the child starts with
+ * fresh locks. A single-threaded process takes none of them, so a fork from
+ * a signal handler that interrupted malloc or fork cannot deadlock. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <unistd.h>
+
+#include "dropin.h"
+#include "insight.h"
+
+/* glibc's stdio list lock (exported since 2.2.5; recursive). */
+extern void _IO_list_lock(void);
+extern void _IO_list_unlock(void);
+
+static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;   /* creation and binding */
+static struct arena *tail = &arena_main;   /* the newest arena */
+static unsigned narenas = 1;
+static TLS_IE struct arena *mine;
+static pthread_key_t exit_key;        /* unbinds a thread when it exits */
+static bool exit_key_ok;
+static pthread_mutexattr_t adaptive;  /* spins a little before sleeping */
+
+struct arena *arena_next(struct arena *a)
+{
+	return a ? __atomic_load_n(&a->next, __ATOMIC_ACQUIRE) : &arena_main;
+}
+
+unsigned arena_count(void)
+{
+	return __atomic_load_n(&narenas, __ATOMIC_RELAXED);
+}
+
+static void unbind(void *arg);
+static void fork_prepare(void);
+static void fork_parent(void);
+static void fork_child(void);
+
+void arena_init(void)
+{
+	pthread_mutexattr_init(&adaptive);
+	pthread_mutexattr_settype(&adaptive, PTHREAD_MUTEX_ADAPTIVE_NP);
+	pthread_mutex_init(&arena_main.lock, &adaptive);
+	arena_main.grow_pad = tune.top_pad;
+	if (!arena_main.heap.started)   /* a program that used os_* first keeps their index */
+		arena_main.idx.lists = true;
+	exit_key_ok = pthread_key_create(&exit_key, unbind) == 0;
+	/* Registered at the first call, so ours is the last prepare handler to
+	 * run: handlers of other libraries may still allocate before it. */
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+/* ---- binding ---- */
+
+static struct arena *create_locked(void)
+{
+	struct arena *a;
+
+	if (narenas >= tune_arena_limit() || !(a = heap_new_arena()))
+		return NULL;
+	pthread_mutex_init(&a->lock, &adaptive);
+	a->grow_pad = tune.top_pad;
+	a->id = narenas;
+	__atomic_store_n(&tail->next, a, __ATOMIC_RELEASE);
+	tail = a;
+	__atomic_store_n(&narenas, narenas + 1, __ATOMIC_RELAXED);
+	return a;
+}
+
+static void move_to(struct arena *a)
+{
+	if (mine)
+		__atomic_fetch_sub(&mine->threads, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&a->threads, 1, __ATOMIC_RELAXED);
+	mine = a;
+}
+
+/* A thread's first arena. */
+static struct arena *bind(void)
+{
+	struct arena *a = NULL, *fewest = &arena_main;
+
+	if (gettid() == getpid()) {
+		a = &arena_main;
+	} else {
+		pthread_mutex_lock(&list_lock);
+		for (struct arena *b = arena_next(&arena_main); b && !a; b = arena_next(b)) {
+			if (!b->threads)
+				a = b;
+			else if (b->threads < fewest->threads)
+				fewest = b;
+		}
+		if (!a)
+			a = create_locked();
+		pthread_mutex_unlock(&list_lock);
+		if (!a)
+			a = fewest;
+	}
+	move_to(a);
+	if (exit_key_ok)
+		pthread_setspecific(exit_key, a);
+	return a;
+}
+
+/* a's lock is taken: the first arena whose lock is free, else a new one,
+ * else wait for a. Returns the arena locked, now the thread's. */
+static __attribute__((noinline)) struct arena *contended(struct arena *a)
+{
+	struct arena *b;
+
+	for (b = arena_next(a) ? arena_next(a) : &arena_main; b != a; b = arena_next(b) ? arena_next(b) : &arena_main)
+		if (pthread_mutex_trylock(&b->lock) == 0)
+			goto moved;
+	pthread_mutex_lock(&list_lock);
+	b = create_locked();
+	pthread_mutex_unlock(&list_lock);
+	if (b) {
+		pthread_mutex_lock(&b->lock);
+		goto moved;
+	}
+	pthread_mutex_lock(&a->lock);
+	return a;
+moved:
+	move_to(b);
+	return b;
+}
+
+/* Takes back what other threads freed into a (its lock held). */
+static inline void take_remote(struct arena *a)
+{
+	void *p = core_remote_take(a), *next;
+
+	for (; p; p = next) {
+		next = *(void **)p;
+		arena_free_locked(a, p);
+	}
+}
+
+struct arena *arena_enter(bool *held)
+{
+	struct arena *a = mine;
+
+	if (__libc_single_threaded) {
+		*held = false;
+		return &arena_main;
+	}
+	if (__builtin_expect(!a, 0))
+		a = bind();
+	if (pthread_mutex_trylock(&a->lock) != 0)
+		a = contended(a);
+	*held = true;
+	take_remote(a);
+	return a;
+}
+
+bool arena_lock(struct arena *a)
+{
+	if (__libc_single_threaded)
+		return false;
+	pthread_mutex_lock(&a->lock);
+	take_remote(a);
+	return true;
+}
+
+void arena_free_locked(struct arena *a, void *p)
+{
+	struct slab *s = slab_of(p);
+
+	tc_unmark(p);
+	if (s)
+		slab_free(a, s, p);
+	else
+		index_release(a, block_of(p));
+}
+
+/* M_TRIM_THRESHOLD, once the program sets it: a free top larger than it
+ * goes back, all but M_TOP_PAD bytes. */
+static void trim_over_threshold(struct arena *a)
+{
+	struct block_meta *last = heap_last(a);
+
+	if (last && last->status == STATUS_FREE && last->size > tune.trim_threshold)
+		heap_trim(a, tune.top_pad);
+}
+
+void arena_give_back(struct arena *a, struct slab *s, void *p)
+{
+	bool held;
+
+	(void)s;
+	/* Straight in when it is the caller's arena, or nobody's. */
+	if (__libc_single_threaded || a == mine || !__atomic_load_n(&a->threads, __ATOMIC_RELAXED)) {
+		held = arena_lock(a);
+		if (insight_check)
+			insight_check_heap(a, "free");
+		arena_free_locked(a, p);
+		if (tune.trim_threshold)
+			trim_over_threshold(a);
+		arena_leave(a, held);
+		return;
+	}
+	tc_mark(p);
+	core_remote_push(a, p);
+}
+
+/* A thread exits: its arena may go to the next thread that needs one, with
+ * what it holds free given back beyond a commit's worth. */
+static void unbind(void *arg)
+{
+	struct arena *a = mine;
+	bool held;
+
+	(void)arg;
+	tc_flush();
+	if (!a)
+		return;
+	mine = NULL;
+	held = arena_lock(a);
+	if (__atomic_sub_fetch(&a->threads, 1, __ATOMIC_RELAXED) == 0 && a != &arena_main) {
+		slab_trim(a);
+		heap_trim(a, OSMEM_ARENA_COMMIT);
+	}
+	arena_leave(a, held);
+}
+
+bool arena_trim_all(size_t pad)
+{
+	bool any = false;
+
+	for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
+		bool held = arena_lock(a);
+		slab_trim(a);
+		any |= heap_trim(a, pad);
+		arena_leave(a, held);
+	}
+	return any;
+}
+
+/* ---- fork ---- */
+
+static bool fork_locked;   /* the prepare handler took the locks */
+
+static void fork_prepare(void)
+{
+	if (__libc_single_threaded)
+		return;
+	_IO_list_lock();
+	pthread_mutex_lock(&list_lock);
+	for (struct arena *a = arena_next(NULL); a; a = arena_next(a))
+		pthread_mutex_lock(&a->lock);
+	map_lock();
+	fork_locked = true;
+}
+
+static void fork_parent(void)
+{
+	if (!fork_locked)
+		return;
+	fork_locked = false;
+	map_unlock();
+	for (struct arena *a = arena_next(NULL); a; a = arena_next(a))
+		pthread_mutex_unlock(&a->lock);
+	pthread_mutex_unlock(&list_lock);
+	_IO_list_unlock();
+}
+
+/* The child has one thread, this one: every lock starts afresh (glibc has
+ * reset stdio's), and only its own arena has a thread bound. */
+static void fork_child(void)
+{
+	fork_locked = false;
+	pthread_mutex_init(&list_lock, NULL);
+	for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
+		pthread_mutex_init(&a->lock, &adaptive);
+		a->threads = a == mine;
+	}
+	map_fork_child();
+	insight_fork_child();
+}

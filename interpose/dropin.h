@@ -1,0 +1,184 @@
+/* The drop-in's own interfaces, grouped by the file that owns them:
+ * boot.c (initialisation and the bootstrap area), misuse.c (reports),
+ * tcache.c (the thread cache), arena.c (arenas, threads, fork), tune.c
+ * (mallopt and the MALLOC_* variables). malloc.c holds the exports. */
+#ifndef OSMEM_DROPIN_H
+#define OSMEM_DROPIN_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/single_threaded.h>
+
+#include "internal.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* ---- boot.c: initialisation, and the bootstrap area ----
+ * Nothing happens at load time (SPEC rule 6): the first call initialises.
+ * Calls made by what initialisation itself calls (dlsym, pthread_atfork,
+ * getenv, the unwinder) come from the bootstrap area, a bump allocator whose
+ * blocks are never reused. */
+
+enum { BOOT_NONE, BOOT_RUNNING, BOOT_DONE };
+extern _Atomic int boot_state;
+extern TLS_IE bool boot_in_init;   /* this thread is initialising the library */
+void boot_init(void);
+/* Initialised, and no OSMEM_* switch nor the system backend on: malloc and
+ * free may take their fast paths (the thread cache, no further test). */
+extern bool boot_plain;
+
+/* True when the caller must use the bootstrap area (initialising first when
+ * nobody has). */
+static inline bool boot_not_ready(void)
+{
+	if (__builtin_expect(atomic_load_explicit(&boot_state, memory_order_acquire) == BOOT_DONE, 1))
+		return false;
+	if (boot_in_init)
+		return true;
+	boot_init();
+	return false;
+}
+
+#define BOOT_SIZE (256 * 1024)   /* dlsym and the unwinder's set-up; untouched pages cost nothing */
+extern char boot_area[BOOT_SIZE];
+static inline bool boot_owns(const void *p)
+{
+	return (const char *)p >= boot_area && (const char *)p < boot_area + BOOT_SIZE;
+}
+void *boot_alloc(size_t align, size_t n);   /* NULL with ENOMEM when full */
+size_t boot_size(const void *p);
+
+/* ---- misuse.c: reports of pointers that cannot be freed or resized ---- */
+
+extern const char misuse_double_free[];
+extern const char misuse_invalid[];
+void misuse_init(void);                           /* OSMEM_ABORT_ON_ERROR */
+/* One line naming the call, the pointer and what is wrong; then abort, or
+ * (OSMEM_ABORT_ON_ERROR=0) carry on with errno as it was. */
+__attribute__((cold)) void misuse_say(const char *call, const char *what, const void *p);
+/* What is wrong with p, not a slab object, as a block to free or resize; NULL
+ * when it is a live block of ours. a: the arena that would own it. */
+const char *misuse_of(struct arena *a, void *p);
+/* p, an address in slab s, that is not a live object. */
+__attribute__((cold)) void misuse_small(const char *call, struct slab *s, void *p);
+
+/* ---- tcache.c: each thread's cache of freed small blocks ---- */
+
+#define TC_MAX_SIZE 1024            /* largest block size cached */
+#define TC_CLASSES  (TC_MAX_SIZE / 16)
+#define TC_COUNT    16              /* blocks per class */
+#define TC_BYTES    (64 * 1024)     /* payload bytes per thread while there is one */
+#define TC_BYTES_MT (256 * 1024)    /* ... and once there are more, for threads that reuse */
+
+struct tcache {
+	void *head[TC_CLASSES];     /* lists linked through the first payload word */
+	unsigned char count[TC_CLASSES];
+	size_t bytes;
+	uint32_t puts, hits;        /* blocks cached, and taken back: decaying counts */
+};
+
+extern TLS_IE struct tcache tc;
+/* Word 1 of a block the program freed that osmem has not taken back yet (in
+ * a thread cache or on an arena's remote list): a second free of it is
+ * caught. Random, and not the slabs' secret. */
+extern uintptr_t tc_key;
+extern bool tc_off;               /* OSMEM_CHECK: nothing is cached */
+void tcache_init(void);
+static inline bool tc_marked(const void *p) { return ((const uintptr_t *)p)[1] == tc_key; }
+static inline void tc_mark(void *p) { ((uintptr_t *)p)[1] = tc_key; }
+static inline void tc_unmark(void *p) { ((uintptr_t *)p)[1] = 0; }
+
+/* A block of size class r (a multiple of 16) from the cache, or NULL. */
+static inline void *tc_get(size_t r)
+{
+	unsigned c = (unsigned)(r / 16) - 1;
+	void *p;
+
+	if (r > TC_MAX_SIZE || !(p = tc.head[c]))
+		return NULL;
+	tc.head[c] = *(void **)p;
+	tc.count[c]--;
+	tc.bytes -= r;
+	tc.hits++;
+	tc_unmark(p);
+	return p;
+}
+
+/* Onto class c's list, marked. */
+static inline bool tc_push(void *p, size_t r, unsigned c)
+{
+	tc.puts++;
+	*(void **)p = tc.head[c];
+	tc.head[c] = p;
+	tc.count[c]++;
+	tc.bytes += r;
+	tc_mark(p);
+	return true;
+}
+
+bool tc_put_slow(void *p, size_t r);
+/* Keeps p, a freed block of size r (a multiple of 16), marked, if there is
+ * room (never while tc_off: callers check it, the fast path of free by
+ * running only while no switch is on). */
+static inline bool tc_put(void *p, size_t r)
+{
+	unsigned c = (unsigned)(r / 16) - 1;
+
+	if (r > TC_MAX_SIZE || tc.count[c] >= TC_COUNT || tc.bytes + r > TC_BYTES || !tc.puts)
+		return tc_put_slow(p, r);
+	return tc_push(p, r, c);
+}
+void tc_flush(void);                    /* the calling thread's cache back to the arenas */
+
+/* ---- arena.c: arenas, the threads bound to them, fork ----
+ * While the process has one thread everything is arena_main, unlocked
+ * (glibc clears __libc_single_threaded before a second thread starts and
+ * never sets it again). Then each thread is bound to an arena and takes its
+ * lock; a block goes back to the arena that owns it. */
+
+void arena_init(void);
+/* The caller's arena, locked unless single-threaded (*held says); blocks
+ * other threads freed into it are taken back first. */
+struct arena *arena_enter(bool *held);
+/* a itself (the owner of a block being resized), locked the same way. */
+bool arena_lock(struct arena *a);
+static inline void arena_leave(struct arena *a, bool held)
+{
+	if (held)
+		pthread_mutex_unlock(&a->lock);
+}
+/* Gives back p, a live block of arena a (a slab object of s, or a heap
+ * block): directly when the caller may lock a, else onto a's remote list. */
+void arena_give_back(struct arena *a, struct slab *s, void *p);
+/* A heap block or slab object back to its arena, whose lock the caller holds. */
+void arena_free_locked(struct arena *a, void *p);
+/* Every arena in turn, arena_main first (arena_next(NULL) is the first). */
+struct arena *arena_next(struct arena *a);
+unsigned arena_count(void);
+bool arena_trim_all(size_t pad);
+
+/* ---- tune.c: mallopt, and glibc's MALLOC_* variables ---- */
+
+struct tune {
+	size_t mmap_threshold;          /* blocks from here up (header included) are mapped */
+	bool mmap_fixed;                /* set by the program: it no longer rises */
+	size_t mmap_max;                /* at most this many mapped blocks (0: none) */
+	size_t trim_threshold;          /* free top beyond this goes back at free; 0: never */
+	size_t top_pad;                 /* extra bytes each growth of a heap asks for */
+	unsigned arena_max;             /* 0: from the CPUs */
+	unsigned arena_test;
+};
+extern struct tune tune;
+void tune_init(void);                   /* MALLOC_* and OSMEM_ARENAS */
+int tune_set(int param, int value);     /* mallopt: 1 when honoured */
+unsigned tune_arena_limit(void);
+static inline size_t tune_mmap_from(void)
+{
+	return __atomic_load_n(&tune.mmap_threshold, __ATOMIC_RELAXED);
+}
+/* A mapped block of b's size was freed: like glibc's, the threshold rises to
+ * it (up to OSMEM_MMAP_MAX) unless the program fixed it. */
+void tune_freed_mapped(struct block_meta *b);
+
+#endif

@@ -1,0 +1,62 @@
+/* Misuse: a pointer handed to free or realloc that osmem never handed out,
+ * or one already freed. One line on stderr naming the call, the address and
+ * what is wrong, written without stdio or allocation; then abort, as glibc
+ * does, unless OSMEM_ABORT_ON_ERROR=0. The heap is never touched for it. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dropin.h"
+#include "insight.h"
+
+const char misuse_double_free[] = "double free (the block is already free)";
+const char misuse_invalid[] = "invalid pointer (not allocated by osmem)";
+
+static bool abort_on_error = true;
+
+void misuse_init(void)
+{
+	const char *v = getenv("OSMEM_ABORT_ON_ERROR");
+
+	if (v && strcmp(v, "0") == 0)
+		abort_on_error = false;
+}
+
+void misuse_report(const char *msg)
+{
+	int saved = errno;
+
+	diag_write(msg);
+	if (abort_on_error)
+		abort();
+	errno = saved;
+}
+
+void misuse_say(const char *call, const char *what, const void *p)
+{
+	char msg[160];
+
+	diag_fmt(msg, sizeof msg, "osmem: %s(%p): %s\n", call, p, what);
+	misuse_report(msg);
+}
+
+const char *misuse_of(struct arena *a, void *p)
+{
+	switch (check_pointer(a, p)) {
+	case PTR_HEAP:
+		/* In a thread cache or on a remote list: freed already. */
+		return tc_marked(p) ? misuse_double_free : NULL;
+	case PTR_MAPPED:
+		return NULL;
+	case PTR_FREED:
+		return misuse_double_free;
+	default:
+		return misuse_invalid;
+	}
+}
+
+void misuse_small(const char *call, struct slab *s, void *p)
+{
+	misuse_say(call, slab_object(s, p) == SLAB_OBJ_BAD ? misuse_invalid : misuse_double_free, p);
+}
