@@ -281,6 +281,54 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	expect_clean
 }
 
+@test "14b. 16 threads x 2e5 random operations with content checks and cross-thread frees" {
+	SCN_TIMEOUT=120
+	run_scn threads 200000 16
+	expect_clean
+}
+
+# ---- 21-26: arenas ----
+
+@test "21. threads that allocate at once get arenas of their own (malloc_stats names them), blocks intact" {
+	run_scn arenas spread 16
+	expect_clean
+	[[ "$out" =~ ^16\ threads,\ ([0-9]+)\ arenas$ ]] && [ "${BASH_REMATCH[1]}" -gt 1 ]
+}
+
+@test "22. MALLOC_ARENA_MAX=1, OSMEM_ARENAS=1: one arena for every thread, still correct" {
+	run_scn MALLOC_ARENA_MAX=1 arenas expect-one 8
+	expect_clean
+	run_scn OSMEM_ARENAS=1 arenas expect-one 8
+	expect_clean
+	run_scn MALLOC_ARENA_MAX=1 threads 100000 8
+	expect_clean
+}
+
+@test "23. 1000 short-lived threads: arenas are reused and resident memory does not grow" {
+	SCN_TIMEOUT=120
+	run_scn arenas reuse 1000
+	expect_clean
+	echo "$out"
+}
+
+@test "24. fork while every arena is busy: each child frees, resizes and allocates blocks of every arena" {
+	SCN_TIMEOUT=120
+	run_scn arenas forkbusy 50
+	expect_clean
+}
+
+@test "25. a single-threaded program forks in a signal handler that interrupted malloc or free: no hang" {
+	SCN_TIMEOUT=120
+	run_scn arenas sigfork 1000
+	expect_clean
+}
+
+@test "26. threads using stdio's list lock and malloc while another forks: no deadlock" {
+	SCN_TIMEOUT=120
+	run_scn arenas stdiofork 1000
+	expect_clean
+}
+
 # ---- 16, 17 ----
 
 @test "16. the program moves the break itself: blocks and its own regions stay intact" {

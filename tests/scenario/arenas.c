@@ -1,0 +1,371 @@
+/* Scenarios 21-26 (SPEC rules 31 and 32): arenas, threads and fork.
+ *
+ *   arenas spread T        T threads allocate at once: more than one arena
+ *                          serves them (malloc_stats names each), and each
+ *                          thread's blocks stay intact while the others churn
+ *   arenas expect-one T    the same, but exactly one arena may exist
+ *                          (run with MALLOC_ARENA_MAX=1 or OSMEM_ARENAS=1)
+ *   arenas reuse N         N short-lived threads, a few at a time, each
+ *                          allocating and freeing a few MiB: arenas are
+ *                          reused, so their count stays small and the
+ *                          resident memory after N threads is no more than
+ *                          after the first hundred (plus a small margin)
+ *   arenas forkbusy F      every arena busy (threads churning) while the main
+ *                          thread forks F times; each child frees, resizes
+ *                          and allocates blocks of every arena, then exits 0
+ *   arenas sigfork N       single-threaded, N malloc/free rounds (one in
+ *                          seven with a fork) while other processes send
+ *                          SIGUSR1, whose handler forks (the child _exits):
+ *                          no hang (glibc's tst-mallocfork2)
+ *   arenas stdiofork F     threads that fopen/fclose/fflush(NULL) and
+ *                          allocate while the main thread forks F times: no
+ *                          deadlock between stdio's list lock and the
+ *                          arenas' (glibc's tst-malloc-fork-deadlock)
+ *
+ * A hang is caught by alarm(): SIGALRM kills the process (or the child). */
+#include "scenario.h"
+
+#include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/wait.h>
+
+/* malloc_stats' "osmem arena K:" lines, counted from its stderr output. */
+static int arena_lines(char *buf, size_t len)
+{
+	char path[] = "/tmp/osmem-arenas-XXXXXX";
+	int fd = mkstemp(path), saved = dup(2), n = 0;
+	ssize_t got;
+
+	CHECK(fd >= 0 && saved >= 0, "mkstemp/dup failed: %s", strerror(errno));
+	unlink(path);
+	fflush(stderr);
+	CHECK(dup2(fd, 2) == 2, "dup2 failed");
+	malloc_stats();
+	dup2(saved, 2);
+	close(saved);
+	got = pread(fd, buf, len - 1, 0);
+	close(fd);
+	CHECK(got > 0, "malloc_stats wrote nothing");
+	buf[got] = 0;
+	for (char *p = buf; (p = strstr(p, "osmem arena ")); p++)
+		n++;
+	return n;
+}
+
+/* ---- spread, expect-one: threads allocating at once ---- */
+
+#define LIVE 256
+
+static pthread_barrier_t all_allocated, all_counted;
+
+static void *spread_thread(void *arg)
+{
+	uint64_t rs = 77 + (uint64_t)(intptr_t)arg, seed[LIVE];
+	char *v[LIVE];
+	size_t n[LIVE];
+
+	for (int i = 0; i < LIVE; i++) {
+		n[i] = rng_next(&rs) % 3000 + 1;
+		seed[i] = rng_next(&rs);
+		CHECK((v[i] = malloc(n[i])) != NULL, "malloc(%zu) failed", n[i]);
+		pat_fill(v[i], n[i], seed[i]);
+	}
+	pthread_barrier_wait(&all_allocated);
+	pthread_barrier_wait(&all_counted);
+	/* Churn, then check the survivors. */
+	for (int k = 0; k < 20000; k++) {
+		int i = (int)(rng_next(&rs) % LIVE);
+		CHECK(pat_ok(v[i], n[i], seed[i]), "thread %d: block %p changed", (int)(intptr_t)arg, (void *)v[i]);
+		free(v[i]);
+		n[i] = rng_next(&rs) % 3000 + 1;
+		seed[i] = rng_next(&rs);
+		CHECK((v[i] = malloc(n[i])) != NULL, "malloc(%zu) failed", n[i]);
+		pat_fill(v[i], n[i], seed[i]);
+	}
+	for (int i = 0; i < LIVE; i++) {
+		CHECK(pat_ok(v[i], n[i], seed[i]), "thread %d: block %p changed", (int)(intptr_t)arg, (void *)v[i]);
+		free(v[i]);
+	}
+	return NULL;
+}
+
+static void spread(int threads, bool one)
+{
+	pthread_t th[64];
+	char buf[16384];
+	int arenas;
+
+	CHECK(threads >= 2 && threads <= 64, "2 to 64 threads");
+	pthread_barrier_init(&all_allocated, NULL, (unsigned)threads + 1);
+	pthread_barrier_init(&all_counted, NULL, (unsigned)threads + 1);
+	for (int t = 0; t < threads; t++)
+		CHECK(pthread_create(&th[t], NULL, spread_thread, (void *)(intptr_t)t) == 0, "pthread_create");
+	pthread_barrier_wait(&all_allocated);
+	arenas = arena_lines(buf, sizeof buf);
+	pthread_barrier_wait(&all_counted);
+	for (int t = 0; t < threads; t++)
+		pthread_join(th[t], NULL);
+	if (one)
+		CHECK(arenas == 1, "%d arenas with the limit at one:\n%s", arenas, buf);
+	else
+		CHECK(arenas > 1, "%d threads allocating at once, yet one arena:\n%s", threads, buf);
+	printf("%d threads, %d arenas\n", threads, arenas);
+}
+
+/* ---- reuse: short-lived threads ---- */
+
+static size_t resident_kib(void)
+{
+	long pages = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	CHECK(f && fscanf(f, "%ld %ld", &pages, &rss) == 2, "cannot read /proc/self/statm");
+	fclose(f);
+	return (size_t)rss * (size_t)sysconf(_SC_PAGESIZE) / 1024;
+}
+
+static void *short_thread(void *arg)
+{
+	uint64_t rs = 991 + (uint64_t)(intptr_t)arg;
+	char *v[600];
+
+	for (int i = 0; i < 600; i++) {
+		size_t n = i % 100 == 0 ? 200000 : rng_next(&rs) % 8000 + 1;
+		CHECK((v[i] = malloc(n)) != NULL, "malloc(%zu) failed", n);
+		memset(v[i], i, n);
+	}
+	for (int i = 0; i < 600; i++)
+		free(v[i]);
+	return NULL;
+}
+
+static void reuse(int n)
+{
+	size_t at100 = 0, now;
+	char buf[16384];
+	int arenas;
+
+	for (int i = 0; i < n; i += 4) {
+		pthread_t th[4];
+		for (int t = 0; t < 4; t++)
+			CHECK(pthread_create(&th[t], NULL, short_thread, (void *)(intptr_t)(i + t)) == 0, "pthread_create");
+		for (int t = 0; t < 4; t++)
+			pthread_join(th[t], NULL);
+		if (i + 4 == 100)
+			at100 = resident_kib();
+	}
+	now = resident_kib();
+	arenas = arena_lines(buf, sizeof buf);
+	printf("%d threads: %zu KiB resident after 100, %zu KiB after all; %d arenas\n", n, at100, now, arenas);
+	CHECK(arenas <= 6, "%d arenas for at most 4 threads at a time: not reused\n%s", arenas, buf);
+	CHECK(now <= at100 + at100 / 10 + 512, "resident memory grew from %zu to %zu KiB", at100, now);
+}
+
+/* ---- forkbusy: fork while every arena is busy ---- */
+
+#define KEEP 16
+static char *kept[64][KEEP];    /* each thread's blocks the children free */
+static volatile int stop;
+static int nbusy;
+
+static void *busy_thread(void *arg)
+{
+	int t = (int)(intptr_t)arg;
+	uint64_t rs = 4242 + (uint64_t)t;
+	char *v[64] = { 0 };
+
+	for (int k = 0; k < KEEP; k++) {
+		kept[t][k] = malloc((size_t)(k + 1) * 100);
+		CHECK(kept[t][k] != NULL, "malloc failed");
+		memset(kept[t][k], t + 1, (size_t)(k + 1) * 100);
+	}
+	pthread_barrier_wait(&all_allocated);
+	while (!stop) {
+		unsigned i = (unsigned)(rng_next(&rs) % 64);
+		free(v[i]);
+		v[i] = malloc(rng_next(&rs) % 5000 + 1);
+		CHECK(v[i] != NULL, "malloc failed");
+		v[i][0] = 1;
+	}
+	for (int i = 0; i < 64; i++)
+		free(v[i]);
+	return NULL;
+}
+
+static void forkbusy(int forks)
+{
+	pthread_t th[8];
+	char buf[16384];
+
+	nbusy = 6;
+	pthread_barrier_init(&all_allocated, NULL, (unsigned)nbusy + 1);
+	for (int t = 0; t < nbusy; t++)
+		CHECK(pthread_create(&th[t], NULL, busy_thread, (void *)(intptr_t)t) == 0, "pthread_create");
+	pthread_barrier_wait(&all_allocated);
+	CHECK(arena_lines(buf, sizeof buf) > 1, "the busy threads share one arena:\n%s", buf);
+	for (int i = 0; i < forks; i++) {
+		int st;
+		pid_t pid = fork();
+
+		CHECK(pid >= 0, "fork failed: %s", strerror(errno));
+		if (pid == 0) {
+			/* Every arena's blocks: checked, resized, freed; then new ones. */
+			alarm(10);
+			for (int t = 0; t < nbusy; t++)
+				for (int k = 0; k < KEEP; k++) {
+					char *p = kept[t][k];
+					size_t n = (size_t)(k + 1) * 100;
+					if (p[0] != t + 1 || p[n - 1] != t + 1)
+						_exit(3);
+					p = realloc(p, n * 3);
+					if (!p || p[n - 1] != t + 1)
+						_exit(4);
+					free(p);
+				}
+			for (int k = 0; k < 100; k++)
+				free(malloc((size_t)k * 97 + 1));
+			_exit(0);
+		}
+		CHECK(waitpid(pid, &st, 0) == pid, "waitpid failed");
+		CHECK(!(WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM), "child %d hung for 10 s: a lock held after fork", i);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %d failed: status %d", i, st);
+	}
+	stop = 1;
+	for (int t = 0; t < nbusy; t++)
+		pthread_join(th[t], NULL);
+	for (int t = 0; t < nbusy; t++)
+		for (int k = 0; k < KEEP; k++)
+			free(kept[t][k]);
+	printf("%d forks while %d threads allocated\n", forks, nbusy);
+}
+
+/* ---- sigfork: fork in a signal handler, single-threaded ---- */
+
+static volatile sig_atomic_t handler_error;
+
+static void fork_in_handler(int sig)
+{
+	int saved = errno, st;
+	pid_t pid = fork();
+
+	(void)sig;
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || st != 0)
+		handler_error = 1;
+	errno = saved;
+}
+
+static void sigfork(int rounds)
+{
+	pid_t senders[3];
+	pid_t parent = getpid();
+	void *v[1009] = { 0 };
+	uint64_t rs = 1;
+
+	signal(SIGUSR1, fork_in_handler);
+	for (int s = 0; s < 3; s++) {
+		senders[s] = fork();
+		CHECK(senders[s] >= 0, "fork failed");
+		if (senders[s] == 0) {
+			for (;;) {
+				if (kill(parent, SIGUSR1) != 0)
+					_exit(0);
+				usleep(2000);
+			}
+		}
+	}
+	alarm(60);   /* a hang kills the process: the bats test sees SIGALRM */
+	for (int i = 0; i < rounds; i++) {
+		unsigned k = (unsigned)(rng_next(&rs) % 1009);
+		if (rng_next(&rs) % 7 == 0) {   /* a fork of its own, which a signal may interrupt */
+			int st;
+			pid_t pid = fork();
+			if (pid == 0)
+				_exit(0);
+			CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && st == 0, "fork in the loop failed");
+		}
+		free(v[k]);
+		v[k] = malloc(rng_next(&rs) % 70000);
+		CHECK(v[k] != NULL || handler_error, "malloc failed");
+		CHECK(!handler_error, "fork in the signal handler failed");
+	}
+	alarm(0);
+	for (int s = 0; s < 3; s++) {
+		kill(senders[s], SIGKILL);
+		waitpid(senders[s], NULL, 0);
+	}
+	for (int k = 0; k < 1009; k++)
+		free(v[k]);
+	printf("%d rounds with forks from a signal handler\n", rounds);
+}
+
+/* ---- stdiofork: stdio's list lock against the arenas' ---- */
+
+static void *stdio_thread(void *arg)
+{
+	char path[64];
+
+	snprintf(path, sizeof path, "/tmp/osmem-stdiofork-%d-%d", (int)getpid(), (int)(intptr_t)arg);
+	while (!stop) {
+		FILE *f = fopen(path, "w");
+		CHECK(f != NULL, "fopen failed");
+		fputs("x", f);
+		fflush(NULL);
+		free(malloc(1000));
+		fclose(f);
+	}
+	unlink(path);
+	return NULL;
+}
+
+static void stdiofork(int forks)
+{
+	pthread_t th[4];
+
+	for (int t = 0; t < 4; t++)
+		CHECK(pthread_create(&th[t], NULL, stdio_thread, (void *)(intptr_t)t) == 0, "pthread_create");
+	alarm(60);
+	for (int i = 0; i < forks; i++) {
+		int st;
+		pid_t pid = fork();
+
+		CHECK(pid >= 0, "fork failed");
+		if (pid == 0) {
+			alarm(10);
+			free(malloc(100));
+			_exit(0);
+		}
+		CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %d failed", i);
+	}
+	alarm(0);
+	stop = 1;
+	for (int t = 0; t < 4; t++)
+		pthread_join(th[t], NULL);
+	printf("%d forks while 4 threads used stdio\n", forks);
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+	int n = argc > 2 ? atoi(argv[2]) : 0;
+
+	require_osmem("arenas");
+	if (strcmp(mode, "spread") == 0)
+		spread(n, false);
+	else if (strcmp(mode, "expect-one") == 0)
+		spread(n, true);
+	else if (strcmp(mode, "reuse") == 0)
+		reuse(n);
+	else if (strcmp(mode, "forkbusy") == 0)
+		forkbusy(n);
+	else if (strcmp(mode, "sigfork") == 0)
+		sigfork(n);
+	else if (strcmp(mode, "stdiofork") == 0)
+		stdiofork(n);
+	else
+		FAIL("usage: arenas spread|expect-one|reuse|forkbusy|sigfork|stdiofork N");
+	return 0;
+}
