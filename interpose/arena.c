@@ -37,6 +37,12 @@ static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;   /* creation and 
 static struct arena *tail = &arena_main;   /* the newest arena */
 static unsigned narenas = 1;
 static TLS_IE struct arena *mine;
+static TLS_IE unsigned contentions;   /* the thread found its arena taken this many times running */
+
+/* A thread moves after finding its arena's lock taken this many times in a
+ * row: one that another thread only touched (a realloc of one of its
+ * blocks) stays, two threads bound to one arena part soon. */
+#define MOVE_AFTER 4
 static pthread_key_t exit_key;        /* unbinds a thread when it exits */
 static bool exit_key_ok;
 static pthread_mutexattr_t adaptive;  /* spins a little before sleeping */
@@ -122,14 +128,17 @@ static struct arena *bind(void)
 	return a;
 }
 
-/* a's lock is taken: the first arena whose lock is free, else a new one,
- * else wait for a. Returns the arena locked, now the thread's. */
+/* a's lock is taken: an arena no thread is bound to whose lock is free,
+ * else a new one, else wait for a. Only to an idle arena: moving in beside
+ * another thread would make it the next one to find its lock taken, and
+ * threads would chase each other round the arenas. Returns the arena
+ * locked, now the thread's. */
 static __attribute__((noinline)) struct arena *contended(struct arena *a)
 {
 	struct arena *b;
 
 	for (b = arena_next(a) ? arena_next(a) : &arena_main; b != a; b = arena_next(b) ? arena_next(b) : &arena_main)
-		if (pthread_mutex_trylock(&b->lock) == 0)
+		if (!__atomic_load_n(&b->threads, __ATOMIC_RELAXED) && pthread_mutex_trylock(&b->lock) == 0)
 			goto moved;
 	pthread_mutex_lock(&list_lock);
 	b = create_locked();
@@ -145,15 +154,33 @@ moved:
 	return b;
 }
 
+/* A free top larger than the trim threshold goes back, all but M_TOP_PAD
+ * bytes: M_TRIM_THRESHOLD once the program sets it; else, in the arenas
+ * other than arena_main, twice the mmap threshold (glibc's default rule for
+ * its heaps). arena_main keeps its top until malloc_trim: giving back and
+ * faulting in again cost single-threaded programs more than they save
+ * (bigbuf: 0.07x glibc's time became 0.6x). */
+static void trim_over_threshold(struct arena *a)
+{
+	size_t at = tune.trim_threshold ? tune.trim_threshold : !__libc_single_threaded ? 2 * tune_mmap_from() : 0;
+	struct block_meta *last;
+
+	if (at && (last = heap_last(a)) && last->status == STATUS_FREE && last->size > at)
+		heap_trim(a, tune.top_pad);
+}
+
 /* Takes back what other threads freed into a (its lock held). */
 static inline void take_remote(struct arena *a)
 {
 	void *p = core_remote_take(a), *next;
 
+	if (!p)
+		return;
 	for (; p; p = next) {
 		next = *(void **)p;
 		arena_free_locked(a, p);
 	}
+	trim_over_threshold(a);
 }
 
 struct arena *arena_enter(bool *held)
@@ -166,8 +193,14 @@ struct arena *arena_enter(bool *held)
 	}
 	if (__builtin_expect(!a, 0))
 		a = bind();
-	if (pthread_mutex_trylock(&a->lock) != 0)
+	if (pthread_mutex_trylock(&a->lock) == 0)
+		contentions = 0;
+	else if (++contentions < MOVE_AFTER)
+		pthread_mutex_lock(&a->lock);
+	else {
+		contentions = 0;
 		a = contended(a);
+	}
 	*held = true;
 	take_remote(a);
 	return a;
@@ -182,6 +215,16 @@ bool arena_lock(struct arena *a)
 	return true;
 }
 
+int arena_lock_if_free(struct arena *a)
+{
+	if (__libc_single_threaded || a == mine)
+		return arena_lock(a);
+	if (pthread_mutex_trylock(&a->lock) != 0)
+		return -1;
+	take_remote(a);
+	return 1;
+}
+
 void arena_free_locked(struct arena *a, void *p)
 {
 	struct slab *s = slab_of(p);
@@ -193,34 +236,25 @@ void arena_free_locked(struct arena *a, void *p)
 		index_release(a, block_of(p));
 }
 
-/* M_TRIM_THRESHOLD, once the program sets it: a free top larger than it
- * goes back, all but M_TOP_PAD bytes. */
-static void trim_over_threshold(struct arena *a)
-{
-	struct block_meta *last = heap_last(a);
-
-	if (last && last->status == STATUS_FREE && last->size > tune.trim_threshold)
-		heap_trim(a, tune.top_pad);
-}
 
 void arena_give_back(struct arena *a, struct slab *s, void *p)
 {
-	bool held;
+	int held;
 
 	(void)s;
-	/* Straight in when it is the caller's arena, or nobody's. */
-	if (__libc_single_threaded || a == mine || !__atomic_load_n(&a->threads, __ATOMIC_RELAXED)) {
+	/* Straight in when it is the caller's arena, or nobody's and free. */
+	if (__libc_single_threaded || a == mine)
 		held = arena_lock(a);
-		if (insight_check)
-			insight_check_heap(a, "free");
-		arena_free_locked(a, p);
-		if (tune.trim_threshold)
-			trim_over_threshold(a);
-		arena_leave(a, held);
+	else if (__atomic_load_n(&a->threads, __ATOMIC_RELAXED) || (held = arena_lock_if_free(a)) < 0) {
+		tc_mark(p);
+		core_remote_push(a, p);
 		return;
 	}
-	tc_mark(p);
-	core_remote_push(a, p);
+	if (insight_check)
+		insight_check_heap(a, "free");
+	arena_free_locked(a, p);
+	trim_over_threshold(a);
+	arena_leave(a, held);
 }
 
 /* A thread exits: its arena may go to the next thread that needs one, with

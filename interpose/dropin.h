@@ -143,6 +143,9 @@ void arena_init(void);
 struct arena *arena_enter(bool *held);
 /* a itself (the owner of a block being resized), locked the same way. */
 bool arena_lock(struct arena *a);
+/* The same, but for an arena not the caller's only if its lock is free:
+ * -1 when it is not (a thread does not wait on another's arena). */
+int arena_lock_if_free(struct arena *a);
 static inline void arena_leave(struct arena *a, bool held)
 {
 	if (held)

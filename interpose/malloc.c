@@ -374,8 +374,11 @@ static void *realloc_block(void *p, size_t n)
 			q = core_realloc(a, p, req(n), tune_mmap_from());
 			arena_leave(a, held);
 		}
-	} else {   /* the block's own arena resizes it, or moves it */
-		held = arena_lock(a);
+	} else {   /* the block's own arena resizes it, or moves it; a busy foreign one, a copy */
+		int got = arena_lock_if_free(a);
+		if (got < 0)
+			return realloc_copy(p, n);
+		held = got;
 		if (insight_check)
 			insight_check_heap(a, "realloc");
 		q = core_realloc(a, p, req(n), tune_mmap_from());
