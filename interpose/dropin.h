@@ -75,6 +75,7 @@ struct tcache {
 	void *head[TC_CLASSES];     /* lists linked through the first payload word */
 	unsigned char count[TC_CLASSES];
 	size_t bytes;
+	size_t budget;              /* bytes it may hold: TC_BYTES or TC_BYTES_MT (tc_put_slow) */
 	uint32_t puts, hits;        /* blocks cached, and taken back: decaying counts */
 };
 
@@ -125,7 +126,7 @@ static inline bool tc_put(void *p, size_t r)
 {
 	unsigned c = (unsigned)(r / 16) - 1;
 
-	if (r > TC_MAX_SIZE || tc.count[c] >= TC_COUNT || tc.bytes + r > TC_BYTES || !tc.puts)
+	if (r > TC_MAX_SIZE || tc.count[c] >= TC_COUNT || tc.bytes + r > tc.budget)
 		return tc_put_slow(p, r);
 	return tc_push(p, r, c);
 }

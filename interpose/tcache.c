@@ -40,23 +40,23 @@ void tcache_init(void)
 	exit_key_ok = pthread_key_create(&exit_key, at_thread_exit) == 0;
 }
 
-/* What tc_put leaves to here: full classes, the byte budget (and the decay of
- * the counts that weigh it), and the first put of a thread, which arms the
- * flush at its exit. */
+/* What tc_put leaves to here: full classes, and the byte budget, weighed
+ * again from the counts (which decay) each time it is reached; a thread's
+ * first put (its budget still 0) also arms the flush at its exit. */
 bool tc_put_slow(void *p, size_t r)
 {
 	unsigned c = (unsigned)(r / 16) - 1;
 
 	if (tc_off || r > TC_MAX_SIZE || tc.count[c] >= TC_COUNT)
 		return false;
-	if (tc.puts == 0 && exit_key_ok)
+	if (!tc.budget && exit_key_ok)
 		pthread_setspecific(exit_key, &tc);
 	if (tc.puts >= 1u << 16) {
 		tc.puts /= 2;
 		tc.hits /= 2;
 	}
-	if (tc.bytes + r > TC_BYTES &&
-	    (__libc_single_threaded || tc.bytes + r > TC_BYTES_MT || tc.hits < tc.puts / 2))
+	tc.budget = __libc_single_threaded || tc.hits < tc.puts / 2 ? TC_BYTES : TC_BYTES_MT;
+	if (tc.bytes + r > tc.budget)
 		return false;
 	return tc_push(p, r, c);
 }
