@@ -36,7 +36,7 @@ extern void _IO_list_unlock(void);
 static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;   /* creation and binding */
 static struct arena *tail = &arena_main;   /* the newest arena */
 static unsigned narenas = 1;
-static TLS_IE struct arena *mine;
+TLS_IE struct arena *arena_bound;
 static TLS_IE unsigned contentions;   /* the thread found its arena taken this many times running */
 
 /* A thread moves after finding its arena's lock taken this many times in a
@@ -95,10 +95,10 @@ static struct arena *create_locked(void)
 
 static void move_to(struct arena *a)
 {
-	if (mine)
-		__atomic_fetch_sub(&mine->threads, 1, __ATOMIC_RELAXED);
+	if (arena_bound)
+		__atomic_fetch_sub(&arena_bound->threads, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&a->threads, 1, __ATOMIC_RELAXED);
-	mine = a;
+	arena_bound = a;
 }
 
 /* A thread's first arena. */
@@ -185,7 +185,7 @@ static inline void take_remote(struct arena *a)
 
 struct arena *arena_enter(bool *held)
 {
-	struct arena *a = mine;
+	struct arena *a = arena_bound;
 
 	if (__libc_single_threaded) {
 		*held = false;
@@ -217,7 +217,7 @@ bool arena_lock(struct arena *a)
 
 int arena_lock_if_free(struct arena *a)
 {
-	if (__libc_single_threaded || a == mine)
+	if (__libc_single_threaded || a == arena_bound)
 		return arena_lock(a);
 	if (pthread_mutex_trylock(&a->lock) != 0)
 		return -1;
@@ -243,7 +243,7 @@ void arena_give_back(struct arena *a, struct slab *s, void *p)
 
 	(void)s;
 	/* Straight in when it is the caller's arena, or nobody's and free. */
-	if (__libc_single_threaded || a == mine)
+	if (__libc_single_threaded || a == arena_bound)
 		held = arena_lock(a);
 	else if (__atomic_load_n(&a->threads, __ATOMIC_RELAXED) || (held = arena_lock_if_free(a)) < 0) {
 		tc_mark(p);
@@ -261,14 +261,14 @@ void arena_give_back(struct arena *a, struct slab *s, void *p)
  * what it holds free given back beyond a commit's worth. */
 static void unbind(void *arg)
 {
-	struct arena *a = mine;
+	struct arena *a = arena_bound;
 	bool held;
 
 	(void)arg;
 	tc_flush();
 	if (!a)
 		return;
-	mine = NULL;
+	arena_bound = NULL;
 	held = arena_lock(a);
 	if (__atomic_sub_fetch(&a->threads, 1, __ATOMIC_RELAXED) == 0 && a != &arena_main) {
 		slab_trim(a);
@@ -326,7 +326,7 @@ static void fork_child(void)
 	pthread_mutex_init(&list_lock, NULL);
 	for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
 		pthread_mutex_init(&a->lock, &adaptive);
-		a->threads = a == mine;
+		a->threads = a == arena_bound;
 	}
 	map_fork_child();
 	insight_fork_child();

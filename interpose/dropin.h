@@ -139,6 +139,17 @@ void tc_flush(void);                    /* the calling thread's cache back to th
  * lock; a block goes back to the arena that owns it. */
 
 void arena_init(void);
+extern TLS_IE struct arena *arena_bound;   /* the calling thread's arena, NULL before it has one */
+/* a is the arena the calling thread allocates from (arena_main while the
+ * process has one thread): only its blocks may wait in the thread's cache,
+ * so that a thread never reuses another's memory (a block the main thread
+ * handed it, on a cache line beside others it handed to other threads). */
+static inline bool arena_is_callers(const struct arena *a)
+{
+	const struct arena *m = arena_bound;
+
+	return m ? m == a : __libc_single_threaded && a == &arena_main;
+}
 /* The caller's arena, locked unless single-threaded (*held says); blocks
  * other threads freed into it are taken back first. */
 struct arena *arena_enter(bool *held);

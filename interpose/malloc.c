@@ -231,11 +231,11 @@ static void give_back(enum call c, void *p)
 	} else if ((s = slab_of(p))) {
 		if (__builtin_expect(!small_live(s, p), 0))
 			misuse_small(call_name(c), s, p);
-		else if (tc_off || !tc_put(p, s->size))
+		else if (tc_off || !arena_is_callers(a = heap_arena_of(s)) || !tc_put(p, s->size))
 			arena_give_back(heap_arena_of(s), s, p);
 	} else if (!heap_segment_of(a = heap_arena_of(p), b) || !block_tag_ok(b) || b->status != STATUS_ALLOC ||
 		   (*block_tag(b) & BLOCK_NOT_PLAIN) || b->size <= SLAB_MAX || b->size % 16 || tc_marked(p) ||
-		   tc_off || !tc_put(p, b->size)) {
+		   tc_off || !arena_is_callers(a) || !tc_put(p, b->size)) {
 		release_block(c, a, p);
 	}
 }
@@ -265,7 +265,8 @@ EXPORT void free(void *p)
 {
 	struct slab *s;
 
-	if (__builtin_expect(boot_plain, 1) && (s = slab_of(p)) && small_live(s, p) && tc_put(p, s->size))
+	if (__builtin_expect(boot_plain, 1) && (s = slab_of(p)) && small_live(s, p) &&
+	    arena_is_callers(heap_arena_of(s)) && tc_put(p, s->size))
 		return;
 	free_slow(p);
 }
