@@ -178,19 +178,15 @@ static inline void take_remote(struct arena *a)
 		return;
 	for (; p; p = next) {
 		next = *(void **)p;
-		arena_free_locked(a, p);
+		arena_free_locked(a, slab_of(p), p);
 	}
 	trim_over_threshold(a);
 }
 
-struct arena *arena_enter(bool *held)
+struct arena *arena_enter_threaded(bool *held)
 {
 	struct arena *a = arena_bound;
 
-	if (__libc_single_threaded) {
-		*held = false;
-		return &arena_main;
-	}
 	if (__builtin_expect(!a, 0))
 		a = bind();
 	if (pthread_mutex_trylock(&a->lock) == 0)
@@ -225,10 +221,8 @@ int arena_lock_if_free(struct arena *a)
 	return 1;
 }
 
-void arena_free_locked(struct arena *a, void *p)
+void arena_free_locked(struct arena *a, struct slab *s, void *p)
 {
-	struct slab *s = slab_of(p);
-
 	tc_unmark(p);
 	if (s)
 		slab_free(a, s, p);
@@ -241,7 +235,6 @@ void arena_give_back(struct arena *a, struct slab *s, void *p)
 {
 	int held;
 
-	(void)s;
 	/* Straight in when it is the caller's arena, or nobody's and free. */
 	if (__libc_single_threaded || a == arena_bound)
 		held = arena_lock(a);
@@ -252,7 +245,7 @@ void arena_give_back(struct arena *a, struct slab *s, void *p)
 	}
 	if (insight_check)
 		insight_check_heap(a, "free");
-	arena_free_locked(a, p);
+	arena_free_locked(a, s, p);
 	trim_over_threshold(a);
 	arena_leave(a, held);
 }

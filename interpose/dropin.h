@@ -152,7 +152,15 @@ static inline bool arena_is_callers(const struct arena *a)
 }
 /* The caller's arena, locked unless single-threaded (*held says); blocks
  * other threads freed into it are taken back first. */
-struct arena *arena_enter(bool *held);
+struct arena *arena_enter_threaded(bool *held);
+static inline struct arena *arena_enter(bool *held)
+{
+	if (__libc_single_threaded) {
+		*held = false;
+		return &arena_main;
+	}
+	return arena_enter_threaded(held);
+}
 /* a itself (the owner of a block being resized), locked the same way. */
 bool arena_lock(struct arena *a);
 /* The same, but for an arena not the caller's only if its lock is free:
@@ -166,8 +174,9 @@ static inline void arena_leave(struct arena *a, bool held)
 /* Gives back p, a live block of arena a (a slab object of s, or a heap
  * block): directly when the caller may lock a, else onto a's remote list. */
 void arena_give_back(struct arena *a, struct slab *s, void *p);
-/* A heap block or slab object back to its arena, whose lock the caller holds. */
-void arena_free_locked(struct arena *a, void *p);
+/* A heap block or slab object (of s, or NULL) back to its arena, whose lock
+ * the caller holds. */
+void arena_free_locked(struct arena *a, struct slab *s, void *p);
 /* Every arena in turn, arena_main first (arena_next(NULL) is the first). */
 struct arena *arena_next(struct arena *a);
 unsigned arena_count(void);

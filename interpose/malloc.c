@@ -189,8 +189,8 @@ EXPORT void *malloc(size_t n)
 
 /* ---- free ---- */
 
-/* A block with a header that the cache did not take: checked, then a mapped
- * one unmapped, a heap one back to its arena. */
+/* A block with a header that is not a live plain heap block: checked, then
+ * a mapped one unmapped, a heap one back to its arena. */
 static __attribute__((noinline)) void release_block(enum call c, struct arena *a, void *p)
 {
 	const char *what = misuse_of(a, p);
@@ -217,7 +217,8 @@ static __attribute__((noinline)) void release_block(enum call c, struct arena *a
 /* Gives p back (to its slab or a thread cache, else its arena), after
  * checking it; c names the call in a report. The cache takes a plain ALLOC
  * block of a heap segment above the slab sizes (the classes up to them hold
- * only slab objects) that is not in a cache already. */
+ * only slab objects) that is not in a cache already; anything else but such
+ * a block (mapped blocks, misuse) takes release_block's checked path. */
 static void give_back(enum call c, void *p)
 {
 	struct block_meta *b = block_of(p);
@@ -233,9 +234,12 @@ static void give_back(enum call c, void *p)
 			misuse_small(call_name(c), s, p);
 		else if (tc_off || !arena_is_callers(a = heap_arena_of(s)) || !tc_put(p, s->size))
 			arena_give_back(heap_arena_of(s), s, p);
-	} else if (!heap_segment_of(a = heap_arena_of(p), b) || !block_tag_ok(b) || b->status != STATUS_ALLOC ||
-		   (*block_tag(b) & BLOCK_NOT_PLAIN) || b->size <= SLAB_MAX || b->size % 16 || tc_marked(p) ||
-		   tc_off || !arena_is_callers(a) || !tc_put(p, b->size)) {
+	} else if (heap_segment_of(a = heap_arena_of(p), b) && block_tag_ok(b) && b->status == STATUS_ALLOC &&
+		   !(*block_tag(b) & BLOCK_NOT_PLAIN) && !tc_marked(p)) {
+		/* A live heap block: the cache's, or its arena's. */
+		if (tc_off || b->size <= SLAB_MAX || b->size % 16 || !arena_is_callers(a) || !tc_put(p, b->size))
+			arena_give_back(a, NULL, p);
+	} else {
 		release_block(c, a, p);
 	}
 }
