@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -182,7 +183,7 @@ void insight_free(enum call c, void *p, size_t usable)
 	in_hook = false;
 }
 
-void insight_check_heap(struct arena *a, const char *call)
+static void check_one(struct arena *a, const char *call)
 {
 	char msg[256];
 
@@ -191,6 +192,21 @@ void insight_check_heap(struct arena *a, const char *call)
 	if (a->id)
 		diag_die("osmem: heap check failed in %s(): %s (arena %u)\n", call, msg, a->id);
 	diag_die("osmem: heap check failed in %s(): %s\n", call, msg);
+}
+
+/* a, whose lock the caller holds, then every other arena whose lock is free
+ * this moment: only tried, so that two threads checking at once cannot wait
+ * on each other's arenas. */
+void insight_check_heap(struct arena *a, const char *call)
+{
+	check_one(a, call);
+	if (__libc_single_threaded)
+		return;
+	for (struct arena *b = arena_next(NULL); b; b = arena_next(b))
+		if (b != a && pthread_mutex_trylock(&b->lock) == 0) {
+			check_one(b, call);
+			pthread_mutex_unlock(&b->lock);
+		}
 }
 
 int insight_report_fd(const char *tmpl)

@@ -40,7 +40,8 @@ void insight_alloc(enum call c, const void *old, size_t old_usable, size_t a, si
 		   void *p, size_t usable);
 /* Before p, of `usable` bytes, is released by free (or realloc(p, 0)). */
 void insight_free(enum call c, void *p, size_t usable);
-/* Runs the checker (the caller holds the core); reports and aborts on a violation. */
+/* The checker over a (the caller holds its lock) and every other arena whose
+ * lock is free; reports and aborts on a violation. */
 void insight_check_heap(struct arena *a, const char *call);
 /* At exit, with the heap as it is then (NULL: the system allocator serves). */
 void insight_exit(const struct heap_usage *u);

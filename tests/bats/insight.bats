@@ -7,6 +7,7 @@ setup_file() {
 	require_lib
 	cc -O0 -g -o "$BATS_FILE_TMPDIR/leaky" "$REPO/tests/insight/leaky.c"
 	cc -O0 -g -rdynamic -o "$BATS_FILE_TMPDIR/corrupt" "$REPO/tests/insight/corrupt.c"
+	cc -O0 -g -pthread -o "$BATS_FILE_TMPDIR/corrupt_thread" "$REPO/tests/insight/corrupt_thread.c"
 }
 
 # Value of "NAME N" in the calls line of a report.
@@ -120,6 +121,14 @@ expect_guard_report() {
 		header=$(printf '0x%x' $((damaged - 32)))
 		grep -Eq "^osmem: heap check failed in free\(\): block $header: (next|prev) is " <<<"$output"
 	done
+}
+
+@test "OSMEM_CHECK=1 finds a header damaged in another thread's arena at the main thread's next call" {
+	run timeout 20 env OSMEM_CHECK=1 LD_PRELOAD="$LIB" "$BATS_FILE_TMPDIR/corrupt_thread"
+	echo "$output"
+	[ "$status" -eq 134 ]
+	damaged=$(grep -o 'damaged 0x[0-9a-f]*' <<<"$output" | awk '{print $2}')
+	grep -Eq "^osmem: heap check failed in malloc\(\): block $damaged: bad tag 0x41414141 .*\(arena [1-9][0-9]*\)$" <<<"$output"
 }
 
 @test "OSMEM_CHECK=1 runs real programs cleanly (ls, python3)" {
