@@ -128,7 +128,7 @@ expect_guard_report() {
 	echo "$output"
 	[ "$status" -eq 134 ]
 	damaged=$(grep -o 'damaged 0x[0-9a-f]*' <<<"$output" | awk '{print $2}')
-	grep -Eq "^osmem: heap check failed in malloc\(\): block $damaged: bad tag 0x41414141 .*\(arena [1-9][0-9]*\)$" <<<"$output"
+	grep -Eq "^osmem: heap check failed in malloc\(\): block $damaged: prev is 0x4141414141414141, the walk says 0x[0-9a-f]+ \(arena [1-9][0-9]*\)$" <<<"$output"
 }
 
 @test "OSMEM_CHECK=1 runs real programs cleanly (ls, python3)" {
