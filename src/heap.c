@@ -17,7 +17,6 @@
  * which arena the region serves, so heap_arena_of finds it from any address
  * in it; the first region also holds the struct arena. */
 #include <errno.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -137,27 +136,34 @@ static bool region_grow(struct arena *a, struct region *r, size_t delta)
 	return true;
 }
 
-/* Commits the start of the reserved region at base for a: what comes before
- * `head`, then a segment of one FREE block of at least need bytes, which
- * becomes the top. */
-static bool region_open(struct arena *a, char *base, size_t need, size_t head)
+/* Commits the start of the reserved region at base: room for what comes
+ * before `head` and a block of need bytes, OSMEM_ARENA_COMMIT at least.
+ * Returns the bytes committed, or 0 with the region given back. */
+static size_t region_commit(char *base, size_t need, size_t head)
 {
-	struct region *r = (struct region *)base;
 	size_t first = page_up(head + HDR + need);
 
 	if (first < OSMEM_ARENA_COMMIT)
 		first = OSMEM_ARENA_COMMIT;
-	a->counters.mprotect_calls++;
 	if (first > MAP_REGION || !map_commit(base, first)) {
 		map_unreserve(base);
-		return false;
+		return 0;
 	}
+	return first;
+}
+
+/* The region at base, its first bytes committed (region_commit), serves a:
+ * from `head` on, a segment of one FREE block, which becomes the top. */
+static void region_open(struct arena *a, char *base, size_t first, size_t head)
+{
+	struct region *r = (struct region *)base;
+
+	a->counters.mprotect_calls++;
 	r->arena = a;
 	r->committed = base + first;
 	stats_grew(&a->counters.heap_bytes, &a->counters.heap_peak, first);
 	a->heap.top = &r->seg;
 	a->heap.top_last = seg_open(a, &r->seg, base + head, base + first);
-	return true;
 }
 
 /* Where the struct arena of an arena made by heap_new_arena lies. */
@@ -167,21 +173,15 @@ struct arena *heap_new_arena(void)
 {
 	char *base = map_reserve();
 	struct arena *a = (struct arena *)(base + ARENA_AT);
+	size_t head = ARENA_AT + ALIGN16(sizeof *a), first;
 
-	if (!base)
+	if (!base || !(first = region_commit(base, 0, head)))
 		return NULL;
-	/* Committed by region_open; the arena's fields are set before its
-	 * first block is filed (fresh memory: the rest is zero). */
-	if (!map_commit(base, page_up(ARENA_AT + sizeof *a))) {
-		map_unreserve(base);
-		return NULL;
-	}
+	/* Set before its first block is filed (fresh memory: the rest is zero). */
 	a->heap.regions = true;
 	a->heap.started = true;
 	a->idx.lists = true;
-	a->grow_pad = arena_main.grow_pad;
-	if (!region_open(a, base, 0, ARENA_AT + ALIGN16(sizeof *a)))
-		return NULL;
+	region_open(a, base, first, head);
 	return a;
 }
 
@@ -196,8 +196,10 @@ char *heap_extend(struct arena *a, size_t delta, bool *moved)
 		if (region_grow(a, region_of(top), delta))
 			return p;
 		/* This region is full: the next one becomes the top. */
+		size_t head = ALIGN16(sizeof(struct region)), first;
 		p = map_reserve();
-		*moved = p && region_open(a, p, delta, ALIGN16(sizeof(struct region)));
+		if ((*moved = p && (first = region_commit(p, delta, head))))
+			region_open(a, p, first, head);
 		return NULL;
 	}
 	p = raw_sbrk(a, (intptr_t)delta);

@@ -30,17 +30,11 @@
 
 #include "internal.h"
 
-#define NEXACT INDEX_NEXACT
-#define NMID   INDEX_NMID
-#define NBINS  INDEX_NBINS
-#define NWORDS INDEX_NWORDS
-#define LOG_FROM INDEX_LOG_FROM
-
 _Static_assert(OSMEM_LIST_MAX == 1UL << INDEX_LOG_FROM, "bin_of assumes the log-spaced bins start at OSMEM_LIST_MAX");
 
 static inline bool list_bin(const struct index *x, unsigned i)
 {
-	return x->lists && i < NEXACT + NMID;
+	return x->lists && i < INDEX_NEXACT + INDEX_NMID;
 }
 
 static inline struct block_meta **left(struct block_meta *b) { return &b->prev; }
@@ -88,23 +82,23 @@ static inline unsigned bin_of(size_t size)
 	if (size <= OSMEM_EXACT_MAX)
 		return (unsigned)(size / 8) - 1;
 	if (size <= OSMEM_LIST_MAX)
-		return NEXACT + (unsigned)((size - OSMEM_EXACT_MAX - 1) / 16);
+		return INDEX_NEXACT + (unsigned)((size - OSMEM_EXACT_MAX - 1) / 16);
 	fl = 63u - (unsigned)__builtin_clzl(size);
-	return NEXACT + NMID + (fl - LOG_FROM) * 4 + (unsigned)((size >> (fl - 2)) & 3);
+	return INDEX_NEXACT + INDEX_NMID + (fl - INDEX_LOG_FROM) * 4 + (unsigned)((size >> (fl - 2)) & 3);
 }
 
-/* First non-empty bin at or after i, or NBINS. */
+/* First non-empty bin at or after i, or INDEX_NBINS. */
 static unsigned next_bin(const struct index *x, unsigned i)
 {
 	unsigned w = i / 64;
 	uint64_t bits;
 
-	if (i >= NBINS)
-		return NBINS;
+	if (i >= INDEX_NBINS)
+		return INDEX_NBINS;
 	bits = x->nonempty[w] & (~0ull << (i % 64));
 	while (!bits) {
-		if (++w == NWORDS)
-			return NBINS;
+		if (++w == INDEX_NWORDS)
+			return INDEX_NBINS;
 		bits = x->nonempty[w];
 	}
 	return w * 64 + (unsigned)__builtin_ctzll(bits);
@@ -349,7 +343,7 @@ struct block_meta *index_take_fit(struct arena *a, size_t s)
 		if (b)
 			return take_listed(a, i, b);
 		i++;
-	} else if (i >= NEXACT) {
+	} else if (i >= INDEX_NEXACT) {
 		/* A shared bin: the smallest (size, address) with size >= s. */
 		for (link = &x->bins[i]; *link;) {
 			if ((*link)->size >= s) {
@@ -365,7 +359,7 @@ struct block_meta *index_take_fit(struct arena *a, size_t s)
 	if (!best) {
 		/* Every block of a later bin fits: its first one is the best. */
 		i = next_bin(x, i);
-		if (i == NBINS)
+		if (i == INDEX_NBINS)
 			return NULL;
 		if (list_bin(x, i))
 			return take_listed(a, i, x->bins[i]);
@@ -400,8 +394,7 @@ struct block_meta *index_release(struct arena *a, struct block_meta *b)
 
 	if (succ && succ->status == STATUS_FREE) {
 		n = block_succ(succ);
-		unlink_any(&a->idx, succ);
-		unstash(a, succ);
+		index_remove(a, succ);
 		*block_tag(succ) = BLOCK_MAGIC | BLOCK_DEAD;
 		b->size += HDR + succ->size;
 		if (a->heap.top_last == succ)
@@ -448,8 +441,7 @@ void index_absorb_next(struct arena *a, struct block_meta *b)
 {
 	struct block_meta *n = block_succ(b), *nn = block_succ(n);
 
-	unlink_any(&a->idx, n);
-	unstash(a, n);
+	index_remove(a, n);
 	*block_tag(b) |= *block_tag(n) & BLOCK_LAST;
 	*block_tag(n) = BLOCK_MAGIC | BLOCK_DEAD;
 	b->size += HDR + n->size;
@@ -525,7 +517,7 @@ int index_check(struct arena *a, char *msg, size_t len)
 	const struct index *x = &a->idx;
 	struct walk w = { x, msg, len, 0, 0 };
 
-	for (unsigned i = 0; i < NBINS && !w.bad; i++) {
+	for (unsigned i = 0; i < INDEX_NBINS && !w.bad; i++) {
 		bool bit = x->nonempty[i / 64] >> (i % 64) & 1;
 		if (bit != (x->bins[i] != NULL)) {
 			diag_fmt(msg, len, "index bin %u: bitmap says %s but the bin is %s", i,

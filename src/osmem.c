@@ -10,8 +10,6 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-#define MAX_REQUEST CORE_MAX_REQUEST
-
 /* The arena of the os_* API and of single-threaded programs: the brk heap. */
 struct arena arena_main;
 
@@ -133,7 +131,7 @@ EXPORT void *os_malloc(size_t size)
 		debug_check("os_malloc");
 	if (size == 0)
 		return NULL;
-	if (size > MAX_REQUEST)
+	if (size > CORE_MAX_REQUEST)
 		return core_nomem();
 	b = core_alloc(&arena_main, ALIGN8(size), OSMEM_THRESHOLD);
 	if (debug_checks)
@@ -150,7 +148,7 @@ EXPORT void *os_calloc(size_t nmemb, size_t size)
 		debug_check("os_calloc");
 	if (nmemb == 0 || size == 0)
 		return NULL;
-	if (__builtin_mul_overflow(nmemb, size, &total) || total > MAX_REQUEST)
+	if (__builtin_mul_overflow(nmemb, size, &total) || total > CORE_MAX_REQUEST)
 		return core_nomem();
 	/* Rule 14: from a page up, a fresh mapping is already zero. */
 	b = core_alloc(&arena_main, ALIGN8(total), (size_t)getpagesize());
@@ -210,12 +208,12 @@ static bool grow_last(struct arena *a, struct block_meta *b, size_t s)
 
 void *core_realloc(struct arena *a, void *ptr, size_t size, size_t mmap_from)
 {
-	struct block_meta *b = block_of(ptr);
+	struct block_meta *b = block_of(ptr), *n;
 	size_t s;
 
 	if (b->status == STATUS_FREE)
 		return NULL;                                  /* rule 18 */
-	if (size > MAX_REQUEST)
+	if (size > CORE_MAX_REQUEST)
 		return core_nomem();
 	s = ALIGN8(size);
 	if (b->status == STATUS_MAPPED || s + HDR >= mmap_from)
@@ -226,7 +224,7 @@ void *core_realloc(struct arena *a, void *ptr, size_t size, size_t mmap_from)
 	}
 	if (grow_last(a, b, s))                               /* rule 21.1 */
 		return block_payload(b);
-	if (block_succ(b) && block_succ(b)->status == STATUS_FREE) {   /* rule 21.2: merged eagerly, so one */
+	if ((n = block_succ(b)) && n->status == STATUS_FREE) {   /* rule 21.2: merged eagerly, so one */
 		index_absorb_next(a, b);
 		if (b->size >= s) {
 			index_split(a, b, s);
