@@ -155,11 +155,11 @@ moved:
 }
 
 /* A free top larger than the trim threshold goes back, all but M_TOP_PAD
- * bytes: M_TRIM_THRESHOLD once the program sets it; else, in the arenas
- * other than arena_main, twice the mmap threshold (glibc's default rule for
- * its heaps). arena_main keeps its top until malloc_trim: giving back and
- * faulting in again cost single-threaded programs more than they save
- * (bigbuf: 0.07x glibc's time became 0.6x). */
+ * bytes: M_TRIM_THRESHOLD once the program sets it; else, once the process
+ * has threads, twice the mmap threshold (glibc's default rule). A
+ * single-threaded process keeps its top until malloc_trim: giving back and
+ * faulting in again cost it more than they save (bigbuf: 0.07x glibc's time
+ * became 0.6x). */
 static void trim_over_threshold(struct arena *a)
 {
 	size_t at = tune.trim_threshold ? tune.trim_threshold : !__libc_single_threaded ? 2 * tune_mmap_from() : 0;
@@ -233,12 +233,13 @@ void arena_free_locked(struct arena *a, struct slab *s, void *p)
 
 void arena_give_back(struct arena *a, struct slab *s, void *p)
 {
-	int held;
+	int held = -1;
 
-	/* Straight in when it is the caller's arena, or nobody's and free. */
-	if (__libc_single_threaded || a == arena_bound)
-		held = arena_lock(a);
-	else if (__atomic_load_n(&a->threads, __ATOMIC_RELAXED) || (held = arena_lock_if_free(a)) < 0) {
+	/* Straight in when it is the caller's arena, or nobody's and free;
+	 * else onto its remote list. */
+	if (__libc_single_threaded || a == arena_bound || !__atomic_load_n(&a->threads, __ATOMIC_RELAXED))
+		held = arena_lock_if_free(a);
+	if (held < 0) {
 		tc_mark(p);
 		core_remote_push(a, p);
 		return;

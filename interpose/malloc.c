@@ -232,8 +232,8 @@ static void give_back(enum call c, void *p)
 	} else if ((s = slab_of(p))) {
 		if (__builtin_expect(!small_live(s, p), 0))
 			misuse_small(call_name(c), s, p);
-		else if (tc_off || !arena_is_callers(a = heap_arena_of(s)) || !tc_put(p, s->size))
-			arena_give_back(heap_arena_of(s), s, p);
+		else if (a = heap_arena_of(s), tc_off || !arena_is_callers(a) || !tc_put(p, s->size))
+			arena_give_back(a, s, p);
 	} else if (heap_segment_of(a = heap_arena_of(p), b) && block_tag_ok(b) && b->status == STATUS_ALLOC &&
 		   !(*block_tag(b) & BLOCK_NOT_PLAIN) && !tc_marked(p)) {
 		/* A live heap block: the cache's, or its arena's. */

@@ -56,47 +56,42 @@ static long env_num(const char *name)
 
 int tune_set(int param, int value)
 {
+	if (value < 0)
+		return 0;
 	switch (param) {
 	case M_ARENA_MAX:
-		if (value < 1)
+		if (value == 0)
 			return 0;
 		tune.arena_max = (unsigned)value;
 		return 1;
 	case M_ARENA_TEST:
-		if (value < 1)
+		if (value == 0)
 			return 0;
 		tune.arena_test = (unsigned)value;
 		return 1;
 	case M_MMAP_THRESHOLD:
-		if (value < 0 || (size_t)value > MMAP_THRESHOLD_MAX)
+		if ((size_t)value > MMAP_THRESHOLD_MAX)
 			return 0;
 		/* Blocks of value bytes and up are mapped: ours counts the header. */
 		__atomic_store_n(&tune.mmap_threshold, (size_t)value + HDR, __ATOMIC_RELAXED);
-		tune.mmap_fixed = true;
-		return 1;
+		break;
 	case M_MMAP_MAX:
-		if (value < 0)
-			return 0;
 		tune.mmap_max = (size_t)value;
-		tune.mmap_fixed = true;
-		return 1;
+		break;
 	case M_TRIM_THRESHOLD:
-		if (value < 0)
-			return 0;
 		tune.trim_threshold = (size_t)value;
-		tune.mmap_fixed = true;
-		return 1;
+		break;
 	case M_TOP_PAD:
-		if (value < 0)
-			return 0;
 		tune.top_pad = ALIGN16((size_t)value);
-		tune.mmap_fixed = true;
 		for (struct arena *a = arena_next(NULL); a; a = arena_next(a))
 			a->grow_pad = tune.top_pad;
-		return 1;
+		break;
 	default:
 		return 0;
 	}
+	/* As glibc: setting any of these four fixes the mmap threshold. */
+	tune.mmap_fixed = true;
+	return 1;
 }
 
 void tune_init(void)
