@@ -169,15 +169,41 @@ static void trim_over_threshold(struct arena *a)
 		heap_trim(a, tune.top_pad);
 }
 
-/* Takes back what other threads freed into a (its lock held). */
+/* What is wrong with p, reached through a's remote list, as a block other
+ * threads freed into a: NULL when nothing. Checked before p is read beyond
+ * its first two words, and before its own link is followed. */
+static const char *remote_bad(struct arena *a, void *p)
+{
+	struct block_meta *b = block_of(p);
+	struct slab *s;
+
+	if ((uintptr_t)p % 16 || heap_arena_of(p) != a || !heap_segment_of(a, p))
+		return "the link leads outside the arena";
+	if (!tc_marked(p))
+		return "the block there was not freed";
+	if ((s = slab_of(p)))
+		return slab_object(s, p) == SLAB_OBJ_LIVE ? NULL : "not an object in use in its slab";
+	if (!heap_segment_of(a, b) || !block_tag_ok(b) || b->status != STATUS_ALLOC || (*block_tag(b) & BLOCK_NOT_PLAIN))
+		return "not a block in use";
+	return NULL;
+}
+
+/* Takes back what other threads freed into a (its lock held). A damaged
+ * link is reported; the rest of the list stays where it is (lost, never
+ * handed out twice). */
 static inline void take_remote(struct arena *a)
 {
 	void *p = core_remote_take(a), *next;
+	const char *bad;
 
 	if (!p)
 		return;
 	for (; p; p = next) {
-		next = *(void **)p;
+		next = core_link_next(p);
+		if (next && (bad = remote_bad(a, next))) {
+			diag_corrupt("remote-free list", p, bad);
+			next = NULL;
+		}
 		arena_free_locked(a, slab_of(p), p);
 	}
 	trim_over_threshold(a);

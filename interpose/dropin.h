@@ -72,11 +72,14 @@ __attribute__((cold)) void misuse_small(const char *call, struct slab *s, void *
 #define TC_BYTES_MT (256 * 1024)    /* ... and once there are more, for threads that reuse */
 
 struct tcache {
-	void *head[TC_CLASSES];     /* lists linked through the first payload word */
 	unsigned char count[TC_CLASSES];
 	size_t bytes;
 	size_t budget;              /* bytes it may hold: TC_BYTES or TC_BYTES_MT (tc_put_slow) */
 	uint32_t puts, hits;        /* blocks cached, and taken back: decaying counts */
+	/* Each class a stack of count blocks, kept here and not in the blocks:
+	 * a write into a cached block (a use after free) cannot change what
+	 * malloc hands out next. */
+	void *slot[TC_CLASSES][TC_COUNT];
 };
 
 extern TLS_IE struct tcache tc;
@@ -93,26 +96,24 @@ static inline void tc_unmark(void *p) { ((uintptr_t *)p)[1] = 0; }
 /* A block of size class r (a multiple of 16) from the cache, or NULL. */
 static inline void *tc_get(size_t r)
 {
-	unsigned c = (unsigned)(r / 16) - 1;
+	unsigned c = (unsigned)(r / 16) - 1, n;
 	void *p;
 
-	if (r > TC_MAX_SIZE || !(p = tc.head[c]))
+	if (r > TC_MAX_SIZE || !(n = tc.count[c]))
 		return NULL;
-	tc.head[c] = *(void **)p;
-	tc.count[c]--;
+	tc.count[c] = (unsigned char)--n;
+	p = tc.slot[c][n];
 	tc.bytes -= r;
 	tc.hits++;
 	tc_unmark(p);
 	return p;
 }
 
-/* Onto class c's list, marked. */
+/* Onto class c's stack, marked. */
 static inline bool tc_push(void *p, size_t r, unsigned c)
 {
 	tc.puts++;
-	*(void **)p = tc.head[c];
-	tc.head[c] = p;
-	tc.count[c]++;
+	tc.slot[c][tc.count[c]++] = p;
 	tc.bytes += r;
 	tc_mark(p);
 	return true;

@@ -20,7 +20,7 @@ void misuse_init(void)
 	const char *v = getenv("OSMEM_ABORT_ON_ERROR");
 
 	if (v && strcmp(v, "0") == 0)
-		abort_on_error = false;
+		abort_on_error = diag_abort = false;
 }
 
 void misuse_report(const char *msg)

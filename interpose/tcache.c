@@ -3,7 +3,9 @@
  * lock and no atomic operation (tc_get and tc_put, inline in dropin.h). Up to
  * SLAB_MAX they are slab objects, above it heap blocks; either way the core
  * still counts them in use, and tc_key in the second word says the program
- * freed them, so a second free is still reported. Blocks of any arena may
+ * freed them, so a second free is still reported. The cache's links are its
+ * own arrays, never the blocks' bytes (issue 12: a use after free that
+ * writes a chosen address into a cached block changes nothing). Blocks of any arena may
  * sit here; they go back to their own arenas when the cache is flushed: at
  * malloc_trim and when the thread exits.
  *
@@ -64,14 +66,11 @@ bool tc_put_slow(void *p, size_t r)
 void tc_flush(void)
 {
 	for (unsigned c = 0; c < TC_CLASSES; c++) {
-		while (tc.head[c]) {
-			void *p = tc.head[c];
-			struct slab *s = slab_of(p);
+		while (tc.count[c]) {
+			void *p = tc.slot[c][--tc.count[c]];
 
-			tc.head[c] = *(void **)p;
-			arena_give_back(heap_arena_of(p), s, p);
+			arena_give_back(heap_arena_of(p), slab_of(p), p);
 		}
-		tc.count[c] = 0;
 	}
 	tc.bytes = 0;
 }

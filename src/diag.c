@@ -1,6 +1,7 @@
 /* Messages for failure paths and the checker: formatted into the caller's
  * buffer and written with write(2), because stdio may allocate and these run
  * inside the allocator. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,4 +128,19 @@ _Noreturn void diag_die(const char *fmt, ...)
 	va_end(ap);
 	diag_write(buf);
 	abort();
+}
+
+TLS_IE const char *diag_call = "malloc";
+bool diag_abort = true;
+
+void diag_corrupt(const char *what, const void *p, const char *detail)
+{
+	char buf[256];
+	int saved = errno;
+
+	diag_fmt(buf, sizeof buf, "osmem: %s(): corrupted %s at %p: %s\n", diag_call, what, p, detail);
+	diag_write(buf);
+	if (diag_abort)
+		abort();
+	errno = saved;
 }

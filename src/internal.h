@@ -317,8 +317,22 @@ void *core_realloc(struct arena *a, void *ptr, size_t size, size_t mmap_from);
 #define CORE_MAX_REQUEST ((size_t)PTRDIFF_MAX - (1UL << 24))
 static inline size_t core_max_request(void) { return CORE_MAX_REQUEST; }
 /* A live heap block or slab object of a, freed by a thread that does not
- * hold a's lock: onto a's remote list, lock-free (its first word is the link). */
+ * hold a's lock: onto a's remote list, lock-free. Its first word is the
+ * link, stored mangled (core_link_mangle): a use after free that writes a
+ * chosen address there makes the list fail its checks, never leads it there. */
 void core_remote_push(struct arena *a, void *p);
+/* A link kept in a freed payload, as stored in the word at `at`: XORed with
+ * a per-process secret and the word's own address, so that what a program
+ * writes there decodes to a pointer that fails the follower's checks. */
+extern uintptr_t link_secret;
+static inline uintptr_t core_link_mangle(void *at, void *link)
+{
+	return (uintptr_t)link ^ (uintptr_t)at ^ link_secret;
+}
+static inline void *core_link_next(void *at)
+{
+	return (void *)(*(uintptr_t *)at ^ (uintptr_t)at ^ link_secret);
+}
 /* The whole remote list, newest first (NULL if empty); for a's lock holder. */
 void *core_remote_take(struct arena *a);
 void *core_nomem(void);                          /* errno = ENOMEM; NULL */
@@ -345,7 +359,7 @@ struct slab {
 };
 
 extern uintptr_t slab_secret;
-void slab_init(void);                            /* draws the secret: once, before the first slab */
+void slab_init(void);                            /* draws the secrets (slabs', links'): once, before either is used */
 /* The slab holding p, or NULL: p must lie in a readable page (any pointer
  * osmem handed out, or a foreign one that is not wild). */
 static inline struct slab *slab_of(const void *p)
@@ -419,5 +433,13 @@ void stats_mapped(struct heap_usage *u);
 size_t diag_fmt(char *buf, size_t len, const char *fmt, ...);  /* %s %d %u %zu %x %p */
 void diag_write(const char *msg);                               /* write(2) to stderr */
 _Noreturn void diag_die(const char *fmt, ...);                  /* message, then abort */
+/* Damage found in osmem's own structures (issue 12): the call that met it
+ * (set by every entry point that may: os_* and the drop-in's), and whether
+ * a report aborts (OSMEM_ABORT_ON_ERROR, the drop-in's; os_* always abort). */
+extern TLS_IE const char *diag_call;
+extern bool diag_abort;
+/* One line, "osmem: CALL(): corrupted WHAT at P: DETAIL", then abort; or,
+ * with diag_abort clear, back to the caller, which drops what is damaged. */
+void diag_corrupt(const char *what, const void *p, const char *detail);
 
 #endif

@@ -104,7 +104,7 @@ void core_remote_push(struct arena *a, void *p)
 	void *head = __atomic_load_n(&a->remote, __ATOMIC_RELAXED);
 
 	do
-		*(void **)p = head;
+		*(uintptr_t *)p = core_link_mangle(p, head);
 	while (!__atomic_compare_exchange_n(&a->remote, &head, p, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 }
 

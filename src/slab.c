@@ -31,6 +31,7 @@ _Static_assert(SLAB_MAX % 16 == 0 && SLAB_MAX <= (SLAB_BYTES - SLAB_HDR) / 8,
 	       "every class holds at least 8 objects");
 
 uintptr_t slab_secret = 0x9e3779b97f4a7c15u;   /* replaced by slab_init before any slab exists */
+uintptr_t link_secret = 0x243f6a8885a308d3u;   /* and this before any link is stored */
 
 #define INV(k) ((uint32_t)((1ULL << 32) / (16 * (k)) + 1))
 const uint32_t slab_inverse[SLAB_CLASSES] = {
@@ -59,6 +60,7 @@ void slab_init(void)
 		memcpy(r, aux, sizeof r);
 	/* Never 0; ASLR adds its part. */
 	slab_secret = (mix(r[0]) ^ mix(r[1] + (uintptr_t)&slab_secret)) | 1;
+	link_secret = mix(r[1]) ^ mix(r[0] + (uintptr_t)&link_secret);
 }
 
 static inline unsigned class_of(size_t size)

@@ -145,7 +145,7 @@ static void take_remote(unsigned id)
 	void *p = core_remote_take(arenas[id]), *next;
 
 	for (; p; p = next) {
-		next = *(void **)p;
+		next = core_link_next(p);
 		if (owner_of(p) != id)
 			diag_die("test_arenas: arena %u took back block %p of arena %u\n", id, p, owner_of(p));
 		verify(p, size_of(p), "remote");
