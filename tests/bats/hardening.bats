@@ -1,0 +1,335 @@
+#!/usr/bin/env bats
+# Hardening (issue 12): the heap-exploitation primitives of
+# tests/scenario/harden.c run on osmem (LD_PRELOAD=libosmem.so). Either a
+# primitive cannot reach anything (the program says `harmless`, nothing on
+# stderr), or osmem reports it in exactly one line and aborts; with
+# OSMEM_ABORT_ON_ERROR=0 the same line is a warning, the heap is left
+# working and the program goes on (`continued`). Never `steered`: malloc
+# handing out a chosen address or memory in use, or free unmapping a live
+# mapping. scripts/harden-table sets the same runs beside glibc's.
+#
+# Plain bash checks only (bats-core 1.8, no bats-assert).
+
+# ---- what osmem must say: one extended regex per report, @P@ standing for
+# the pointer the program printed first (the victim) ----
+
+RE_REMOTE='^osmem: malloc\(\): corrupted remote-free list at @P@: .*$'
+RE_FOREIGN='^osmem: free\(@P@\): invalid pointer \(not allocated by osmem\)$'
+RE_FOREIGN_OR_HEADER='^osmem: free\(@P@\): (invalid pointer \(not allocated by osmem\)|corrupted header: .+)$'
+RE_HEADER='^osmem: free\(@P@\): corrupted header: .+$'
+RE_FREE_BLOCK='^osmem: malloc\(\): corrupted free block at @P@: .+$'
+
+declare -gA REPORT=(
+	[remote-uaf]=$RE_REMOTE
+	[remote-both]=$RE_REMOTE
+	[fake-static]=$RE_FOREIGN
+	[fake-stack]=$RE_FOREIGN
+	[fake-heap]=$RE_FOREIGN_OR_HEADER
+	[size-enlarge]=$RE_HEADER
+	[size-enlarge-2000]=$RE_HEADER
+	[size-shrink]=$RE_HEADER
+	[pred-redirect]=$RE_HEADER
+	[mapped-size]=$RE_HEADER
+	[free-links]=$RE_FREE_BLOCK
+	[free-size]=$RE_FREE_BLOCK
+)
+
+# Primitives that reach nothing osmem trusts: no report, nothing steered.
+HARMLESS="tc-word0-40 tc-word0-600 tc-both-40 tc-both-600 slab-uaf bin-uaf-3000 bin-uaf-20000 mapped-uaf"
+
+setup_file() {
+	REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+	export REPO
+	export SCN_BIN="$BATS_FILE_TMPDIR/bin"
+	mkdir -p "$SCN_BIN"
+	if [ ! -f "$REPO/libosmem.so" ]; then
+		make -C "$REPO" libosmem.so >"$BATS_FILE_TMPDIR/make.log" 2>&1 || true
+	fi
+	cc -O1 -g -pthread -o "$SCN_BIN/harden" "$REPO/tests/scenario/harden.c" -ldl \
+		>"$SCN_BIN/harden.cc.log" 2>&1 || rm -f "$SCN_BIN/harden"
+}
+
+# run_harden [VAR=value ...] MODE
+# Runs harden MODE under LD_PRELOAD=libosmem.so (no core dumps, a time limit
+# of SCN_TIMEOUT seconds, default 30). Sets $status, $out (stdout), $err
+# (stderr) and $err_lines (number of lines on stderr).
+run_harden() {
+	local envs=()
+	while [[ $# -gt 0 && "$1" == *=* ]]; do
+		envs+=("$1")
+		shift
+	done
+	[ -f "$REPO/libosmem.so" ] || { echo "libosmem.so is not built (make)"; cat "$BATS_FILE_TMPDIR/make.log" 2>/dev/null; return 1; }
+	[ -x "$SCN_BIN/harden" ] || { echo "tests/scenario/harden.c did not compile:"; cat "$SCN_BIN/harden.cc.log"; return 1; }
+	local o="$BATS_TEST_TMPDIR/stdout" e="$BATS_TEST_TMPDIR/stderr"
+	status=0
+	(
+		ulimit -c 0
+		exec timeout -s KILL "${SCN_TIMEOUT:-30}" env "${envs[@]}" LD_PRELOAD="$REPO/libosmem.so" \
+			"$SCN_BIN/harden" "$@"
+	) >"$o" 2>"$e" || status=$?
+	out="$(cat "$o")"
+	err="$(cat "$e")"
+	err_lines=$(wc -l <"$e")
+	# Shown by bats when the test fails.
+	echo "# ${envs[*]} harden $*: exit status $status"
+	echo "# stdout:"
+	sed 's/^/#   /' "$o"
+	echo "# stderr:"
+	sed 's/^/#   /' "$e"
+}
+
+# The allocator was not steered (the program's own verdict).
+not_steered() {
+	if [[ "$out" == *steered:* ]]; then
+		echo "osmem was steered: $(printf '%s\n' "$out" | grep -m 1 'steered:')"
+		return 1
+	fi
+}
+
+# Exit 0, nothing on stderr, stdout ends with `harmless` (then `continued`
+# when the run had OSMEM_ABORT_ON_ERROR=0: pass it as $1).
+expect_harmless() {
+	local want=harmless
+	[ "${1:-}" = warn ] && want=$'harmless\ncontinued'
+	not_steered || return 1
+	if [ "$status" -eq 137 ]; then
+		echo "killed after ${SCN_TIMEOUT:-30} s (hang or far too slow)"
+		return 1
+	fi
+	[ "$status" -eq 0 ] || { echo "expected exit status 0, got $status"; return 1; }
+	[ -z "$err" ] || { echo "expected an empty stderr"; return 1; }
+	[[ "$out" == *$'\n'"$want" ]] || { echo "stdout does not end with: $want"; return 1; }
+}
+
+# The single stderr line matches MODE's regex, @P@ being the printed pointer.
+expect_line() {
+	local mode="$1" addr re
+	addr="$(printf '%s\n' "$out" | head -n 1)"
+	[[ "$addr" =~ ^0x[0-9a-f]+$ ]] || { echo "no pointer on the first line of stdout: '$addr'"; return 1; }
+	[ "$err_lines" -eq 1 ] || { echo "expected exactly one line on stderr, got $err_lines"; return 1; }
+	re="${REPORT[$mode]}"
+	re="${re//@P@/$addr}"
+	[[ "$err" =~ $re ]] || { echo "stderr does not match $re"; return 1; }
+}
+
+# Reported, then SIGABRT (exit status 134).
+expect_stopped() {
+	not_steered || return 1
+	[ "$status" -eq 134 ] || { echo "expected exit status 134 (SIGABRT), got $status"; return 1; }
+	expect_line "$1"
+}
+
+# OSMEM_ABORT_ON_ERROR=0: reported, then the heap still works (`continued`).
+expect_warned() {
+	not_steered || return 1
+	[ "$status" -eq 0 ] || { echo "expected exit status 0, got $status"; return 1; }
+	expect_line "$1" || return 1
+	[[ "$out" == *$'\n'continued ]] || { echo "stdout does not end with 'continued'"; return 1; }
+}
+
+@test "harden lists every mode this file expects something of" {
+	[ -x "$SCN_BIN/harden" ] || { cat "$SCN_BIN/harden.cc.log"; false; }
+	local modes mode
+	modes="$("$SCN_BIN/harden" list)"
+	for mode in $modes; do
+		[[ " $HARMLESS " == *" $mode "* || -n "${REPORT[$mode]:-}" ]] || { echo "no expectation for $mode"; false; }
+	done
+	for mode in $HARMLESS "${!REPORT[@]}"; do
+		printf '%s\n' "$modes" | grep -qx -- "$mode" || { echo "harden has no mode $mode"; false; }
+	done
+}
+
+# ---- use after free of blocks osmem keeps no trusted data in: harmless ----
+
+@test "tc-word0-40: a cached 40-byte block's first word set: harmless" {
+	run_harden tc-word0-40
+	expect_harmless
+	run_harden OSMEM_ABORT_ON_ERROR=0 tc-word0-40
+	expect_harmless warn
+}
+
+@test "tc-word0-600: a cached 600-byte block's first word set: harmless" {
+	run_harden tc-word0-600
+	expect_harmless
+	run_harden OSMEM_ABORT_ON_ERROR=0 tc-word0-600
+	expect_harmless warn
+}
+
+@test "tc-both-40: a cached 40-byte block's first two words set: harmless" {
+	run_harden tc-both-40
+	expect_harmless
+	run_harden OSMEM_ABORT_ON_ERROR=0 tc-both-40
+	expect_harmless warn
+}
+
+@test "tc-both-600: a cached 600-byte block's first two words set: harmless" {
+	run_harden tc-both-600
+	expect_harmless
+	run_harden OSMEM_ABORT_ON_ERROR=0 tc-both-600
+	expect_harmless warn
+}
+
+@test "slab-uaf: a 48-byte block back in its slab, first two words set: harmless" {
+	run_harden slab-uaf
+	expect_harmless
+	run_harden OSMEM_ABORT_ON_ERROR=0 slab-uaf
+	expect_harmless warn
+}
+
+@test "bin-uaf-3000: a free 3000-byte block's first two words set: harmless" {
+	run_harden bin-uaf-3000
+	expect_harmless
+	run_harden OSMEM_ABORT_ON_ERROR=0 bin-uaf-3000
+	expect_harmless warn
+}
+
+@test "bin-uaf-20000: a free 20000-byte block's first two words set: harmless" {
+	run_harden bin-uaf-20000
+	expect_harmless
+	run_harden OSMEM_ABORT_ON_ERROR=0 bin-uaf-20000
+	expect_harmless warn
+}
+
+@test "mapped-uaf: a freed 1 MiB block written to (unmapped: the write faults): harmless" {
+	run_harden mapped-uaf
+	expect_harmless
+	run_harden OSMEM_ABORT_ON_ERROR=0 mapped-uaf
+	expect_harmless warn
+}
+
+# ---- primitives osmem reports: one line, abort ----
+
+@test "remote-uaf: the remote-free list's link set: malloc reports the list, abort" {
+	run_harden remote-uaf
+	expect_stopped remote-uaf
+}
+
+@test "remote-both: the remote-free list's block, first two words set: reported, abort" {
+	run_harden remote-both
+	expect_stopped remote-both
+}
+
+@test "fake-static: free of a fake block in static memory: invalid pointer, abort" {
+	run_harden fake-static
+	expect_stopped fake-static
+}
+
+@test "fake-stack: free of a fake block on the stack: invalid pointer, abort" {
+	run_harden fake-stack
+	expect_stopped fake-stack
+}
+
+@test "fake-heap: free of a fake block inside a live heap block: reported, abort" {
+	run_harden fake-heap
+	expect_stopped fake-heap
+}
+
+@test "size-enlarge: a block's size grown over its live neighbour: corrupted header, abort" {
+	run_harden size-enlarge
+	expect_stopped size-enlarge
+}
+
+@test "size-enlarge-2000: the same beyond the thread cache: corrupted header, abort" {
+	run_harden size-enlarge-2000
+	expect_stopped size-enlarge-2000
+}
+
+@test "size-shrink: a block's size shrunk: corrupted header, abort" {
+	run_harden size-shrink
+	expect_stopped size-shrink
+}
+
+@test "pred-redirect: a block's predecessor link aimed at a fake free block: corrupted header, abort" {
+	run_harden pred-redirect
+	expect_stopped pred-redirect
+}
+
+@test "free-links: a free block's list links overwritten: malloc reports the block, abort" {
+	run_harden free-links
+	expect_stopped free-links
+}
+
+@test "free-size: a free block's size grown over its live neighbour: malloc reports the block, abort" {
+	run_harden free-size
+	expect_stopped free-size
+}
+
+@test "mapped-size: a mapped block's size grown by 2 MiB: corrupted header, abort, nothing unmapped" {
+	run_harden mapped-size
+	expect_stopped mapped-size
+}
+
+# ---- the same with OSMEM_ABORT_ON_ERROR=0: one line, the heap still works ----
+
+@test "remote-uaf, remote-both with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
+	local mode
+	for mode in remote-uaf remote-both; do
+		run_harden OSMEM_ABORT_ON_ERROR=0 "$mode"
+		expect_warned "$mode"
+	done
+}
+
+@test "fake-static, fake-stack, fake-heap with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
+	local mode
+	for mode in fake-static fake-stack fake-heap; do
+		run_harden OSMEM_ABORT_ON_ERROR=0 "$mode"
+		expect_warned "$mode"
+	done
+}
+
+@test "size-enlarge with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
+	run_harden OSMEM_ABORT_ON_ERROR=0 size-enlarge
+	expect_warned size-enlarge
+}
+
+@test "size-enlarge-2000 with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
+	run_harden OSMEM_ABORT_ON_ERROR=0 size-enlarge-2000
+	expect_warned size-enlarge-2000
+}
+
+@test "size-shrink with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
+	run_harden OSMEM_ABORT_ON_ERROR=0 size-shrink
+	expect_warned size-shrink
+}
+
+@test "pred-redirect with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
+	run_harden OSMEM_ABORT_ON_ERROR=0 pred-redirect
+	expect_warned pred-redirect
+}
+
+@test "free-links, free-size with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
+	local mode
+	for mode in free-links free-size; do
+		run_harden OSMEM_ABORT_ON_ERROR=0 "$mode"
+		expect_warned "$mode"
+	done
+}
+
+@test "mapped-size with OSMEM_ABORT_ON_ERROR=0: reported, nothing unmapped, heap intact" {
+	run_harden OSMEM_ABORT_ON_ERROR=0 mapped-size
+	expect_warned mapped-size
+}
+
+# ---- the README's table ----
+
+@test "scripts/harden-table: a row per mode; osmem's column never steered, never crashed" {
+	[ -x "$SCN_BIN/harden" ] || { cat "$SCN_BIN/harden.cc.log"; false; }
+	run "$REPO/scripts/harden-table" --bin "$SCN_BIN/harden" --md "$BATS_TEST_TMPDIR/table.md"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	cmp -s <(printf '%s\n' "$output") "$BATS_TEST_TMPDIR/table.md" || { echo "--md wrote another table"; false; }
+	[[ "$output" == *"| primitive | glibc "*" | osmem |"* ]]
+	local mode row cell bad=0
+	for mode in $("$SCN_BIN/harden" list); do
+		[ "$(printf '%s\n' "$output" | grep -cF "(\`$mode\`) |")" -eq 1 ] || { echo "not one row for $mode"; bad=1; continue; }
+		row="$(printf '%s\n' "$output" | grep -F "(\`$mode\`) |")"
+		cell="${row% |}"
+		cell="${cell##* | }"
+		if [[ "${cell,,}" == *steered* || "${cell,,}" == *crashed* ]]; then
+			echo "osmem, $mode: $cell"
+			bad=1
+		fi
+	done
+	[ "$bad" -eq 0 ]
+}
