@@ -35,7 +35,7 @@ CORE_OBJ      := $(CORE_SRC:%.c=$(BUILD)/%.o)
 INTERPOSE_OBJ := $(INTERPOSE_SRC:%.c=$(BUILD)/%.o)
 
 .PHONY: all check check-tiers deps unit unit-asan unit-debug unit-tsan trace exports bats demo bench bench-scale \
-	bench-threads bench-threads-progs clean FORCE
+	bench-threads bench-threads-progs harden-table clean FORCE
 .PHONY: install uninstall deb
 
 all: $(LIBOUT) $(LIBOUT).$(SOVERSION)
@@ -176,7 +176,8 @@ trace: libosmem.so libosmem.so.$(SOVERSION)
 exports: libosmem.so
 	@tests/check-exports ./libosmem.so
 
-# Real programs and single-scenario programs under LD_PRELOAD=./libosmem.so.
+# Real programs and single-scenario programs under LD_PRELOAD=./libosmem.so:
+# every file in tests/bats, hardening.bats (issue 12's primitives) among them.
 bats: libosmem.so
 	bats tests/bats
 
@@ -193,6 +194,12 @@ check-tiers: all exports unit unit-asan unit-debug unit-tsan trace bats
 # and tcmalloc: tables, CSV, SVG (a few minutes). As root it installs the peers.
 demo: $(LIBOUT)
 	@scripts/demo $(DEMO_ARGS)
+
+# Heap-exploitation primitives (tests/scenario/harden.c) on glibc and on osmem:
+# a Markdown table of what each allocator did, for the README (a few seconds).
+# e.g. make harden-table HARDEN_ARGS='--md /tmp/harden.md'
+harden-table: $(LIBOUT)
+	@scripts/harden-table --lib $(LIBOUT) $(HARDEN_ARGS)
 
 # Microbenchmarks (tests/bench/*.c -> build/bench/) and real programs on every
 # allocator, with a Markdown summary (~12 min at the default -n 3).
