@@ -78,11 +78,13 @@ void arena_init(void)
 
 /* ---- binding ---- */
 
-static struct arena *create_locked(void)
+/* A new arena, within the limit unless past_limit (every arena there is
+ * out of service, issue 12). */
+static struct arena *create_locked(bool past_limit)
 {
 	struct arena *a;
 
-	if (narenas >= tune_arena_limit() || !(a = heap_new_arena()))
+	if ((!past_limit && narenas >= tune_arena_limit()) || !(a = heap_new_arena()))
 		return NULL;
 	pthread_mutex_init(&a->lock, &adaptive);
 	a->grow_pad = tune.top_pad;
@@ -101,23 +103,25 @@ static void move_to(struct arena *a)
 	arena_bound = a;
 }
 
-/* A thread's first arena. */
+/* A thread's first arena, or the next when its own is out of service. */
 static struct arena *bind(void)
 {
 	struct arena *a = NULL, *fewest = &arena_main;
 
-	if (gettid() == getpid()) {
+	if (gettid() == getpid() && !arena_main.damaged) {
 		a = &arena_main;
 	} else {
 		pthread_mutex_lock(&list_lock);
 		for (struct arena *b = arena_next(&arena_main); b && !a; b = arena_next(b)) {
+			if (b->damaged)
+				continue;
 			if (!b->threads)
 				a = b;
-			else if (b->threads < fewest->threads)
+			else if (fewest->damaged || b->threads < fewest->threads)
 				fewest = b;
 		}
-		if (!a)
-			a = create_locked();
+		if (!a && !(a = create_locked(false)) && fewest->damaged)
+			a = create_locked(true);
 		pthread_mutex_unlock(&list_lock);
 		if (!a)
 			a = fewest;
@@ -138,10 +142,10 @@ static __attribute__((noinline)) struct arena *contended(struct arena *a)
 	struct arena *b;
 
 	for (b = arena_next(a) ? arena_next(a) : &arena_main; b != a; b = arena_next(b) ? arena_next(b) : &arena_main)
-		if (!__atomic_load_n(&b->threads, __ATOMIC_RELAXED) && pthread_mutex_trylock(&b->lock) == 0)
+		if (!b->damaged && !__atomic_load_n(&b->threads, __ATOMIC_RELAXED) && pthread_mutex_trylock(&b->lock) == 0)
 			goto moved;
 	pthread_mutex_lock(&list_lock);
-	b = create_locked();
+	b = create_locked(false);
 	pthread_mutex_unlock(&list_lock);
 	if (b) {
 		pthread_mutex_lock(&b->lock);
@@ -213,7 +217,7 @@ struct arena *arena_enter_threaded(bool *held)
 {
 	struct arena *a = arena_bound;
 
-	if (__builtin_expect(!a, 0))
+	if (__builtin_expect(!a || a->damaged, 0))
 		a = bind();
 	if (pthread_mutex_trylock(&a->lock) == 0)
 		contentions = 0;
@@ -249,9 +253,15 @@ int arena_lock_if_free(struct arena *a)
 
 void arena_free_locked(struct arena *a, struct slab *s, void *p)
 {
+	const char *what;
+
+	if (a->damaged)   /* out of service: what it held stays where it is */
+		return;
 	tc_unmark(p);
 	if (s)
 		slab_free(a, s, p);
+	else if ((what = check_block(a, block_of(p))))
+		misuse_header("free", a, p, what);
 	else
 		index_release(a, block_of(p));
 }
@@ -261,6 +271,8 @@ void arena_give_back(struct arena *a, struct slab *s, void *p)
 {
 	int held = -1;
 
+	if (a->damaged)
+		return;
 	/* Straight in when it is the caller's arena, or nobody's and free;
 	 * else onto its remote list. */
 	if (__libc_single_threaded || a == arena_bound || !__atomic_load_n(&a->threads, __ATOMIC_RELAXED))

@@ -62,6 +62,14 @@ __attribute__((cold)) void misuse_say(const char *call, const char *what, const 
 const char *misuse_of(struct arena *a, void *p);
 /* p, an address in slab s, that is not a live object. */
 __attribute__((cold)) void misuse_small(const char *call, struct slab *s, void *p);
+/* p's header (a heap block of a) cannot be trusted, for what reason: one
+ * line "osmem: CALL(P): corrupted header: WHAT"; then abort, or a goes out
+ * of service (no block of it is handed out or taken back again). */
+__attribute__((cold)) void misuse_header(const char *call, struct arena *a, void *p, const char *what);
+/* The same check for the drop-in's paths that hold no lock: true (and
+ * reported) when p's header cannot be trusted. Looks again under a's lock
+ * before it says so, since a neighbour may be changing meanwhile. */
+bool misuse_header_bad(const char *call, struct arena *a, void *p);
 
 /* ---- tcache.c: each thread's cache of freed small blocks ---- */
 
@@ -156,7 +164,7 @@ static inline bool arena_is_callers(const struct arena *a)
 struct arena *arena_enter_threaded(bool *held);
 static inline struct arena *arena_enter(bool *held)
 {
-	if (__libc_single_threaded) {
+	if (__libc_single_threaded && !arena_main.damaged) {
 		*held = false;
 		return &arena_main;
 	}

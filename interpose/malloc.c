@@ -236,9 +236,13 @@ static void give_back(enum call c, void *p)
 			arena_give_back(a, s, p);
 	} else if (heap_segment_of(a = heap_arena_of(p), b) && block_tag_ok(b) && b->status == STATUS_ALLOC &&
 		   !(*block_tag(b) & BLOCK_NOT_PLAIN) && !tc_marked(p)) {
-		/* A live heap block: the cache's, or its arena's. */
-		if (tc_off || b->size <= SLAB_MAX || b->size % 16 || !arena_is_callers(a) || !tc_put(p, b->size))
-			arena_give_back(a, NULL, p);
+		/* A live heap block: the cache's, its header checked first (its
+		 * arena checks it when it gets it), or its arena's. */
+		if (!tc_off && b->size > SLAB_MAX && b->size <= TC_MAX_SIZE && b->size % 16 == 0 && arena_is_callers(a)) {
+			if (misuse_header_bad(call_name(c), a, p) || tc_put(p, b->size))
+				return;
+		}
+		arena_give_back(a, NULL, p);
 	} else {
 		release_block(c, a, p);
 	}
@@ -384,6 +388,13 @@ static void *realloc_block(void *p, size_t n)
 		if (got < 0)
 			return realloc_copy(p, n);
 		held = got;
+		if (a->damaged || (what = check_block(a, b))) {   /* out of service, or not to be trusted */
+			arena_leave(a, held);
+			if (a->damaged)
+				return realloc_copy(p, n);
+			misuse_header("realloc", a, p, what);
+			return NULL;
+		}
 		if (insight_check)
 			insight_check_heap(a, "realloc");
 		q = core_realloc(a, p, req(n), tune_mmap_from());
@@ -522,9 +533,17 @@ EXPORT void *pvalloc(size_t n)
 
 /* ---- the rest of the family ---- */
 
+/* A heap block's header is checked before its size is believed. */
 EXPORT size_t malloc_usable_size(void *p)
 {
-	return p ? usable(p) : 0;
+	struct arena *a;
+
+	if (!p)
+		return 0;
+	if (!backend_system && !boot_owns(p) && !slab_of(p) && heap_segment_of(a = heap_arena_of(p), block_of(p)) &&
+	    misuse_header_bad("malloc_usable_size", a, p))
+		return 0;
+	return usable(p);
 }
 
 /* Every arena's empty slabs and free top (its empty regions too); the

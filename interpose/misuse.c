@@ -56,6 +56,30 @@ const char *misuse_of(struct arena *a, void *p)
 	}
 }
 
+void misuse_header(const char *call, struct arena *a, void *p, const char *what)
+{
+	char why[128];
+
+	diag_fmt(why, sizeof why, "corrupted header: %s", what);
+	a->damaged = true;
+	misuse_say(call, why, p);
+}
+
+bool misuse_header_bad(const char *call, struct arena *a, void *p)
+{
+	const char *what = check_block(a, block_of(p));
+	bool held;
+
+	if (what && !__libc_single_threaded) {
+		held = arena_lock(a);
+		what = check_block(a, block_of(p));
+		arena_leave(a, held);
+	}
+	if (what)
+		misuse_header(call, a, p, what);
+	return what != NULL;
+}
+
 void misuse_small(const char *call, struct slab *s, void *p)
 {
 	misuse_say(call, slab_object(s, p) == SLAB_OBJ_BAD ? misuse_invalid : misuse_double_free, p);

@@ -125,6 +125,70 @@ int check_heap(struct arena *a, char *msg, size_t len)
 	return check_mapped(msg, len);
 }
 
+/* Reads each field once: without the lock (the drop-in's first look at a
+ * block it frees), a neighbour may change meanwhile; what is read is only
+ * ever a reason to look again under the lock, never a fault. */
+const char *check_block(struct arena *a, struct block_meta *b)
+{
+	struct segment *g = heap_segment_of(a, b);
+	struct block_meta *n, *p, *np;
+	size_t size, nsize, room;
+	uint32_t tag, ntag;
+	int status;
+
+	if (!g || (uintptr_t)b % 8 || (char *)b < g->base || (size_t)(g->end - (char *)b) < HDR + 8)
+		return "not a block of the heap";
+	tag = __atomic_load_n(block_tag(b), __ATOMIC_RELAXED);
+	status = __atomic_load_n(&b->status, __ATOMIC_RELAXED);
+	size = __atomic_load_n(&b->size, __ATOMIC_RELAXED);
+	if ((tag & BLOCK_MAGIC_MASK) != BLOCK_MAGIC || (tag & (BLOCK_DEAD | BLOCK_PROXY | BLOCK_GROWN)) ||
+	    (status != STATUS_ALLOC && status != STATUS_FREE) ||
+	    (status == STATUS_ALLOC ? (tag & BLOCK_PENDING) != 0 : (tag & BLOCK_SLAB) != 0))
+		return "its status and tag disagree";
+	room = (size_t)(g->end - (char *)b) - HDR;
+	if (size == 0 || size % 8 || size > room)
+		return "its size runs past the end of its segment";
+	if ((bool)(tag & BLOCK_LAST) != (size == room))
+		return "its size does not end at a block";
+	if (size < room) {
+		/* The block after it must name it as its predecessor: in its prev
+		 * when in use, else where a free block keeps it (index.c). */
+		n = (struct block_meta *)block_end(b);
+		ntag = __atomic_load_n(block_tag(n), __ATOMIC_RELAXED);
+		nsize = __atomic_load_n(&n->size, __ATOMIC_RELAXED);
+		room -= size + HDR;
+		if (room < 8 || (ntag & BLOCK_MAGIC_MASK) != BLOCK_MAGIC || (ntag & BLOCK_DEAD) ||
+		    nsize == 0 || nsize % 8 || nsize > room)
+			return "its size does not end at a block";
+		switch (__atomic_load_n(&n->status, __ATOMIC_RELAXED)) {
+		case STATUS_ALLOC:
+			np = __atomic_load_n(&n->prev, __ATOMIC_RELAXED);
+			break;
+		case STATUS_FREE:
+			if (status == STATUS_FREE)
+				return "the block after it is free too";
+			np = nsize == room ? __atomic_load_n(&g->tail_prev, __ATOMIC_RELAXED)
+					   : __atomic_load_n(&((struct block_meta *)block_end(n))->next, __ATOMIC_RELAXED);
+			break;
+		default:
+			return "its size does not end at a block";
+		}
+		if (np != b)
+			return "the block after it names another predecessor";
+	}
+	/* And its predecessor must end where it starts. */
+	p = status == STATUS_ALLOC ? __atomic_load_n(&b->prev, __ATOMIC_RELAXED)
+				   : size == room ? __atomic_load_n(&g->tail_prev, __ATOMIC_RELAXED)
+						  : __atomic_load_n(&((struct block_meta *)block_end(b))->next, __ATOMIC_RELAXED);
+	if (!p)
+		return (char *)b == g->base ? NULL : "its predecessor link is damaged";
+	if ((char *)p < g->base || p >= b || (uintptr_t)p % 8 || (size_t)((char *)b - (char *)p) < HDR + 8 ||
+	    (__atomic_load_n(block_tag(p), __ATOMIC_RELAXED) & BLOCK_MAGIC_MASK) != BLOCK_MAGIC ||
+	    __atomic_load_n(&p->size, __ATOMIC_RELAXED) != (size_t)((char *)b - (char *)p) - HDR)
+		return "its predecessor link is damaged";
+	return NULL;
+}
+
 /* Mapped headers start a mapping, so they sit on a page boundary. The list
  * link proves the block is one of ours and still live. */
 static bool mapped_live(struct block_meta *b)

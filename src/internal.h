@@ -155,6 +155,9 @@ struct arena {
 	/* Blocks other threads freed, linked through their first payload word,
 	 * for the arena's own thread to take back: pushed without its lock. */
 	void *remote;
+	/* Damage was found in its structures (issue 12): with
+	 * OSMEM_ABORT_ON_ERROR=0 the drop-in never uses it again. */
+	bool damaged;
 	/* The drop-in's (interpose/arena.c): */
 	pthread_mutex_t lock;
 	struct arena *next;         /* every arena, arena_main first */
@@ -401,6 +404,12 @@ int slab_check(struct arena *a, struct block_meta *b, char *msg, size_t len);
 /* Walks every segment, the index and the mapped list. Returns 0 when every
  * invariant holds; otherwise -1 with the first violation, one line, in msg. */
 int check_heap(struct arena *a, char *msg, size_t len);
+
+/* Whether heap block b of a (ALLOC or FREE) can be trusted (issue 12): in
+ * its segment, status and tag agreeing, its size ending at a block that
+ * names it as predecessor (or at the segment's end), its predecessor ending
+ * where it starts. NULL, or what is wrong. O(1); safe on any b in a's heap. */
+const char *check_block(struct arena *a, struct block_meta *b);
 
 /* What a pointer handed to free/realloc is, decided without walking the heap:
  * the address must lie in a heap segment with a tagged header, or be a mapped
