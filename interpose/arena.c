@@ -228,6 +228,7 @@ struct arena *arena_enter_threaded(bool *held)
 		a = contended(a);
 	}
 	*held = true;
+	arena_held = a;
 	take_remote(a);
 	return a;
 }
@@ -237,6 +238,7 @@ bool arena_lock(struct arena *a)
 	if (__libc_single_threaded)
 		return false;
 	pthread_mutex_lock(&a->lock);
+	arena_held = a;
 	take_remote(a);
 	return true;
 }
@@ -247,8 +249,22 @@ int arena_lock_if_free(struct arena *a)
 		return arena_lock(a);
 	if (pthread_mutex_trylock(&a->lock) != 0)
 		return -1;
+	arena_held = a;
 	take_remote(a);
 	return 1;
+}
+
+TLS_IE struct arena *arena_held;
+
+void arena_recover(jmp_buf *outer)
+{
+	struct arena *a = arena_held;
+
+	diag_recover = outer;
+	if (a) {
+		arena_held = NULL;
+		pthread_mutex_unlock(&a->lock);
+	}
 }
 
 void arena_free_locked(struct arena *a, struct slab *s, void *p)
@@ -269,10 +285,15 @@ void arena_free_locked(struct arena *a, struct slab *s, void *p)
 
 void arena_give_back(struct arena *a, struct slab *s, void *p)
 {
-	int held = -1;
+	volatile int held = -1;   /* volatile: live across setjmp */
+	jmp_buf jb, *outer = diag_recover;
 
 	if (a->damaged)
 		return;
+	if (!diag_abort && (diag_recover = &jb, setjmp(jb))) {
+		arena_recover(outer);   /* what p was stays where it is */
+		return;
+	}
 	/* Straight in when it is the caller's arena, or nobody's and free;
 	 * else onto its remote list. */
 	if (__libc_single_threaded || a == arena_bound || !__atomic_load_n(&a->threads, __ATOMIC_RELAXED))
@@ -280,13 +301,14 @@ void arena_give_back(struct arena *a, struct slab *s, void *p)
 	if (held < 0) {
 		tc_mark(p);
 		core_remote_push(a, p);
-		return;
+	} else {
+		if (insight_check)
+			insight_check_heap(a, "free");
+		arena_free_locked(a, s, p);
+		trim_over_threshold(a);
+		arena_leave(a, held);
 	}
-	if (insight_check)
-		insight_check_heap(a, "free");
-	arena_free_locked(a, s, p);
-	trim_over_threshold(a);
-	arena_leave(a, held);
+	diag_recover = outer;
 }
 
 /* A thread exits: its arena may go to the next thread that needs one, with

@@ -175,11 +175,26 @@ bool arena_lock(struct arena *a);
 /* The same, but for an arena not the caller's only if its lock is free:
  * -1 when it is not (a thread does not wait on another's arena). */
 int arena_lock_if_free(struct arena *a);
+/* The arena whose lock the calling thread holds (at most one where the core
+ * is called), for arena_recover. */
+extern TLS_IE struct arena *arena_held;
 static inline void arena_leave(struct arena *a, bool held)
 {
-	if (held)
+	if (held) {
+		arena_held = NULL;
 		pthread_mutex_unlock(&a->lock);
+	}
 }
+/* OSMEM_ABORT_ON_ERROR=0: damage the core meets inside an arena's index
+ * (index.c), its structures half changed, comes back by longjmp to the
+ * point the drop-in set (diag_recover) before it locked the arena: that
+ * arena is out of service, arena_recover lets its lock go, and the call goes
+ * on without it. While reports abort, no point is set. Usage:
+ *	jmp_buf jb, *outer = diag_recover;
+ *	if (!diag_abort && (diag_recover = &jb, setjmp(jb))) { arena_recover(outer); ... }
+ *	... the locked work ...
+ *	diag_recover = outer;  */
+void arena_recover(jmp_buf *outer);
 /* Gives back p, a live block of arena a (a slab object of s, or a heap
  * block): directly when the caller may lock a, else onto a's remote list. */
 void arena_give_back(struct arena *a, struct slab *s, void *p);

@@ -75,20 +75,37 @@ static void *alloc_in(struct arena *a, size_t r)
 	return b ? block_payload(b) : NULL;
 }
 
-/* alloc_in the caller's arena; when that is out of room (its regions
- * cannot be had), arena_main, which also has the break. */
-static void *alloc_locked(const char *call, size_t r)
+/* size r from a: aligned to align beyond 16, else alloc_in's. */
+static void *alloc_of(struct arena *a, size_t align, size_t r)
 {
-	bool held;
-	struct arena *a = enter_checked(call, &held);
-	void *p = alloc_in(a, r);
+	return align ? align_alloc(a, align, r) : alloc_in(a, r);
+}
 
+/* alloc_of in the caller's arena; when that is out of room (its regions
+ * cannot be had), arena_main, which also has the break. Where the core
+ * finds an arena damaged (OSMEM_ABORT_ON_ERROR=0), again in the arena the
+ * caller moves to. */
+static void *alloc_locked(const char *call, size_t align, size_t r)
+{
+	jmp_buf jb, *outer = diag_recover;
+	bool held;
+	struct arena *a;
+	void *p;
+
+	diag_call = call;
+	if (!diag_abort && (diag_recover = &jb, setjmp(jb))) {
+		arena_recover(outer);
+		return alloc_locked(call, align, r);
+	}
+	a = enter_checked(call, &held);
+	p = alloc_of(a, align, r);
 	arena_leave(a, held);
-	if (!p && a != &arena_main) {
+	if (!p && a != &arena_main && !arena_main.damaged) {
 		held = arena_lock(&arena_main);
-		p = alloc_in(&arena_main, r);
+		p = alloc_of(&arena_main, align, r);
 		arena_leave(&arena_main, held);
 	}
+	diag_recover = outer;
 	return p ? p : core_nomem();
 }
 
@@ -121,7 +138,7 @@ static void *alloc_core(size_t n)
 	r = req(room(n));
 	p = tc_get(r);
 	if (!p)
-		p = alloc_locked("malloc", r);
+		p = alloc_locked("malloc", 0, r);
 	return insight_check ? guarded(n, p) : p;
 }
 
@@ -340,9 +357,18 @@ static void *realloc_mapped(struct block_meta *b, size_t n)
 	return nb ? block_payload(nb) : NULL;
 }
 
+/* q, realloc's result: a mapped block is flagged as realloc's. */
+static void *grown(void *q)
+{
+	if (q && block_of(q)->status == STATUS_MAPPED)
+		*block_tag(block_of(q)) |= BLOCK_GROWN;
+	return q;
+}
+
 /* realloc of a live block to n > 0 bytes. */
 static void *realloc_block(void *p, size_t n)
 {
+	jmp_buf jb, *outer = diag_recover;
 	struct slab *s;
 	struct block_meta *b = block_of(p);
 	struct arena *a;
@@ -375,16 +401,20 @@ static void *realloc_block(void *p, size_t n)
 	}
 	if (*block_tag(b) & BLOCK_PROXY)   /* over-aligned: the core sees the mapped block behind it */
 		return realloc_copy(p, n);
-	if (b->status == STATUS_MAPPED) {
-		if (req(n) + HDR >= tune_mmap_from()) {
-			q = realloc_mapped(b, n);
-		} else {   /* down to the heap: the caller's arena */
-			a = enter_checked("realloc", &held);
-			q = core_realloc(a, p, req(n), tune_mmap_from());
-			arena_leave(a, held);
-		}
+	if (b->status == STATUS_MAPPED && req(n) + HDR >= tune_mmap_from())
+		return grown(realloc_mapped(b, n));
+	diag_call = "realloc";
+	if (!diag_abort && (diag_recover = &jb, setjmp(jb))) {
+		arena_recover(outer);      /* the arena is out of service: a copy elsewhere */
+		return realloc_copy(p, n);
+	}
+	if (b->status == STATUS_MAPPED) {   /* down to the heap: the caller's arena */
+		a = enter_checked("realloc", &held);
+		q = core_realloc(a, p, req(n), tune_mmap_from());
+		arena_leave(a, held);
 	} else {   /* the block's own arena resizes it, or moves it; a busy foreign one, a copy */
 		int got = arena_lock_if_free(a);
+		diag_recover = outer;
 		if (got < 0)
 			return realloc_copy(p, n);
 		held = got;
@@ -395,14 +425,14 @@ static void *realloc_block(void *p, size_t n)
 			misuse_header("realloc", a, p, what);
 			return NULL;
 		}
+		diag_recover = &jb;
 		if (insight_check)
 			insight_check_heap(a, "realloc");
 		q = core_realloc(a, p, req(n), tune_mmap_from());
 		arena_leave(a, held);
 	}
-	if (q && block_of(q)->status == STATUS_MAPPED)
-		*block_tag(block_of(q)) |= BLOCK_GROWN;
-	return q;
+	diag_recover = outer;
+	return grown(q);
 }
 
 static void *realloc_call(enum call c, void *p, size_t n, size_t a, size_t b)
@@ -443,22 +473,6 @@ static inline bool pow2(size_t x)
 	return x && !(x & (x - 1));
 }
 
-/* align_alloc in the caller's arena, else arena_main. */
-static void *align_locked(const char *call, size_t align, size_t n)
-{
-	bool held;
-	struct arena *a = enter_checked(call, &held);
-	void *p = align_alloc(a, align, n);
-
-	arena_leave(a, held);
-	if (!p && a != &arena_main) {
-		held = arena_lock(&arena_main);
-		p = align_alloc(&arena_main, align, n);
-		arena_leave(&arena_main, held);
-	}
-	return p ? p : core_nomem();
-}
-
 /* The memalign family once the alignment is valid: a power of two. */
 static void *aligned(enum call c, size_t align, size_t n)
 {
@@ -472,7 +486,7 @@ static void *aligned(enum call c, size_t align, size_t n)
 		p = alloc_core(n);
 	else if (align > core_max_request() / 2 || n > core_max_request())
 		p = core_nomem();
-	else if ((p = align_locked(call_name(c), align, room(n))) && insight_check)
+	else if ((p = alloc_locked(call_name(c), align, room(n))) && insight_check)
 		p = guarded(n, p);
 	return OBSERVED(c, NULL, 0, align, n, p);
 }

@@ -20,6 +20,7 @@ static int check_segment(struct arena *a, struct segment *g, struct walk *w, cha
 		FAIL("segment %p: base not 16-aligned", (void *)g->base);
 	while (p < g->end) {
 		struct block_meta *b = (struct block_meta *)p;
+		const char *what;
 		char *end;
 
 		if (!block_tag_ok(b) || (*block_tag(b) & (BLOCK_DEAD | BLOCK_PROXY)))
@@ -34,6 +35,9 @@ static int check_segment(struct arena *a, struct segment *g, struct walk *w, cha
 		if ((bool)(*block_tag(b) & BLOCK_LAST) != (end == g->end))
 			FAIL("block %p: LAST flag %d but it %s its segment", (void *)b, !!(*block_tag(b) & BLOCK_LAST),
 			     end == g->end ? "ends" : "does not end");
+		/* What free and the index trust a header for must hold of every block. */
+		if ((what = check_block(a, b)))
+			FAIL("block %p: check_block says %s", (void *)b, what);
 		/* Before index_pred, which reads a FREE block's successor or segment. */
 		if (b->status == STATUS_FREE && !index_contains(a, b))
 			FAIL("free block %p (size %zu) is not in the index", (void *)b, b->size);
@@ -132,7 +136,7 @@ const char *check_block(struct arena *a, struct block_meta *b)
 {
 	struct segment *g = heap_segment_of(a, b);
 	struct block_meta *n, *p, *np;
-	size_t size, nsize, room;
+	size_t size, nsize, room, nroom;
 	uint32_t tag, ntag;
 	int status;
 
@@ -156,9 +160,9 @@ const char *check_block(struct arena *a, struct block_meta *b)
 		n = (struct block_meta *)block_end(b);
 		ntag = __atomic_load_n(block_tag(n), __ATOMIC_RELAXED);
 		nsize = __atomic_load_n(&n->size, __ATOMIC_RELAXED);
-		room -= size + HDR;
-		if (room < 8 || (ntag & BLOCK_MAGIC_MASK) != BLOCK_MAGIC || (ntag & BLOCK_DEAD) ||
-		    nsize == 0 || nsize % 8 || nsize > room)
+		nroom = room - size - HDR;
+		if (nroom < 8 || (ntag & BLOCK_MAGIC_MASK) != BLOCK_MAGIC || (ntag & BLOCK_DEAD) ||
+		    nsize == 0 || nsize % 8 || nsize > nroom)
 			return "its size does not end at a block";
 		switch (__atomic_load_n(&n->status, __ATOMIC_RELAXED)) {
 		case STATUS_ALLOC:
@@ -167,7 +171,7 @@ const char *check_block(struct arena *a, struct block_meta *b)
 		case STATUS_FREE:
 			if (status == STATUS_FREE)
 				return "the block after it is free too";
-			np = nsize == room ? __atomic_load_n(&g->tail_prev, __ATOMIC_RELAXED)
+			np = nsize == nroom ? __atomic_load_n(&g->tail_prev, __ATOMIC_RELAXED)
 					   : __atomic_load_n(&((struct block_meta *)block_end(n))->next, __ATOMIC_RELAXED);
 			break;
 		default:

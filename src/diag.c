@@ -133,6 +133,19 @@ _Noreturn void diag_die(const char *fmt, ...)
 TLS_IE const char *diag_call = "malloc";
 bool diag_abort = true;
 
+TLS_IE jmp_buf *diag_recover;
+
+void diag_unwind(void)
+{
+	jmp_buf *to = diag_recover;
+
+	if (!diag_abort && to) {
+		diag_recover = NULL;
+		longjmp(*to, 1);
+	}
+	abort();
+}
+
 void diag_corrupt(const char *what, const void *p, const char *detail)
 {
 	char buf[256];

@@ -32,6 +32,37 @@
 
 _Static_assert(OSMEM_LIST_MAX == 1UL << INDEX_LOG_FROM, "bin_of assumes the log-spaced bins start at OSMEM_LIST_MAX");
 
+/* The arena whose index x is. */
+static inline struct arena *arena_of(struct index *x)
+{
+	return (struct arena *)((char *)x - offsetof(struct arena, idx));
+}
+_Static_assert(offsetof(struct arena, idx) == 0, "arena_of: the index starts the arena");
+
+/* Damage met in the index (issue 12): a's structures can no longer be
+ * believed. Reported, naming free block b; never returns (abort, or the
+ * drop-in's recovery point). */
+static _Noreturn __attribute__((cold, noinline)) void corrupt(struct arena *a, struct block_meta *b, const char *what)
+{
+	a->damaged = true;
+	diag_corrupt("free block", block_payload(b), what);
+	diag_unwind();
+}
+
+/* c, reached from b by a link of the index, checked before it is read
+ * further: NULL, or a FREE block inside one of a's segments. A link a
+ * program's overflow rewrote leads nowhere else. */
+static inline struct block_meta *follow(struct arena *a, struct block_meta *b, struct block_meta *c)
+{
+	struct segment *g;
+
+	if (c && __builtin_expect((uintptr_t)c % 8 || !(g = heap_segment_of(a, c)) ||
+				  (size_t)(g->end - (char *)c) < HDR + 8 || !block_tag_ok(c) ||
+				  c->status != STATUS_FREE, 0))
+		corrupt(a, b, "a link of it leads outside the free blocks");
+	return c;
+}
+
 static inline bool list_bin(const struct index *x, unsigned i)
 {
 	return x->lists && i < INDEX_NEXACT + INDEX_NMID;
@@ -104,15 +135,8 @@ static unsigned next_bin(const struct index *x, unsigned i)
 	return w * 64 + (unsigned)__builtin_ctzll(bits);
 }
 
-static inline struct block_meta *tree_min(struct block_meta *t)
-{
-	while (*left(t))
-		t = *left(t);
-	return t;
-}
-
 /* Joins two treaps where every key of a precedes every key of b. */
-static struct block_meta *tree_join(struct block_meta *a, struct block_meta *b)
+static struct block_meta *tree_join(struct arena *ar, struct block_meta *a, struct block_meta *b)
 {
 	struct block_meta *root, **link = &root;
 
@@ -120,11 +144,11 @@ static struct block_meta *tree_join(struct block_meta *a, struct block_meta *b)
 		if (prio(a) > prio(b)) {
 			*link = a;
 			link = right(a);
-			a = *link;
+			a = follow(ar, a, *link);
 		} else {
 			*link = b;
 			link = left(b);
-			b = *link;
+			b = follow(ar, b, *link);
 		}
 	}
 	*link = a ? a : b;
@@ -133,11 +157,15 @@ static struct block_meta *tree_join(struct block_meta *a, struct block_meta *b)
 
 static void tree_insert(struct index *x, unsigned i, struct block_meta *b)
 {
+	struct arena *a = arena_of(x);
 	struct block_meta **link = &x->bins[i], *t, **l, **r;
 	uint32_t p = prio(b);
 
-	while (*link && prio(*link) > p)
-		link = before(b, *link) ? left(*link) : right(*link);
+	while (*link && prio(*link) > p) {
+		t = *link;
+		link = before(b, t) ? left(t) : right(t);
+		follow(a, t, *link);
+	}
 	/* b becomes the root of this subtree: split the old subtree around b. */
 	t = *link;
 	l = left(b);
@@ -146,11 +174,11 @@ static void tree_insert(struct index *x, unsigned i, struct block_meta *b)
 		if (before(t, b)) {
 			*l = t;
 			l = right(t);
-			t = *l;
+			t = follow(a, t, *l);
 		} else {
 			*r = t;
 			r = left(t);
-			t = *r;
+			t = follow(a, t, *r);
 		}
 	}
 	*l = *r = NULL;
@@ -168,10 +196,13 @@ static void dlist_push(struct block_meta **head, struct block_meta *b)
 	*head = b;
 }
 
-static void dlist_unlink(struct block_meta **head, struct block_meta *b)
+static void dlist_unlink(struct arena *a, struct block_meta **head, struct block_meta *b)
 {
-	struct block_meta *prev = *left(b), *next = *right(b);
+	struct block_meta *prev = follow(a, b, *left(b)), *next = follow(a, b, *right(b));
 
+	/* Its neighbours must link to it: else an unlink writes where the damage says. */
+	if ((prev ? *right(prev) : *head) != b || (next && *left(next) != b))
+		corrupt(a, b, "its list neighbours do not link to it");
 	if (prev)
 		*right(prev) = next;
 	else
@@ -217,7 +248,7 @@ void index_insert(struct arena *a, struct block_meta *b)
 
 static void pending_unlink(struct index *x, struct block_meta *b)
 {
-	dlist_unlink(&x->pending, b);
+	dlist_unlink(arena_of(x), &x->pending, b);
 	*block_tag(b) &= ~BLOCK_PENDING;
 	x->npending--;
 }
@@ -234,17 +265,19 @@ static void pending_flush(struct index *x)
 
 static struct block_meta **find_link(struct index *x, struct block_meta *b)
 {
-	struct block_meta **link = &x->bins[bin_of(b->size)];
+	struct block_meta **link = &x->bins[bin_of(b->size)], *t;
 
-	while (*link && *link != b)
-		link = before(b, *link) ? left(*link) : right(*link);
+	while ((t = *link) && t != b) {
+		link = before(b, t) ? left(t) : right(t);
+		follow(arena_of(x), t, *link);
+	}
 	return link;
 }
 
 /* Unlinks b from the list of bin i. */
 static void list_unlink(struct index *x, unsigned i, struct block_meta *b)
 {
-	dlist_unlink(&x->bins[i], b);
+	dlist_unlink(arena_of(x), &x->bins[i], b);
 	bin_removed(x, i);
 }
 
@@ -253,7 +286,7 @@ static void unlink_at(struct index *x, unsigned i, struct block_meta **link)
 {
 	struct block_meta *b = *link;
 
-	*link = tree_join(*left(b), *right(b));
+	*link = tree_join(arena_of(x), follow(arena_of(x), b, *left(b)), follow(arena_of(x), b, *right(b)));
 	bin_removed(x, i);
 }
 
@@ -272,8 +305,8 @@ static void unlink_any(struct index *x, struct block_meta *b)
 		return;
 	}
 	link = find_link(x, b);
-	if (OSMEM_DEBUG && *link != b)
-		diag_die("osmem: index_remove: block %p (size %zu) is not in the index\n", (void *)b, b->size);
+	if (*link != b)
+		corrupt(arena_of(x), b, "it is not where its size files it");
 	unlink_at(x, bin_of(b->size), link);
 }
 
@@ -322,9 +355,22 @@ void index_take(struct arena *a, struct block_meta *b)
 	mark_taken(a, b);
 }
 
+/* b, about to be handed out from bin i: its header and its neighbours'
+ * must agree, so that no damaged size hands out a live block's bytes. */
+static void check_taken(struct arena *a, unsigned i, struct block_meta *b)
+{
+	const char *what = check_block(a, b);
+
+	if (!what && bin_of(b->size) != i)
+		what = "its size does not belong in its bin";
+	if (what)
+		corrupt(a, b, what);
+}
+
 /* Takes b out of list bin i, ALLOC. */
 static struct block_meta *take_listed(struct arena *a, unsigned i, struct block_meta *b)
 {
+	check_taken(a, i, b);
 	list_unlink(&a->idx, i, b);
 	return mark_taken(a, b);
 }
@@ -338,20 +384,21 @@ struct block_meta *index_take_fit(struct arena *a, size_t s)
 	pending_flush(x);
 	if (list_bin(x, i)) {
 		/* Every block here fits, unless sizes that are not multiples of 16 share the bin. */
-		for (b = x->bins[i]; b && b->size < s; b = *right(b))
+		for (b = x->bins[i]; b && b->size < s; b = follow(a, b, *right(b)))
 			;
 		if (b)
 			return take_listed(a, i, b);
 		i++;
 	} else if (i >= INDEX_NEXACT) {
 		/* A shared bin: the smallest (size, address) with size >= s. */
-		for (link = &x->bins[i]; *link;) {
-			if ((*link)->size >= s) {
+		for (link = &x->bins[i]; (b = *link);) {
+			if (b->size >= s) {
 				best = link;
-				link = left(*link);
+				link = left(b);
 			} else {
-				link = right(*link);
+				link = right(b);
 			}
+			follow(a, b, *link);
 		}
 		if (!best)
 			i++;
@@ -363,10 +410,11 @@ struct block_meta *index_take_fit(struct arena *a, size_t s)
 			return NULL;
 		if (list_bin(x, i))
 			return take_listed(a, i, x->bins[i]);
-		for (best = &x->bins[i]; *left(*best);)
+		for (best = &x->bins[i]; follow(a, *best, *left(*best));)
 			best = left(*best);
 	}
 	b = *best;
+	check_taken(a, i, b);
 	unlink_at(x, i, best);
 	return mark_taken(a, b);
 }
@@ -379,7 +427,7 @@ struct block_meta *index_find_aligned(struct arena *a, size_t s, size_t align, u
 	if (!list_bin(x, i))
 		return NULL;
 	for (i = next_bin(x, i); list_bin(x, i); i = next_bin(x, i + 1))
-		for (struct block_meta *b = x->bins[i]; b; b = *right(b)) {
+		for (struct block_meta *b = x->bins[i]; b; b = follow(a, b, *right(b))) {
 			if (block_align_in(b, s, align))
 				return b;
 			if (--max_scan == 0)

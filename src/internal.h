@@ -450,5 +450,11 @@ extern bool diag_abort;
 /* One line, "osmem: CALL(): corrupted WHAT at P: DETAIL", then abort; or,
  * with diag_abort clear, back to the caller, which drops what is damaged. */
 void diag_corrupt(const char *what, const void *p, const char *detail);
+/* After such a report inside the core, whose structures are half changed:
+ * to the drop-in's recovery point when it set one (OSMEM_ABORT_ON_ERROR=0),
+ * else abort. */
+#include <setjmp.h>
+extern TLS_IE jmp_buf *diag_recover;
+_Noreturn void diag_unwind(void);
 
 #endif

@@ -161,6 +161,17 @@ EXPORT void *os_calloc(size_t nmemb, size_t size)
 	return block_payload(b);
 }
 
+/* b, a heap block handed to os_free or os_realloc, if its header and its
+ * neighbours' agree (check_block); else one line and abort (issue 12). */
+static struct block_meta *trusted(struct block_meta *b, const char *call)
+{
+	const char *what = check_block(&arena_main, b);
+
+	if (what)
+		diag_die("osmem: %s(%p): corrupted header: %s\n", call, block_payload(b), what);
+	return b;
+}
+
 EXPORT void os_free(void *ptr)
 {
 	struct block_meta *b;
@@ -173,7 +184,7 @@ EXPORT void os_free(void *ptr)
 	if (b->status == STATUS_MAPPED)
 		map_release(b);
 	else if (b->status == STATUS_ALLOC)
-		index_release(&arena_main, b);
+		index_release(&arena_main, trusted(b, "os_free"));
 	if (debug_checks)
 		debug_check("os_free");
 }
@@ -248,6 +259,8 @@ EXPORT void *os_realloc(void *ptr, size_t size)
 	}
 	if (debug_checks)
 		debug_check("os_realloc");
+	if (block_of(ptr)->status == STATUS_ALLOC)
+		trusted(block_of(ptr), "os_realloc");
 	p = core_realloc(&arena_main, ptr, size, OSMEM_THRESHOLD);
 	if (debug_checks)
 		debug_check("os_realloc");

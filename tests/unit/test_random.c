@@ -165,7 +165,7 @@ static bool expect_mapped(size_t n, enum kind k)
 
 /* A block just returned for a request of n bytes: alignment, header truth
  * (SPEC 1-3, 9, 12, 14), and where it lies. */
-static void check_block(size_t slot, const void *p, size_t n, enum kind k)
+static void check_contents(size_t slot, const void *p, size_t n, enum kind k)
 {
 	struct block_meta *h = block_of((void *)p);
 	size_t s = ALIGN8(n);
@@ -253,7 +253,7 @@ static void op_alloc(size_t i)
 		}
 		if (!p)
 			diag_die("test_random: op %lu: os_calloc(%zu, %zu) returned NULL\n", op_no, nmemb, size);
-		check_block(i, p, n, K_CALLOC);
+		check_contents(i, p, n, K_CALLOC);
 		verify_zero(i, p, n);
 	} else {
 		st.malloc_++;
@@ -266,7 +266,7 @@ static void op_alloc(size_t i)
 		}
 		if (!p)
 			diag_die("test_random: op %lu: os_malloc(%zu) returned NULL\n", op_no, n);
-		check_block(i, p, n, K_MALLOC);
+		check_contents(i, p, n, K_MALLOC);
 	}
 	set_live(i, p, n);
 	if (++st.live > st.max_live)
@@ -313,7 +313,7 @@ static void op_realloc(size_t i)
 	if (!q)
 		diag_die("test_random: op %lu: os_realloc(%p, %zu) returned NULL (old n %zu)\n",
 			 op_no, (void *)old.p, n, old.n);
-	check_block(i, q, n, K_MALLOC);
+	check_contents(i, q, n, K_MALLOC);
 	/* SPEC 19: mapped blocks and requests over the threshold always move;
 	 * SPEC 20: a heap block shrinks in place. */
 	if (old_mapped || s + HDR >= THRESH) {
