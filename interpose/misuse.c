@@ -51,6 +51,8 @@ const char *misuse_of(struct arena *a, void *p)
 		return NULL;
 	case PTR_FREED:
 		return misuse_double_free;
+	case PTR_DAMAGED:
+		return "corrupted header: a mapped block whose size or links were changed";
 	default:
 		return misuse_invalid;
 	}

@@ -85,8 +85,8 @@ static int check_mapped_locked(char *msg, size_t len)
 	size_t nmapped = 0;
 
 	for (struct block_meta *b = map_blocks(), *prev = NULL; b; prev = b, b = b->next) {
-		if (b->status != STATUS_MAPPED || !block_tag_ok(b))
-			FAIL("mapped list: block %p has status %d tag %x", (void *)b, b->status, *block_tag(b));
+		if (!map_sealed_locked(b))
+			FAIL("mapped list: block %p has status %d tag %x (not its seal)", (void *)b, b->status, *block_tag(b));
 		if (b->prev != prev)
 			FAIL("mapped list: block %p prev %p, expected %p", (void *)b, (void *)b->prev, (void *)prev);
 		if (b->size % 8 || b->size + HDR < 8)
@@ -193,13 +193,13 @@ const char *check_block(struct arena *a, struct block_meta *b)
 	return NULL;
 }
 
-/* Mapped headers start a mapping, so they sit on a page boundary. The list
- * link proves the block is one of ours and still live. */
-static bool mapped_live(struct block_meta *b)
+/* Mapped headers start a mapping, so they sit on a page boundary; the
+ * list and the header's seal say the rest. */
+static enum map_state mapped_state(struct block_meta *b)
 {
-	if ((uintptr_t)b % (uintptr_t)getpagesize() || !block_tag_ok(b) || b->status != STATUS_MAPPED)
-		return false;
-	return map_listed(b);
+	if ((uintptr_t)b % (uintptr_t)getpagesize() || b->status != STATUS_MAPPED)
+		return MAP_NOT_OURS;
+	return map_state_of(b);
 }
 
 enum ptr_kind check_pointer(struct arena *a, const void *p)
@@ -221,10 +221,16 @@ enum ptr_kind check_pointer(struct arena *a, const void *p)
 	/* Not heap memory: a mapped block, a proxy inside one, or not ours. Its
 	 * header must be readable memory; like any allocator, a wild pointer can
 	 * still fault here. */
-	if (mapped_live(b))
+	switch (mapped_state(b)) {
+	case MAP_LIVE:
 		return PTR_MAPPED;
+	case MAP_DAMAGED:
+		return PTR_DAMAGED;
+	default:
+		break;
+	}
 	if (block_tag_ok(b) && (*block_tag(b) & BLOCK_PROXY) && b->status == STATUS_MAPPED &&
-	    mapped_live(b->prev) && (char *)p > (char *)block_payload(b->prev) &&
+	    mapped_state(b->prev) == MAP_LIVE && (char *)p > (char *)block_payload(b->prev) &&
 	    (char *)p + b->size == block_end(b->prev))
 		return PTR_MAPPED;
 	return PTR_FOREIGN;

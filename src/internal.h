@@ -186,7 +186,11 @@ void *map_region(size_t len);                    /* anonymous RW memory, or NULL
 void map_region_release(void *p, size_t len);
 struct block_meta *map_blocks(void);             /* list of live MAPPED blocks (walk it under map_lock) */
 size_t map_count(void);
-bool map_listed(struct block_meta *b);           /* b is on the list: a live mapped block */
+/* What b, a page-aligned header, is: a live mapped block (its seal and list
+ * links agree), one of ours whose header was changed, or not ours. */
+enum map_state { MAP_NOT_OURS, MAP_LIVE, MAP_DAMAGED };
+enum map_state map_state_of(struct block_meta *b);
+bool map_sealed_locked(const struct block_meta *b);   /* the checker's, under map_lock */
 void map_lock(void);                             /* the list's lock: for walkers and fork */
 void map_unlock(void);
 void map_fork_child(void);
@@ -414,7 +418,7 @@ const char *check_block(struct arena *a, struct block_meta *b);
 /* What a pointer handed to free/realloc is, decided without walking the heap:
  * the address must lie in a heap segment with a tagged header, or be a mapped
  * block linked in the mapped list (or a proxy in front of one). */
-enum ptr_kind { PTR_HEAP, PTR_MAPPED, PTR_FREED, PTR_FOREIGN };
+enum ptr_kind { PTR_HEAP, PTR_MAPPED, PTR_FREED, PTR_FOREIGN, PTR_DAMAGED /* a mapped block, header changed */ };
 enum ptr_kind check_pointer(struct arena *a, const void *p);
 /* The block that owns payload p (the mapped block behind a proxy). */
 struct block_meta *check_owner(const void *p);

@@ -115,6 +115,33 @@ void map_decommit(void *p, size_t len)
 	(void)map_mmap_fn(p, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 }
 
+/* A mapped block's tag holds, where others hold BLOCK_MAGIC, a keyed hash of
+ * its address, size and list links (issue 12): list membership already says
+ * the block is ours, and the hash says nobody has changed what free trusts
+ * (the length it unmaps, the links it unlinks by). Written and read under
+ * list_lock, since a neighbour's links change with it. */
+static uint32_t seal_of(const struct block_meta *b)
+{
+	uint64_t h = ((uintptr_t)b ^ link_secret) * 0x9e3779b97f4a7c15ULL;
+
+	h = (h ^ b->size) * 0xff51afd7ed558ccdULL;
+	h = (h ^ (uintptr_t)b->prev) * 0xc4ceb9fe1a85ec53ULL;
+	h = (h ^ (uintptr_t)b->next) * 0x9e3779b97f4a7c15ULL;
+	return (uint32_t)(h >> 32) & BLOCK_MAGIC_MASK;
+}
+
+static void seal(struct block_meta *b)
+{
+	if (b)
+		*block_tag(b) = seal_of(b) | (*block_tag(b) & ~BLOCK_MAGIC_MASK);
+}
+
+static bool sealed(const struct block_meta *b)
+{
+	return b->status == STATUS_MAPPED && !(*block_tag((struct block_meta *)b) & BLOCK_PROXY) &&
+	       (*block_tag((struct block_meta *)b) & BLOCK_MAGIC_MASK) == seal_of(b);
+}
+
 struct block_meta *map_block(size_t s)
 {
 	struct block_meta *b = map_region(s + HDR);
@@ -125,6 +152,8 @@ struct block_meta *map_block(size_t s)
 	block_init(b, s, STATUS_MAPPED, 0, NULL, mapped);
 	if (mapped)
 		mapped->prev = b;
+	seal(mapped);
+	seal(b);
 	mapped = b;
 	nmapped++;
 	stats_grew(&map_counters.mapped_bytes, &map_counters.mapped_peak, s + HDR);
@@ -141,6 +170,8 @@ bool map_release(struct block_meta *b)
 		mapped = b->next;
 	if (b->next)
 		b->next->prev = b->prev;
+	seal(b->prev);
+	seal(b->next);
 	nmapped--;
 	map_counters.mapped_bytes -= b->size + HDR;
 	map_unlock();
@@ -149,14 +180,25 @@ bool map_release(struct block_meta *b)
 	return unmap(b, b->size + HDR, "a mapped block");
 }
 
-bool map_listed(struct block_meta *b)
+enum map_state map_state_of(struct block_meta *b)
 {
-	bool on;
+	enum map_state st = MAP_NOT_OURS;
 
 	map_lock();
-	on = b->prev ? b->prev->next == b : mapped == b;
+	if (sealed(b)) {
+		if (b->prev ? b->prev->next == b : mapped == b)
+			st = MAP_LIVE;
+	} else {
+		/* Rare (a foreign pointer, or damage): the list itself says,
+		 * each block on the way trusted only once its seal holds. */
+		for (struct block_meta *m = mapped; m; m = sealed(m) ? m->next : NULL)
+			if (m == b) {
+				st = MAP_DAMAGED;
+				break;
+			}
+	}
 	map_unlock();
-	return on;
+	return st;
 }
 
 size_t map_capacity(size_t s)
@@ -172,7 +214,10 @@ struct block_meta *map_resize(struct block_meta *b, size_t s)
 
 	s = map_capacity(s);
 	if (s == map_capacity(b->size)) {   /* the same pages: nothing to ask */
+		map_lock();
 		b->size = s;
+		seal(b);
+		map_unlock();
 		return b;
 	}
 	/* Under the lock: the list's links into b move with it. */
@@ -191,13 +236,18 @@ struct block_meta *map_resize(struct block_meta *b, size_t s)
 			mapped = nb;
 		if (nb->next)
 			nb->next->prev = nb;
+		seal(nb->prev);
+		seal(nb->next);
 	}
 	map_counters.mapped_bytes -= nb->size + HDR;
 	stats_grew(&map_counters.mapped_bytes, &map_counters.mapped_peak, s + HDR);
 	nb->size = s;
+	seal(nb);
 	map_unlock();
 	return nb;
 }
 
 struct block_meta *map_blocks(void) { return mapped; }
 size_t map_count(void) { return __atomic_load_n(&nmapped, __ATOMIC_RELAXED); }
+
+bool map_sealed_locked(const struct block_meta *b) { return sealed(b); }

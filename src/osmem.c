@@ -181,10 +181,13 @@ EXPORT void os_free(void *ptr)
 	if (!ptr)
 		return;
 	b = block_of(ptr);
-	if (b->status == STATUS_MAPPED)
+	if (b->status == STATUS_MAPPED) {
+		if (map_state_of(b) == MAP_DAMAGED)
+			diag_die("osmem: os_free(%p): corrupted header: a mapped block whose size or links were changed\n", ptr);
 		map_release(b);
-	else if (b->status == STATUS_ALLOC)
+	} else if (b->status == STATUS_ALLOC) {
 		index_release(&arena_main, trusted(b, "os_free"));
+	}
 	if (debug_checks)
 		debug_check("os_free");
 }
