@@ -556,10 +556,12 @@ EXPORT size_t malloc_usable_size(void *p)
 		return 0;
 	if (backend_system || boot_owns(p) || slab_of(p))
 		return usable(p);
-	if (heap_segment_of(a = heap_arena_of(p), block_of(p)) ? misuse_header_bad("malloc_usable_size", a, p)
-	    : check_pointer(a, p) == PTR_DAMAGED) {
-		if (!heap_segment_of(a, block_of(p)))
-			misuse_say("malloc_usable_size", misuse_of(a, p), p);
+	a = heap_arena_of(p);
+	if (heap_segment_of(a, block_of(p))) {
+		if (misuse_header_bad("malloc_usable_size", a, p))
+			return 0;
+	} else if (check_pointer(a, p) == PTR_DAMAGED) {   /* a mapped block's size cannot be believed */
+		misuse_say("malloc_usable_size", misuse_of(a, p), p);
 		return 0;
 	}
 	return usable(p);

@@ -10,28 +10,25 @@
 #
 # Plain bash checks only (bats-core 1.8, no bats-assert).
 
-# ---- what osmem must say: one extended regex per report, @P@ standing for
-# the pointer the program printed first (the victim) ----
+# ---- what osmem must say: the exact line of each report, as an extended
+# regex with @P@ standing for the pointer the program printed first (the
+# victim) ----
 
-RE_REMOTE='^osmem: malloc\(\): corrupted remote-free list at @P@: .*$'
-RE_FOREIGN='^osmem: free\(@P@\): invalid pointer \(not allocated by osmem\)$'
-RE_FOREIGN_OR_HEADER='^osmem: free\(@P@\): (invalid pointer \(not allocated by osmem\)|corrupted header: .+)$'
-RE_HEADER='^osmem: free\(@P@\): corrupted header: .+$'
-RE_FREE_BLOCK='^osmem: malloc\(\): corrupted free block at @P@: .+$'
-
+H='^osmem: free\(@P@\): corrupted header: '
+FB='^osmem: malloc\(\): corrupted free block at @P@: '
 declare -gA REPORT=(
-	[remote-uaf]=$RE_REMOTE
-	[remote-both]=$RE_REMOTE
-	[fake-static]=$RE_FOREIGN
-	[fake-stack]=$RE_FOREIGN
-	[fake-heap]=$RE_FOREIGN_OR_HEADER
-	[size-enlarge]=$RE_HEADER
-	[size-enlarge-2000]=$RE_HEADER
-	[size-shrink]=$RE_HEADER
-	[pred-redirect]=$RE_HEADER
-	[mapped-size]=$RE_HEADER
-	[free-links]=$RE_FREE_BLOCK
-	[free-size]=$RE_FREE_BLOCK
+	[remote-uaf]='^osmem: malloc\(\): corrupted remote-free list at @P@: the link leads outside the arena$'
+	[remote-both]='^osmem: malloc\(\): corrupted remote-free list at @P@: the link leads outside the arena$'
+	[fake-static]='^osmem: free\(@P@\): invalid pointer \(not allocated by osmem\)$'
+	[fake-stack]='^osmem: free\(@P@\): invalid pointer \(not allocated by osmem\)$'
+	[fake-heap]="${H}its size does not end at a block\$"
+	[size-enlarge]="${H}the block after it names another predecessor\$"
+	[size-enlarge-2000]="${H}the block after it names another predecessor\$"
+	[size-shrink]="${H}its size does not end at a block\$"
+	[pred-redirect]="${H}its predecessor link is damaged\$"
+	[mapped-size]="${H}a mapped block whose size or links were changed\$"
+	[free-links]="${FB}a link of it leads outside the free blocks\$"
+	[free-size]="${FB}the block after it names another predecessor\$"
 )
 
 # Primitives that reach nothing osmem trusts: no report, nothing steered.
