@@ -256,7 +256,7 @@ int arena_lock_if_free(struct arena *a)
 
 TLS_IE struct arena *arena_held;
 
-void arena_recover(jmp_buf *outer)
+void arena_recover(diag_jmp *outer)
 {
 	struct arena *a = arena_held;
 
@@ -286,11 +286,11 @@ void arena_free_locked(struct arena *a, struct slab *s, void *p)
 void arena_give_back(struct arena *a, struct slab *s, void *p)
 {
 	volatile int held = -1;   /* volatile: live across setjmp */
-	jmp_buf jb, *outer = diag_recover;
+	diag_jmp jb, *outer = diag_recover;
 
 	if (a->damaged)
 		return;
-	if (!diag_abort && (diag_recover = &jb, setjmp(jb))) {
+	if (!diag_abort && (diag_recover = &jb, __builtin_setjmp(jb))) {
 		arena_recover(outer);   /* what p was stays where it is */
 		return;
 	}

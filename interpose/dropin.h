@@ -190,11 +190,11 @@ static inline void arena_leave(struct arena *a, bool held)
  * point the drop-in set (diag_recover) before it locked the arena: that
  * arena is out of service, arena_recover lets its lock go, and the call goes
  * on without it. While reports abort, no point is set. Usage:
- *	jmp_buf jb, *outer = diag_recover;
- *	if (!diag_abort && (diag_recover = &jb, setjmp(jb))) { arena_recover(outer); ... }
+ *	diag_jmp jb, *outer = diag_recover;
+ *	if (!diag_abort && (diag_recover = &jb, __builtin_setjmp(jb))) { arena_recover(outer); ... }
  *	... the locked work ...
  *	diag_recover = outer;  */
-void arena_recover(jmp_buf *outer);
+void arena_recover(diag_jmp *outer);
 /* Gives back p, a live block of arena a (a slab object of s, or a heap
  * block): directly when the caller may lock a, else onto a's remote list. */
 void arena_give_back(struct arena *a, struct slab *s, void *p);

@@ -65,6 +65,17 @@ struct damage {
 	int under;
 };
 
+/* Header bytes compared and restored: a mapped block's tag is its seal,
+ * which the core rewrites when its list neighbours change (map.c), so
+ * there only size and status. */
+static int head_len(const struct guarded *g)
+{
+	int status;
+
+	memcpy(&status, g->head + offsetof(struct block_meta, status), sizeof status);
+	return status == STATUS_MAPPED ? (int)HEAD_FLAGS : HEAD_BYTES;   /* size and status: the bytes before the tag */
+}
+
 static bool damaged(const struct guarded *g, struct damage *d)
 {
 	const unsigned char *c = (const unsigned char *)g->p;
@@ -75,7 +86,7 @@ static bool damaged(const struct guarded *g, struct damage *d)
 	for (size_t i = g->n; i < g->usable; i++)
 		if (c[i] != GUARD_BYTE && !d->count++)
 			d->first = i;
-	for (int i = HEAD_BYTES - 1; g->has_head && i >= 0 && !d->under; i--)
+	for (int i = head_len(g) - 1; g->has_head && i >= 0 && !d->under; i--)
 		if (i != HEAD_FLAGS && c[i - (int)HDR] != g->head[i])
 			d->under = i - (int)HDR;
 	return d->count || d->under;
@@ -86,7 +97,7 @@ static void arm(const struct guarded *g)
 {
 	memset((char *)g->p + g->n, GUARD_BYTE, g->usable - g->n);
 	if (g->has_head)
-		for (int i = 0; i < HEAD_BYTES; i++)
+		for (int i = 0; i < head_len(g); i++)
 			if (i != HEAD_FLAGS)
 				((unsigned char *)g->p)[i - (int)HDR] = g->head[i];
 }

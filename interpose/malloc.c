@@ -87,13 +87,13 @@ static void *alloc_of(struct arena *a, size_t align, size_t r)
  * caller moves to. */
 static void *alloc_locked(const char *call, size_t align, size_t r)
 {
-	jmp_buf jb, *outer = diag_recover;
+	diag_jmp jb, *outer = diag_recover;
 	bool held;
 	struct arena *a;
 	void *p;
 
 	diag_call = call;
-	if (!diag_abort && (diag_recover = &jb, setjmp(jb))) {
+	if (!diag_abort && (diag_recover = &jb, __builtin_setjmp(jb))) {
 		arena_recover(outer);
 		return alloc_locked(call, align, r);
 	}
@@ -368,7 +368,7 @@ static void *grown(void *q)
 /* realloc of a live block to n > 0 bytes. */
 static void *realloc_block(void *p, size_t n)
 {
-	jmp_buf jb, *outer = diag_recover;
+	diag_jmp jb, *outer = diag_recover;
 	struct slab *s;
 	struct block_meta *b = block_of(p);
 	struct arena *a;
@@ -404,7 +404,7 @@ static void *realloc_block(void *p, size_t n)
 	if (b->status == STATUS_MAPPED && req(n) + HDR >= tune_mmap_from())
 		return grown(realloc_mapped(b, n));
 	diag_call = "realloc";
-	if (!diag_abort && (diag_recover = &jb, setjmp(jb))) {
+	if (!diag_abort && (diag_recover = &jb, __builtin_setjmp(jb))) {
 		arena_recover(outer);      /* the arena is out of service: a copy elsewhere */
 		return realloc_copy(p, n);
 	}

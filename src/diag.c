@@ -133,15 +133,15 @@ _Noreturn void diag_die(const char *fmt, ...)
 TLS_IE const char *diag_call = "malloc";
 bool diag_abort = true;
 
-TLS_IE jmp_buf *diag_recover;
+TLS_IE diag_jmp *diag_recover;
 
 void diag_unwind(void)
 {
-	jmp_buf *to = diag_recover;
+	diag_jmp *to = diag_recover;
 
 	if (!diag_abort && to) {
 		diag_recover = NULL;
-		longjmp(*to, 1);
+		__builtin_longjmp(*to, 1);
 	}
 	abort();
 }

@@ -457,8 +457,8 @@ void diag_corrupt(const char *what, const void *p, const char *detail);
 /* After such a report inside the core, whose structures are half changed:
  * to the drop-in's recovery point when it set one (OSMEM_ABORT_ON_ERROR=0),
  * else abort. */
-#include <setjmp.h>
-extern TLS_IE jmp_buf *diag_recover;
+typedef void *diag_jmp[5];   /* __builtin_setjmp's buffer: no libc call (nothing to fortify) */
+extern TLS_IE diag_jmp *diag_recover;
 _Noreturn void diag_unwind(void);
 
 #endif
