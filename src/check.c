@@ -136,6 +136,11 @@ int check_heap(struct arena *a, char *msg, size_t len)
  * ever a reason to look again under the lock, never a fault. */
 const char *check_block(struct arena *a, struct block_meta *b)
 {
+	return check_block_ends(a, b, true);
+}
+
+const char *check_block_ends(struct arena *a, struct block_meta *b, bool start)
+{
 	struct segment *g = heap_segment_of(a, b);
 	struct block_meta *n, *p, *np;
 	size_t size, nsize, room, nroom;
@@ -182,6 +187,8 @@ const char *check_block(struct arena *a, struct block_meta *b)
 		if (np != b)
 			return "the block after it names another predecessor";
 	}
+	if (!start)
+		return NULL;
 	/* And its predecessor must end where it starts. */
 	p = status == STATUS_ALLOC ? __atomic_load_n(&b->prev, __ATOMIC_RELAXED)
 				   : size == room ? __atomic_load_n(&g->tail_prev, __ATOMIC_RELAXED)

@@ -238,11 +238,20 @@ bool heap_add_mapped_segment(struct arena *a, size_t need)
 	return true;
 }
 
+/* Many segments only where brk is refused (mmap'd ones, 1 MiB each) or
+ * under valgrind; the checks of issue 12 look up neighbours' segments in
+ * turn, which mostly share one, so the last found is tried first. */
 struct segment *heap_segment_of_slow(struct arena *a, const void *addr)
 {
-	for (struct segment *g = a->heap.segs; g; g = g->next)
-		if ((const char *)addr >= g->base && (const char *)addr < g->end)
+	struct segment *g = __atomic_load_n(&a->heap.hint, __ATOMIC_RELAXED);
+
+	if (g && (const char *)addr >= g->base && (const char *)addr < g->end)
+		return g;
+	for (g = a->heap.segs; g; g = g->next)
+		if ((const char *)addr >= g->base && (const char *)addr < g->end) {
+			__atomic_store_n(&a->heap.hint, g, __ATOMIC_RELAXED);
 			return g;
+		}
 	return NULL;
 }
 

@@ -359,7 +359,7 @@ void index_take(struct arena *a, struct block_meta *b)
  * must agree, so that no damaged size hands out a live block's bytes. */
 static void check_taken(struct arena *a, unsigned i, struct block_meta *b)
 {
-	const char *what = check_block(a, b);
+	const char *what = check_block_ends(a, b, false);
 
 	if (!what && bin_of(b->size) != i)
 		what = "its size does not belong in its bin";

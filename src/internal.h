@@ -140,6 +140,8 @@ struct heap {
 	struct segment first;       /* the record of the segment at the initial break */
 	bool started;
 	bool regions;               /* grows in reserved regions (heap_new_arena), never with brk */
+	struct segment *hint;       /* the segment heap_segment_of_slow found last (never freed:
+				       only regions' segments go, and they are found by address) */
 };
 
 #define SLAB_CLASSES 16         /* slab.c: object sizes 16..256, every 16 bytes */
@@ -414,6 +416,9 @@ int check_heap(struct arena *a, char *msg, size_t len);
  * names it as predecessor (or at the segment's end), its predecessor ending
  * where it starts. NULL, or what is wrong. O(1); safe on any b in a's heap. */
 const char *check_block(struct arena *a, struct block_meta *b);
+/* The same, the predecessor left out unless start: enough to know that
+ * handing b out overlaps nothing (its start is where a checked link led). */
+const char *check_block_ends(struct arena *a, struct block_meta *b, bool start);
 
 /* What a pointer handed to free/realloc is, decided without walking the heap:
  * the address must lie in a heap segment with a tagged header, or be a mapped
