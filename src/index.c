@@ -39,14 +39,10 @@ static inline struct arena *arena_of(struct index *x)
 }
 _Static_assert(offsetof(struct arena, idx) == 0, "arena_of: the index starts the arena");
 
-/* Damage met in the index (issue 12): a's structures can no longer be
- * believed. Reported, naming free block b; never returns (abort, or the
- * drop-in's recovery point). */
+/* Damage met in the index, naming free block b. */
 static _Noreturn __attribute__((cold, noinline)) void corrupt(struct arena *a, struct block_meta *b, const char *what)
 {
-	a->damaged = true;
-	diag_corrupt("free block", block_payload(b), what);
-	diag_unwind();
+	core_corrupt(a, "free block", block_payload(b), what);
 }
 
 /* c, reached from b by a link of the index, checked before it is read

@@ -345,6 +345,10 @@ static inline void *core_link_next(void *at)
 /* The whole remote list, newest first (NULL if empty); for a's lock holder. */
 void *core_remote_take(struct arena *a);
 void *core_nomem(void);                          /* errno = ENOMEM; NULL */
+/* Damage met inside a's structures (issue 12): a is out of service, one line
+ * "osmem: CALL(): corrupted WHAT at P: DETAIL", then abort or the drop-in's
+ * recovery point (diag_unwind). Never returns. */
+_Noreturn void core_corrupt(struct arena *a, const char *what, const void *p, const char *detail);
 
 /* ---- align.c: payloads aligned beyond 16 ---- */
 

@@ -117,6 +117,13 @@ void *core_remote_take(struct arena *a)
 	return __atomic_exchange_n(&a->remote, NULL, __ATOMIC_ACQUIRE);
 }
 
+void core_corrupt(struct arena *a, const char *what, const void *p, const char *detail)
+{
+	a->damaged = true;
+	diag_corrupt(what, p, detail);
+	diag_unwind();
+}
+
 void *core_nomem(void)
 {
 	errno = ENOMEM;

@@ -68,12 +68,32 @@ static inline unsigned class_of(size_t size)
 	return (unsigned)(size / 16) - 1;
 }
 
+/* t, reached from slab s by its class's list, checked before it is read
+ * further (issue 12): NULL, or a slab of s's class in a's heap. */
+static struct slab *follow(struct arena *a, struct slab *s, struct slab *t)
+{
+	if (t && ((uintptr_t)t % SLAB_PAGE || !heap_segment_of(a, t) || t->check != ((uintptr_t)t ^ slab_secret) ||
+		  t->size != s->size))
+		core_corrupt(a, "slab list", s, "a link of it leads to no slab of its class");
+	return t;
+}
+
+/* s, about to be used: its check word intact (an overflow from below
+ * reaches it before the rest of the header) and its counts sane. */
+static struct slab *checked(struct arena *a, struct slab *s, size_t size)
+{
+	if (s->check != ((uintptr_t)s ^ slab_secret) || s->size != size ||
+	    s->cap != (SLAB_BYTES - SLAB_HDR) / size || s->nfree == 0 || s->nfree > s->cap)
+		core_corrupt(a, "slab", s, "its header was overwritten");
+	return s;
+}
+
 static void list_push(struct arena *a, struct slab *s)
 {
 	struct slab **head = &a->partial[class_of(s->size)];
 
 	s->prev = NULL;
-	s->next = *head;
+	s->next = follow(a, s, *head);
 	if (*head)
 		(*head)->prev = s;
 	*head = s;
@@ -81,6 +101,11 @@ static void list_push(struct arena *a, struct slab *s)
 
 static void list_unlink(struct arena *a, struct slab *s)
 {
+	struct slab *prev = follow(a, s, s->prev), *next = follow(a, s, s->next);
+
+	/* Its neighbours must link to it: else the unlink writes where the damage says. */
+	if ((prev ? prev->next : a->partial[class_of(s->size)]) != s || (next && next->prev != s))
+		core_corrupt(a, "slab list", s, "its neighbours do not link to it");
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -129,6 +154,7 @@ void *slab_alloc(struct arena *a, size_t size)
 
 	if (!s && !(s = slab_new(a, size)))
 		return core_nomem();
+	checked(a, s, size);
 	while (!s->free[w])
 		w++;
 	bit = s->free[w] & -s->free[w];

@@ -29,6 +29,7 @@ declare -gA REPORT=(
 	[mapped-size]="${H}a mapped block whose size or links were changed\$"
 	[free-links]="${FB}a link of it leads outside the free blocks\$"
 	[free-size]="${FB}the block after it names another predecessor\$"
+	[slab-overflow]='^osmem: malloc\(\): corrupted slab at @P@: its header was overwritten$'
 )
 
 # Primitives that reach nothing osmem trusts: no report, nothing steered.
@@ -257,6 +258,11 @@ expect_warned() {
 	expect_stopped mapped-size
 }
 
+@test "slab-overflow: 120 bytes past a slab page's last block, into the next slab's header: malloc reports the slab, abort" {
+	run_harden slab-overflow
+	expect_stopped slab-overflow
+}
+
 # ---- the same with OSMEM_ABORT_ON_ERROR=0: one line, the heap still works ----
 
 @test "remote-uaf, remote-both with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
@@ -309,6 +315,11 @@ expect_warned() {
 }
 
 # ---- the README's table ----
+
+@test "slab-overflow with OSMEM_ABORT_ON_ERROR=0: reported, the arena out of service, heap intact" {
+	run_harden OSMEM_ABORT_ON_ERROR=0 slab-overflow
+	expect_warned slab-overflow
+}
 
 @test "scripts/harden-table: a row per mode; osmem's column never steered, never crashed" {
 	[ -x "$SCN_BIN/harden" ] || { cat "$SCN_BIN/harden.cc.log"; false; }

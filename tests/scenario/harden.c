@@ -105,7 +105,7 @@ struct held {
 	uint64_t seed;
 	int damaged;    /* the primitive wrote into it: no content check */
 };
-static struct held held[256];
+static struct held held[1024];
 static size_t nheld;
 static uint64_t next_seed = 1;
 
@@ -513,6 +513,51 @@ static void free_block(int links)
 	}
 }
 
+/* A linear overflow of 120 bytes past a 48-byte block. On osmem the block
+ * is the last object of its slab page and the next page is a slab of the
+ * same class, on its class's list: the overflow crosses the block header
+ * between them into that slab's header. Then malloc(48) until the slab is
+ * used. The victim is the next slab (osmem) or the block overflowed. */
+static void slab_overflow(void)
+{
+	enum { N = 240, OVER = 120 };
+	char *obj[N], *x = NULL, *page = NULL;
+	size_t i, j, freed = 0;
+
+	for (i = 0; i < N; i++)
+		obj[i] = hold(48);
+	for (i = 0; i < N && !x; i++) {
+		char *pg = (char *)((uintptr_t)obj[i] & ~(uintptr_t)4095);
+
+		if (!on_osmem) {
+			x = obj[i];
+			break;
+		}
+		if (obj[i] - pg != 4000)   /* the last of the 83 objects of a slab of 48 */
+			continue;
+		for (j = 0; j < N; j++)
+			if ((char *)((uintptr_t)obj[j] & ~(uintptr_t)4095) == pg + 4096)
+				x = obj[i], page = pg + 4096;
+	}
+	CHECK(x != NULL, "no 48-byte block ends a slab page followed by another");
+	victim(on_osmem ? page : x);
+	/* Free 40 blocks of the next page (osmem: more than the thread cache
+	 * keeps, so that slab goes back on its class's list, first). */
+	for (i = 0; i < N && freed < 40; i++)
+		if (obj[i] != x && (!on_osmem || (char *)((uintptr_t)obj[i] & ~(uintptr_t)4095) == page)) {
+			release(obj[i]);
+			free(obj[i]);
+			obj[i] = NULL;
+			freed++;
+		}
+	for (i = 0; i < nheld; i++)
+		if (overlaps(held[i].p, held[i].n, x + 48, OVER))
+			held[i].damaged = 1;
+	memset(launder(x) + 48, 0x41, OVER);
+	for (i = 0; i < 100; i++)
+		attempt(48);
+}
+
 /* A mapped block's size grown by 2 MiB, then freed: does free unmap the
  * live mappings beyond it? */
 static void mapped_size(void)
@@ -614,6 +659,7 @@ static const char *const modes[] = {
 	"bin-uaf-3000", "bin-uaf-20000", "mapped-uaf", "remote-uaf", "remote-both",
 	"fake-static", "fake-stack", "fake-heap", "size-enlarge", "size-enlarge-2000",
 	"size-shrink", "pred-redirect", "free-links", "free-size", "mapped-size",
+	"slab-overflow",
 };
 
 int main(int argc, char **argv)
@@ -678,6 +724,8 @@ int main(int argc, char **argv)
 		free_block(0);
 	else if (strcmp(mode, "mapped-size") == 0)
 		mapped_size();
+	else if (strcmp(mode, "slab-overflow") == 0)
+		slab_overflow();
 	else
 		FAIL("unknown mode '%s' (harden list: the modes)", mode);
 	escape(stack);
