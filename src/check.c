@@ -157,7 +157,9 @@ const char *check_block_ends(struct arena *a, struct block_meta *b, bool start)
 	    (status == STATUS_ALLOC ? (tag & BLOCK_PENDING) != 0 : (tag & BLOCK_SLAB) != 0))
 		return "its status and tag disagree";
 	room = (size_t)(g->end - (char *)b) - HDR;
-	if (size == 0 || size % 8 || size > room)
+	if (size == 0 || size % 8)
+		return "its size is not a positive multiple of 8";
+	if (size > room)
 		return "its size runs past the end of its segment";
 	if ((bool)(tag & BLOCK_LAST) != (size == room))
 		return "its size does not end at a block";

@@ -656,6 +656,43 @@ static void test_all_refused(void)
 	    n_fill, mmap_refused);
 }
 
+/* check_block (issue 12): each kind of damage to a header, or to its
+ * neighbours' links, is named, and undoing it makes the block trusted again. */
+static void test_check_block(void)
+{
+	char *a = os_malloc(200), *b = os_malloc(200), *c = os_malloc(200);
+	struct block_meta *ha = block_of(a), *hb = block_of(b), saved;
+	const char *what;
+
+	EXPECT(a && b && c && (char *)block_end(ha) == (char *)hb);
+	EXPECT(!check_block(&arena_main, ha) && !check_block(&arena_main, hb));
+#define DAMAGE(blk, field, value, want) do { \
+		saved = *(blk); \
+		(blk)->field = (value); \
+		what = check_block(&arena_main, hb); \
+		EXPECT(what && strcmp(what, (want)) == 0); \
+		*(blk) = saved; \
+		EXPECT(!check_block(&arena_main, hb)); \
+	} while (0)
+	DAMAGE(hb, size, hb->size + HDR + block_of(c)->size, "the block after it names another predecessor");
+	DAMAGE(hb, size, 64, "its size does not end at a block");
+	DAMAGE(hb, size, (size_t)1 << 40, "its size runs past the end of its segment");
+	DAMAGE(hb, size, 203, "its size is not a positive multiple of 8");
+	DAMAGE(hb, status, 7, "its status and tag disagree");
+	DAMAGE(hb, prev, (struct block_meta *)c, "its predecessor link is damaged");
+	DAMAGE(hb, prev, NULL, "its predecessor link is damaged");
+	DAMAGE(block_of(c), prev, ha, "the block after it names another predecessor");
+	DAMAGE(ha, size, 64, "its predecessor link is damaged");
+#undef DAMAGE
+	/* Outside the heap: no segment holds it. */
+	EXPECT(check_block(&arena_main, (struct block_meta *)&saved) != NULL);
+	os_free(a);
+	os_free(b);
+	os_free(c);
+	CHECK_HEAP();
+	SAY("test_edges: check_block names 9 kinds of header damage: ok\n");
+}
+
 int main(void)
 {
 	heap_lo = sbrk(0);
@@ -670,6 +707,9 @@ int main(void)
 	test_brk_refused();
 	test_all_refused();
 	verify_foreign();
+	heap_sbrk_fn = real_sbrk;
+	map_mmap_fn = real_mmap;
+	test_check_block();
 
 	heap_sbrk_fn = real_sbrk;
 	map_mmap_fn = real_mmap;
