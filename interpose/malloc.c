@@ -253,12 +253,12 @@ static void give_back(enum call c, void *p)
 			arena_give_back(a, s, p);
 	} else if (heap_segment_of(a = heap_arena_of(p), b) && block_tag_ok(b) && b->status == STATUS_ALLOC &&
 		   !(*block_tag(b) & BLOCK_NOT_PLAIN) && !tc_marked(p)) {
-		/* A live heap block: the cache's, its header checked first (its
-		 * arena checks it when it gets it), or its arena's. */
-		if (!tc_off && b->size > SLAB_MAX && b->size <= TC_MAX_SIZE && b->size % 16 == 0 && arena_is_callers(a)) {
-			if (misuse_header_bad(call_name(c), a, p) || tc_put(p, b->size))
-				return;
-		}
+		/* A live heap block: the cache's if its size is vouched for by
+		 * the block after it (read without the lock: what fails goes the
+		 * full way), else its arena's, which checks it all. */
+		if (!tc_off && b->size > SLAB_MAX && b->size <= TC_MAX_SIZE && b->size % 16 == 0 && arena_is_callers(a) &&
+		    !check_block_ends(a, b, false) && tc_put(p, b->size))
+			return;
 		arena_give_back(a, NULL, p);
 	} else {
 		release_block(c, a, p);

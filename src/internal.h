@@ -421,7 +421,10 @@ int check_heap(struct arena *a, char *msg, size_t len);
  * where it starts. NULL, or what is wrong. O(1); safe on any b in a's heap. */
 const char *check_block(struct arena *a, struct block_meta *b);
 /* The same, the predecessor left out unless start: enough to know that
- * handing b out overlaps nothing (its start is where a checked link led). */
+ * handing b out overlaps nothing (its start is where a checked link led),
+ * or that a block in use may wait in a thread cache with its size (its
+ * arena checks the rest when it gets it). Without start, an ALLOC block
+ * followed by a FREE one is not vouched for (non-NULL), whatever it is. */
 const char *check_block_ends(struct arena *a, struct block_meta *b, bool start);
 
 /* What a pointer handed to free/realloc is, decided without walking the heap:
