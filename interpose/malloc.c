@@ -253,13 +253,11 @@ static void give_back(enum call c, void *p)
 			arena_give_back(a, s, p);
 	} else if (heap_segment_of(a = heap_arena_of(p), b) && block_tag_ok(b) && b->status == STATUS_ALLOC &&
 		   !(*block_tag(b) & BLOCK_NOT_PLAIN) && !tc_marked(p)) {
-		/* A live heap block: the cache's if its size is vouched for by
-		 * the block after it (read without the lock: what fails goes the
-		 * full way), else its arena's, which checks it all. */
-		if (!tc_off && b->size > SLAB_MAX && b->size <= TC_MAX_SIZE && b->size % 16 == 0 && arena_is_callers(a) &&
-		    !check_block_ends(a, b, false) && tc_put(p, b->size))
-			return;
-		arena_give_back(a, NULL, p);
+		/* A live heap block, its size vouched for by its seal
+		 * (block_tag_ok above): the cache's, else its arena's, which
+		 * checks the rest of its header and its neighbours'. */
+		if (tc_off || b->size <= SLAB_MAX || b->size % 16 || !arena_is_callers(a) || !tc_put(p, b->size))
+			arena_give_back(a, NULL, p);
 	} else {
 		release_block(c, a, p);
 	}

@@ -145,15 +145,15 @@ const char *check_block_ends(struct arena *a, struct block_meta *b, bool start)
 	struct block_meta *n, *p, *np;
 	size_t size, nsize, room, nroom;
 	uint32_t tag, ntag;
-	int status;
+	int status, nstatus;
 
 	if (!g || (uintptr_t)b % 8 || (char *)b < g->base || (size_t)(g->end - (char *)b) < HDR + 8)
 		return "not a block of the heap";
 	tag = __atomic_load_n(block_tag(b), __ATOMIC_RELAXED);
 	status = __atomic_load_n(&b->status, __ATOMIC_RELAXED);
 	size = __atomic_load_n(&b->size, __ATOMIC_RELAXED);
-	if ((tag & BLOCK_MAGIC_MASK) != BLOCK_MAGIC || (tag & (BLOCK_DEAD | BLOCK_PROXY | BLOCK_GROWN)) ||
-	    (status != STATUS_ALLOC && status != STATUS_FREE) ||
+	if ((status == STATUS_FREE && (tag & BLOCK_MAGIC_MASK) != BLOCK_MAGIC) ||
+	    (tag & (BLOCK_DEAD | BLOCK_PROXY | BLOCK_GROWN)) || (status != STATUS_ALLOC && status != STATUS_FREE) ||
 	    (status == STATUS_ALLOC ? (tag & BLOCK_PENDING) != 0 : (tag & BLOCK_SLAB) != 0))
 		return "its status and tag disagree";
 	room = (size_t)(g->end - (char *)b) - HDR;
@@ -170,10 +170,12 @@ const char *check_block_ends(struct arena *a, struct block_meta *b, bool start)
 		ntag = __atomic_load_n(block_tag(n), __ATOMIC_RELAXED);
 		nsize = __atomic_load_n(&n->size, __ATOMIC_RELAXED);
 		nroom = room - size - HDR;
-		if (nroom < 8 || (ntag & BLOCK_MAGIC_MASK) != BLOCK_MAGIC || (ntag & BLOCK_DEAD) ||
+		nstatus = __atomic_load_n(&n->status, __ATOMIC_RELAXED);
+		/* (Its seal, if in use, is its own business: it must name b.) */
+		if (nroom < 8 || (nstatus == STATUS_FREE && (ntag & BLOCK_MAGIC_MASK) != BLOCK_MAGIC) || (ntag & BLOCK_DEAD) ||
 		    nsize == 0 || nsize % 8 || nsize > nroom)
 			return "its size does not end at a block";
-		switch (__atomic_load_n(&n->status, __ATOMIC_RELAXED)) {
+		switch (nstatus) {
 		case STATUS_ALLOC:
 			np = __atomic_load_n(&n->prev, __ATOMIC_RELAXED);
 			break;
@@ -191,6 +193,9 @@ const char *check_block_ends(struct arena *a, struct block_meta *b, bool start)
 		if (np != b)
 			return "the block after it names another predecessor";
 	}
+	/* A block in use: its seal, last, so that the lines above say more. */
+	if ((tag & BLOCK_MAGIC_MASK) != block_magic(b, status, size, tag))
+		return "its tag does not match its address and size";
 	if (!start)
 		return NULL;
 	/* And its predecessor must end where it starts. */
@@ -200,8 +205,8 @@ const char *check_block_ends(struct arena *a, struct block_meta *b, bool start)
 	if (!p)
 		return (char *)b == g->base ? NULL : "its predecessor link is damaged";
 	if ((char *)p < g->base || p >= b || (uintptr_t)p % 8 || (size_t)((char *)b - (char *)p) < HDR + 8 ||
-	    (__atomic_load_n(block_tag(p), __ATOMIC_RELAXED) & BLOCK_MAGIC_MASK) != BLOCK_MAGIC ||
-	    __atomic_load_n(&p->size, __ATOMIC_RELAXED) != (size_t)((char *)b - (char *)p) - HDR)
+	    __atomic_load_n(&p->size, __ATOMIC_RELAXED) != (size_t)((char *)b - (char *)p) - HDR ||
+	    (__atomic_load_n(block_tag(p), __ATOMIC_RELAXED) & BLOCK_DEAD))
 		return "its predecessor link is damaged";
 	return NULL;
 }
@@ -223,8 +228,11 @@ enum ptr_kind check_pointer(struct arena *a, const void *p)
 		return PTR_FOREIGN;
 	if (heap_segment_of(a, b)) {
 		/* A slab's own payload is not an object (slab_of finds those). */
-		if (!block_tag_ok(b) || (*block_tag(b) & (BLOCK_PROXY | BLOCK_SLAB)))
+		if (*block_tag(b) & (BLOCK_PROXY | BLOCK_SLAB))
 			return PTR_FOREIGN;
+		/* In use by its status, but its seal broken: check_block says why. */
+		if (!block_tag_ok(b))
+			return b->status == STATUS_ALLOC && !(*block_tag(b) & BLOCK_DEAD) ? PTR_HEAP : PTR_FOREIGN;
 		if (*block_tag(b) & BLOCK_DEAD)
 			return PTR_FREED;
 		if (b->status == STATUS_ALLOC)

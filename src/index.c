@@ -53,8 +53,8 @@ static inline struct block_meta *follow(struct arena *a, struct block_meta *b, s
 	struct segment *g;
 
 	if (c && __builtin_expect((uintptr_t)c % 8 || !(g = heap_segment_of(a, c)) ||
-				  (size_t)(g->end - (char *)c) < HDR + 8 || !block_tag_ok(c) ||
-				  c->status != STATUS_FREE, 0))
+				  (size_t)(g->end - (char *)c) < HDR + 8 || c->status != STATUS_FREE ||
+				  (*block_tag(c) & BLOCK_MAGIC_MASK) != BLOCK_MAGIC, 0))
 		corrupt(a, b, "a link of it leads outside the free blocks");
 	return c;
 }
@@ -468,8 +468,8 @@ struct block_meta *index_carve(struct arena *a, struct block_meta *b, char *at)
 	block_init(r, (size_t)(block_end(b) - at) - HDR, STATUS_ALLOC, *block_tag(b) & BLOCK_LAST, b, NULL);
 	if (succ)
 		set_pred(a, succ, r);
-	b->size = (size_t)(at - (char *)b) - HDR;
 	*block_tag(b) &= ~BLOCK_LAST;
+	block_set_size(b, (size_t)(at - (char *)b) - HDR);
 	if (a->heap.top_last == b)
 		a->heap.top_last = r;
 	return r;
@@ -488,7 +488,7 @@ void index_absorb_next(struct arena *a, struct block_meta *b)
 	index_remove(a, n);
 	*block_tag(b) |= *block_tag(n) & BLOCK_LAST;
 	*block_tag(n) = BLOCK_MAGIC | BLOCK_DEAD;
-	b->size += HDR + n->size;
+	block_set_size(b, b->size + HDR + n->size);
 	if (nn)
 		nn->prev = b;
 	if (a->heap.top_last == n)

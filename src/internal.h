@@ -52,15 +52,41 @@ static inline void *block_payload(struct block_meta *b) { return (char *)b + HDR
 
 static inline struct block_meta *block_of(void *p) { return (struct block_meta *)((char *)p - HDR); }
 static inline char *block_end(struct block_meta *b) { return (char *)b + HDR + b->size; }
+/* The magic a header's tag holds above its flags. A heap block in use
+ * holds instead a keyed hash of its address and size (issue 12): a size an
+ * overflow changed, or a header copied elsewhere, no longer matches, which
+ * the drop-in checks without reading any other header (a thread cache
+ * taking the block). Free and dead headers hold BLOCK_MAGIC; mapped blocks
+ * their own seal (map.c), proxies BLOCK_MAGIC. */
+extern uintptr_t link_secret;
+static inline uint32_t block_magic(const struct block_meta *b, int status, size_t size, uint32_t tag)
+{
+	uint64_t h;
+
+	if (status != STATUS_ALLOC || (tag & BLOCK_DEAD))
+		return BLOCK_MAGIC;
+	h = (((uintptr_t)b ^ link_secret) * 0x9e3779b97f4a7c15ULL ^ size) * 0xff51afd7ed558ccdULL;
+	return (uint32_t)(h >> 32) & BLOCK_MAGIC_MASK;
+}
+
 /* Writes a whole header: every block osmem makes starts here. */
 static inline void block_init(struct block_meta *b, size_t size, int status, uint32_t flags,
 			      struct block_meta *prev, struct block_meta *next)
 {
 	b->size = size;
 	b->status = status;
-	*block_tag(b) = BLOCK_MAGIC | flags;
+	*block_tag(b) = block_magic(b, status, size, flags) | flags;
 	b->prev = prev;
 	b->next = next;
+}
+
+/* A block's size changes: its tag follows. */
+static inline void block_set_size(struct block_meta *b, size_t size)
+{
+	uint32_t flags = *block_tag(b) & ~BLOCK_MAGIC_MASK;
+
+	b->size = size;
+	*block_tag(b) = block_magic(b, b->status, size, flags) | flags;
 }
 
 /* Where a payload of s bytes aligned to align can start inside heap block b:
@@ -77,7 +103,9 @@ static inline char *block_align_in(struct block_meta *b, size_t s, size_t align)
 
 static inline bool block_tag_ok(struct block_meta *b)
 {
-	return (*block_tag(b) & BLOCK_MAGIC_MASK) == BLOCK_MAGIC;
+	uint32_t tag = *block_tag(b);
+
+	return (tag & BLOCK_MAGIC_MASK) == block_magic(b, b->status, b->size, tag);
 }
 
 /* Physical successor of a heap block: no header records it, the size and
@@ -333,7 +361,6 @@ void core_remote_push(struct arena *a, void *p);
 /* A link kept in a freed payload, as stored in the word at `at`: XORed with
  * a per-process secret and the word's own address, so that what a program
  * writes there decodes to a pointer that fails the follower's checks. */
-extern uintptr_t link_secret;
 static inline uintptr_t core_link_mangle(void *at, void *link)
 {
 	return (uintptr_t)link ^ (uintptr_t)at ^ link_secret;

@@ -51,7 +51,7 @@ static struct block_meta *grow_top(struct arena *a, size_t s, bool *moved)
 		if (!extend(a, s - last->size, &extra, moved))
 			return NULL;
 		index_take(a, last);
-		last->size = s + extra;
+		block_set_size(last, s + extra);
 		index_split(a, last, s);
 		return last;
 	}
@@ -222,7 +222,7 @@ static bool grow_last(struct arena *a, struct block_meta *b, size_t s)
 
 	if (b != heap_last(a) || !extend(a, s - b->size, &extra, &moved))
 		return false;
-	b->size = s + extra;
+	block_set_size(b, s + extra);
 	index_split(a, b, s);
 	return true;
 }

@@ -60,7 +60,10 @@ void slab_init(void)
 		memcpy(r, aux, sizeof r);
 	/* Never 0; ASLR adds its part. */
 	slab_secret = (mix(r[0]) ^ mix(r[1] + (uintptr_t)&slab_secret)) | 1;
-	link_secret = mix(r[1]) ^ mix(r[0] + (uintptr_t)&link_secret);
+	/* Headers in use are sealed with it (block_magic): a program that used
+	 * os_* before the drop-in keeps the one its blocks carry. */
+	if (!arena_main.heap.started)
+		link_secret = mix(r[1]) ^ mix(r[0] + (uintptr_t)&link_secret);
 }
 
 static inline unsigned class_of(size_t size)
