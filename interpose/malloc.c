@@ -244,6 +244,7 @@ static void give_back(enum call c, void *p)
 
 	if (insight_check)
 		guard_forget(p);
+	diag_call = call_name(c);   /* what a report of damage met on the way names */
 	if (backend_system) {
 		sys.free(p);
 	} else if ((s = slab_of(p))) {
@@ -370,7 +371,7 @@ static void *realloc_block(void *p, size_t n)
 	struct slab *s;
 	struct block_meta *b = block_of(p);
 	struct arena *a;
-	const char *what;
+	const char *what = NULL;
 	bool held;
 	void *q;
 
@@ -412,18 +413,18 @@ static void *realloc_block(void *p, size_t n)
 		arena_leave(a, held);
 	} else {   /* the block's own arena resizes it, or moves it; a busy foreign one, a copy */
 		int got = arena_lock_if_free(a);
-		diag_recover = outer;
-		if (got < 0)
+
+		/* Busy, out of service, or not to be trusted. */
+		if (got < 0 || a->damaged || (what = check_block(a, b))) {
+			arena_leave(a, got > 0);
+			diag_recover = outer;
+			if (what) {
+				misuse_header("realloc", a, p, what);
+				return NULL;
+			}
 			return realloc_copy(p, n);
-		held = got;
-		if (a->damaged || (what = check_block(a, b))) {   /* out of service, or not to be trusted */
-			arena_leave(a, held);
-			if (a->damaged)
-				return realloc_copy(p, n);
-			misuse_header("realloc", a, p, what);
-			return NULL;
 		}
-		diag_recover = &jb;
+		held = got;
 		if (insight_check)
 			insight_check_heap(a, "realloc");
 		q = core_realloc(a, p, req(n), tune_mmap_from());
@@ -573,6 +574,7 @@ EXPORT int malloc_trim(size_t pad)
 		return sys.malloc_trim(pad);
 	if (boot_not_ready())
 		return 0;
+	diag_call = "malloc_trim";
 	tc_flush();
 	return arena_trim_all(pad);
 }

@@ -657,7 +657,9 @@ static void test_all_refused(void)
 }
 
 /* check_block (issue 12): each kind of damage to a header, or to its
- * neighbours' links, is named, and undoing it makes the block trusted again. */
+ * neighbours' links, is named by the full check (check_block_ends), and
+ * refused by check_block, whose quick way trusts only a sealed block with a
+ * sound predecessor link; undoing it makes the block trusted again. */
 static void test_check_block(void)
 {
 	char *a = os_malloc(200), *b = os_malloc(200), *c = os_malloc(200);
@@ -669,8 +671,9 @@ static void test_check_block(void)
 #define DAMAGE(blk, field, value, want) do { \
 		saved = *(blk); \
 		(blk)->field = (value); \
-		what = check_block(&arena_main, hb); \
+		what = check_block_ends(&arena_main, hb, true); \
 		EXPECT(what && strcmp(what, (want)) == 0); \
+		EXPECT(check_block(&arena_main, hb) || (blk) != hb); \
 		*(blk) = saved; \
 		EXPECT(!check_block(&arena_main, hb)); \
 	} while (0)
@@ -682,6 +685,11 @@ static void test_check_block(void)
 	DAMAGE(hb, prev, (struct block_meta *)c, "its predecessor link is damaged");
 	DAMAGE(hb, prev, NULL, "its predecessor link is damaged");
 	DAMAGE(block_of(c), prev, ha, "the block after it names another predecessor");
+	/* That one is the block after's own to report, when it is checked. */
+	block_of(c)->prev = ha;
+	what = check_block(&arena_main, block_of(c));
+	EXPECT(what && strcmp(what, "its predecessor link is damaged") == 0);
+	block_of(c)->prev = hb;
 	DAMAGE(ha, size, 64, "its predecessor link is damaged");
 #undef DAMAGE
 	/* Outside the heap: no segment holds it. */
