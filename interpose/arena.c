@@ -195,13 +195,11 @@ static const char *remote_bad(struct arena *a, void *p)
 /* Takes back what other threads freed into a (its lock held). A damaged
  * link is reported; the rest of the list stays where it is (lost, never
  * handed out twice). */
-static inline void take_remote(struct arena *a)
+static __attribute__((noinline)) void drain_remote(struct arena *a, void *p)
 {
-	void *p = core_remote_take(a), *next;
+	void *next;
 	const char *bad;
 
-	if (!p)
-		return;
 	for (; p; p = next) {
 		next = core_link_next(p);
 		if (next && (bad = remote_bad(a, next))) {
@@ -211,6 +209,14 @@ static inline void take_remote(struct arena *a)
 		arena_free_locked(a, slab_of(p), p);
 	}
 	trim_over_threshold(a);
+}
+
+static inline void take_remote(struct arena *a)
+{
+	void *p = core_remote_take(a);
+
+	if (p)
+		drain_remote(a, p);
 }
 
 struct arena *arena_enter_threaded(bool *held)
@@ -283,32 +289,48 @@ void arena_free_locked(struct arena *a, struct slab *s, void *p)
 }
 
 
-void arena_give_back(struct arena *a, struct slab *s, void *p)
+/* Straight in when it is the caller's arena, or nobody's and free; else
+ * onto its remote list. */
+static inline void give_back_to(struct arena *a, struct slab *s, void *p)
 {
-	volatile int held = -1;   /* volatile: live across setjmp */
-	diag_jmp jb, *outer = diag_recover;
+	int held = -1;
 
-	if (a->damaged)
-		return;
-	if (!diag_abort && (diag_recover = &jb, __builtin_setjmp(jb))) {
-		arena_recover(outer);   /* what p was stays where it is */
-		return;
-	}
-	/* Straight in when it is the caller's arena, or nobody's and free;
-	 * else onto its remote list. */
 	if (__libc_single_threaded || a == arena_bound || !__atomic_load_n(&a->threads, __ATOMIC_RELAXED))
 		held = arena_lock_if_free(a);
 	if (held < 0) {
 		tc_mark(p);
 		core_remote_push(a, p);
-	} else {
-		if (insight_check)
-			insight_check_heap(a, "free");
-		arena_free_locked(a, s, p);
-		trim_over_threshold(a);
-		arena_leave(a, held);
+		return;
 	}
+	if (insight_check)
+		insight_check_heap(a, "free");
+	arena_free_locked(a, s, p);
+	trim_over_threshold(a);
+	arena_leave(a, held);
+}
+
+/* OSMEM_ABORT_ON_ERROR=0: the same inside a recovery point. */
+static __attribute__((noinline)) void give_back_recoverable(struct arena *a, struct slab *s, void *p)
+{
+	diag_jmp jb, *outer = diag_recover;
+
+	diag_recover = &jb;
+	if (__builtin_setjmp(jb)) {
+		arena_recover(outer);   /* what p was stays where it is */
+		return;
+	}
+	give_back_to(a, s, p);
 	diag_recover = outer;
+}
+
+void arena_give_back(struct arena *a, struct slab *s, void *p)
+{
+	if (a->damaged)
+		return;
+	if (__builtin_expect(!diag_abort, 0))
+		give_back_recoverable(a, s, p);
+	else
+		give_back_to(a, s, p);
 }
 
 /* A thread exits: its arena may go to the next thread that needs one, with

@@ -85,28 +85,45 @@ static void *alloc_of(struct arena *a, size_t align, size_t r)
  * cannot be had), arena_main, which also has the break. Where the core
  * finds an arena damaged (OSMEM_ABORT_ON_ERROR=0), again in the arena the
  * caller moves to. */
-static void *alloc_locked(const char *call, size_t align, size_t r)
+static inline void *alloc_plain(const char *call, size_t align, size_t r)
 {
-	diag_jmp jb, *outer = diag_recover;
 	bool held;
-	struct arena *a;
-	void *p;
+	struct arena *a = enter_checked(call, &held);
+	void *p = alloc_of(a, align, r);
 
-	diag_call = call;
-	if (!diag_abort && (diag_recover = &jb, __builtin_setjmp(jb))) {
-		arena_recover(outer);
-		return alloc_locked(call, align, r);
-	}
-	a = enter_checked(call, &held);
-	p = alloc_of(a, align, r);
 	arena_leave(a, held);
 	if (!p && a != &arena_main && !arena_main.damaged) {
 		held = arena_lock(&arena_main);
 		p = alloc_of(&arena_main, align, r);
 		arena_leave(&arena_main, held);
 	}
-	diag_recover = outer;
 	return p ? p : core_nomem();
+}
+
+static void *alloc_locked(const char *call, size_t align, size_t r);
+
+/* OSMEM_ABORT_ON_ERROR=0: the same inside a recovery point. */
+static __attribute__((noinline)) void *alloc_recoverable(const char *call, size_t align, size_t r)
+{
+	diag_jmp jb, *outer = diag_recover;
+	void *p;
+
+	diag_recover = &jb;
+	if (__builtin_setjmp(jb)) {
+		arena_recover(outer);
+		return alloc_locked(call, align, r);
+	}
+	p = alloc_plain(call, align, r);
+	diag_recover = outer;
+	return p;
+}
+
+static void *alloc_locked(const char *call, size_t align, size_t r)
+{
+	diag_call = call;
+	if (__builtin_expect(!diag_abort, 0))
+		return alloc_recoverable(call, align, r);
+	return alloc_plain(call, align, r);
 }
 
 /* Bytes to ask the core for a request of n: with OSMEM_CHECK, room for the guard. */

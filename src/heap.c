@@ -180,6 +180,7 @@ struct arena *heap_new_arena(void)
 	/* Set before its first block is filed (fresh memory: the rest is zero). */
 	a->heap.regions = true;
 	a->heap.started = true;
+	a->heap.home = (struct region *)base;
 	a->idx.lists = true;
 	region_open(a, base, first, head);
 	return a;

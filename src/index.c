@@ -45,16 +45,36 @@ static _Noreturn __attribute__((cold, noinline)) void corrupt(struct arena *a, s
 	core_corrupt(a, "free block", block_payload(b), what);
 }
 
-/* c, reached from b by a link of the index, checked before it is read
- * further: NULL, or a FREE block inside one of a's segments. A link a
- * program's overflow rewrote leads nowhere else. */
-static inline struct block_meta *follow(struct arena *a, struct block_meta *b, struct block_meta *c)
+/* c, reached from b by a link of the index, before it is read: NULL, or a
+ * header's room inside one of a's segments. A link a program's overflow
+ * rewrote leads nowhere else. */
+static inline struct block_meta *within(struct arena *a, struct block_meta *b, struct block_meta *c)
 {
 	struct segment *g;
 
 	if (c && __builtin_expect((uintptr_t)c % 8 || !(g = heap_segment_of(a, c)) ||
-				  (size_t)(g->end - (char *)c) < HDR + 8 || c->status != STATUS_FREE ||
-				  (*block_tag(c) & BLOCK_MAGIC_MASK) != BLOCK_MAGIC, 0))
+				  (size_t)(g->end - (char *)c) < HDR + 8, 0))
+		corrupt(a, b, "a link of it leads outside the free blocks");
+	return c;
+}
+
+/* within, trying g first: the segment of the block whose link it is, which
+ * a list neighbour mostly shares. */
+static inline struct block_meta *within_near(struct arena *a, struct segment *g, struct block_meta *b,
+					     struct block_meta *c)
+{
+	if (!c || (g && (char *)c >= g->base && (char *)c < g->end && (size_t)(g->end - (char *)c) >= HDR + 8 &&
+		   (uintptr_t)c % 8 == 0))
+		return c;
+	return within(a, b, c);
+}
+
+/* The same, and c must be a FREE block: for links followed further than
+ * one step (a list walked, a treap descended). */
+static inline struct block_meta *follow(struct arena *a, struct block_meta *b, struct block_meta *c)
+{
+	if (within(a, b, c) && __builtin_expect(c->status != STATUS_FREE ||
+						(*block_tag(c) & BLOCK_MAGIC_MASK) != BLOCK_MAGIC, 0))
 		corrupt(a, b, "a link of it leads outside the free blocks");
 	return c;
 }
@@ -194,7 +214,8 @@ static void dlist_push(struct block_meta **head, struct block_meta *b)
 
 static void dlist_unlink(struct arena *a, struct block_meta **head, struct block_meta *b)
 {
-	struct block_meta *prev = follow(a, b, *left(b)), *next = follow(a, b, *right(b));
+	struct segment *g = heap_segment_of(a, b);
+	struct block_meta *prev = within_near(a, g, b, *left(b)), *next = within_near(a, g, b, *right(b));
 
 	/* Its neighbours must link to it: else an unlink writes where the damage says. */
 	if ((prev ? *right(prev) : *head) != b || (next && *left(next) != b))
@@ -355,8 +376,27 @@ void index_take(struct arena *a, struct block_meta *b)
  * must agree, so that no damaged size hands out a live block's bytes. */
 static void check_taken(struct arena *a, unsigned i, struct block_meta *b)
 {
-	const char *what = check_block_ends(a, b, false);
+	struct segment *g = heap_segment_of(a, b);
+	uint32_t tag = *block_tag(b);
+	size_t size = b->size, room;
+	struct block_meta *n;
+	const char *what;
 
+	/* The common case in a few loads: a FREE block of its bin that ends
+	 * its segment, or whose successor (in use: free ones merge) names it. */
+	if (g && b->status == STATUS_FREE && (size_t)(g->end - (char *)b) >= HDR + 8 &&
+	    (tag & (BLOCK_MAGIC_MASK | BLOCK_NOT_PLAIN | BLOCK_PENDING | BLOCK_GROWN)) == BLOCK_MAGIC &&
+	    size && size % 8 == 0 && size <= (room = (size_t)(g->end - (char *)b) - HDR) && bin_of(size) == i) {
+		if (tag & BLOCK_LAST) {
+			if (size == room)
+				return;
+		} else if (room - size >= HDR + 8) {
+			n = (struct block_meta *)block_end(b);
+			if (n->status == STATUS_ALLOC && n->prev == b && !(*block_tag(n) & BLOCK_DEAD))
+				return;
+		}
+	}
+	what = check_block_ends(a, b, false);
 	if (!what && bin_of(b->size) != i)
 		what = "its size does not belong in its bin";
 	if (what)

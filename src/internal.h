@@ -170,6 +170,7 @@ struct heap {
 	bool regions;               /* grows in reserved regions (heap_new_arena), never with brk */
 	struct segment *hint;       /* the segment heap_segment_of_slow found last (never freed:
 				       only regions' segments go, and they are found by address) */
+	struct region *home;        /* regions: the first, which holds the arena and stays */
 };
 
 #define SLAB_CLASSES 16         /* slab.c: object sizes 16..256, every 16 bytes */
@@ -279,9 +280,13 @@ static inline struct segment *heap_segment_of(struct arena *a, const void *addr)
 	struct segment *g;
 
 	if (a->heap.regions) {
-		struct region *r = map_region_of(addr);
-		g = r && r->arena == a ? &r->seg : NULL;
-		return g && (const char *)addr >= g->base && (const char *)addr < g->end ? g : NULL;
+		/* The arena's first region by its address alone; others by the bitmap. */
+		struct region *r = (struct region *)((uintptr_t)addr & ~(MAP_REGION - 1));
+
+		if (r != a->heap.home && (!(r = map_region_of(addr)) || r->arena != a))
+			return NULL;
+		g = &r->seg;
+		return (const char *)addr >= g->base && (const char *)addr < g->end ? g : NULL;
 	}
 	g = __atomic_load_n(&a->heap.segs, __ATOMIC_ACQUIRE);
 
