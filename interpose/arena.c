@@ -173,18 +173,22 @@ static void trim_over_threshold(struct arena *a)
 		heap_trim(a, tune.top_pad);
 }
 
-/* What is wrong with p, reached through a's remote list, as a block other
- * threads freed into a: NULL when nothing. Checked before p is read beyond
- * its first two words, and before its own link is followed. */
+/* p, where a link of a's remote list leads: inside a's heap, so that it
+ * may be read. */
+static inline bool remote_within(struct arena *a, void *p)
+{
+	return (uintptr_t)p % 16 == 0 && heap_segment_of(a, p);
+}
+
+/* What is wrong with p (remote_within) as a block other threads freed into
+ * a: NULL when nothing. Checked before its link is read. */
 static const char *remote_bad(struct arena *a, void *p)
 {
 	struct block_meta *b = block_of(p);
 	struct slab *s;
 
-	if ((uintptr_t)p % 16 || heap_arena_of(p) != a || !heap_segment_of(a, p))
-		return "the link leads outside the arena";
 	if (!tc_marked(p))
-		return "the block there was not freed";
+		return "the block there is not marked freed";
 	if ((s = slab_of(p)))
 		return slab_object(s, p) == SLAB_OBJ_LIVE ? NULL : "not an object in use in its slab";
 	if (!heap_segment_of(a, b) || !block_tag_ok(b) || b->status != STATUS_ALLOC || (*block_tag(b) & BLOCK_NOT_PLAIN))
@@ -193,17 +197,23 @@ static const char *remote_bad(struct arena *a, void *p)
 }
 
 /* Takes back what other threads freed into a (its lock held). A damaged
- * link is reported; the rest of the list stays where it is (lost, never
- * handed out twice). */
+ * link is reported, naming the block it is in; the rest of the list stays
+ * where it is (lost, never handed out twice). Each block is read once, in
+ * its turn: where its link leads is only checked to lie in the arena before
+ * the next turn reads it. */
 static __attribute__((noinline)) void drain_remote(struct arena *a, void *p)
 {
-	void *next;
+	void *from = NULL, *next;
 	const char *bad;
 
-	for (; p; p = next) {
+	for (; p; from = p, p = next) {
+		if ((bad = remote_bad(a, p))) {
+			diag_corrupt("remote-free list", from ? from : p, bad);
+			break;
+		}
 		next = core_link_next(p);
-		if (next && (bad = remote_bad(a, next))) {
-			diag_corrupt("remote-free list", p, bad);
+		if (next && !remote_within(a, next)) {
+			diag_corrupt("remote-free list", p, "the link leads outside the arena");
 			next = NULL;
 		}
 		arena_free_locked(a, slab_of(p), p);
