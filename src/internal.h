@@ -450,13 +450,15 @@ int check_heap(struct arena *a, char *msg, size_t len);
 /* Whether heap block b of a (ALLOC or FREE) can be trusted (issue 12): in
  * its segment, status and tag agreeing, its size ending at a block that
  * names it as predecessor (or at the segment's end), its predecessor ending
- * where it starts. NULL, or what is wrong. O(1); safe on any b in a's heap. */
+ * where it starts. NULL, or what is wrong. O(1); safe on any b in a's heap.
+ * A block in use whose seal (block_magic) holds has the size it was given:
+ * then only its predecessor link is looked at. */
 const char *check_block(struct arena *a, struct block_meta *b);
-/* The same, the predecessor left out unless start: enough to know that
- * handing b out overlaps nothing (its start is where a checked link led),
- * or that a block in use may wait in a thread cache with its size (its
- * arena checks the rest when it gets it). Without start, an ALLOC block
- * followed by a FREE one is not vouched for (non-NULL), whatever it is. */
+/* The full check, each step in turn, so that what it returns names the
+ * first thing wrong (check_block tries a quick way first). Without start,
+ * the predecessor is left out: enough to know that handing a FREE block out
+ * overlaps nothing (its start is where a checked link led); an ALLOC block
+ * followed by a FREE one is then not vouched for (non-NULL). */
 const char *check_block_ends(struct arena *a, struct block_meta *b, bool start);
 
 /* What a pointer handed to free/realloc is, decided without walking the heap:
