@@ -208,8 +208,6 @@ const char *check_block_ends(struct arena *a, struct block_meta *b, bool start)
 		case STATUS_FREE:
 			if (status == STATUS_FREE)
 				return "the block after it is free too";
-			if (!start)   /* its link sits a line further: the caller goes the full way */
-				return "the block after it is free";
 			np = nsize == nroom ? __atomic_load_n(&g->tail_prev, __ATOMIC_RELAXED)
 					   : __atomic_load_n(&((struct block_meta *)block_end(n))->next, __ATOMIC_RELAXED);
 			break;

@@ -376,27 +376,8 @@ void index_take(struct arena *a, struct block_meta *b)
  * must agree, so that no damaged size hands out a live block's bytes. */
 static void check_taken(struct arena *a, unsigned i, struct block_meta *b)
 {
-	struct segment *g = heap_segment_of(a, b);
-	uint32_t tag = *block_tag(b);
-	size_t size = b->size, room;
-	struct block_meta *n;
-	const char *what;
+	const char *what = check_block_ends(a, b, false);
 
-	/* The common case in a few loads: a FREE block of its bin that ends
-	 * its segment, or whose successor (in use: free ones merge) names it. */
-	if (g && b->status == STATUS_FREE && (size_t)(g->end - (char *)b) >= HDR + 8 &&
-	    (tag & (BLOCK_MAGIC_MASK | BLOCK_NOT_PLAIN | BLOCK_PENDING | BLOCK_GROWN)) == BLOCK_MAGIC &&
-	    size && size % 8 == 0 && size <= (room = (size_t)(g->end - (char *)b) - HDR) && bin_of(size) == i) {
-		if (tag & BLOCK_LAST) {
-			if (size == room)
-				return;
-		} else if (room - size >= HDR + 8) {
-			n = (struct block_meta *)block_end(b);
-			if (n->status == STATUS_ALLOC && n->prev == b && !(*block_tag(n) & BLOCK_DEAD))
-				return;
-		}
-	}
-	what = check_block_ends(a, b, false);
 	if (!what && bin_of(b->size) != i)
 		what = "its size does not belong in its bin";
 	if (what)

@@ -457,8 +457,7 @@ const char *check_block(struct arena *a, struct block_meta *b);
 /* The full check, each step in turn, so that what it returns names the
  * first thing wrong (check_block tries a quick way first). Without start,
  * the predecessor is left out: enough to know that handing a FREE block out
- * overlaps nothing (its start is where a checked link led); an ALLOC block
- * followed by a FREE one is then not vouched for (non-NULL). */
+ * overlaps nothing (its start is where a checked link led). */
 const char *check_block_ends(struct arena *a, struct block_meta *b, bool start);
 
 /* What a pointer handed to free/realloc is, decided without walking the heap:
