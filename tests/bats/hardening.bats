@@ -35,46 +35,10 @@ declare -gA REPORT=(
 # Primitives that reach nothing osmem trusts: no report, nothing steered.
 HARMLESS="tc-word0-40 tc-word0-600 tc-both-40 tc-both-600 slab-uaf bin-uaf-3000 bin-uaf-20000 mapped-uaf"
 
-setup_file() {
-	REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
-	export REPO
-	export SCN_BIN="$BATS_FILE_TMPDIR/bin"
-	mkdir -p "$SCN_BIN"
-	if [ ! -f "$REPO/libosmem.so" ]; then
-		make -C "$REPO" libosmem.so >"$BATS_FILE_TMPDIR/make.log" 2>&1 || true
-	fi
-	cc -O1 -g -pthread -o "$SCN_BIN/harden" "$REPO/tests/scenario/harden.c" -ldl \
-		>"$SCN_BIN/harden.cc.log" 2>&1 || rm -f "$SCN_BIN/harden"
-}
+load scenario
 
-# run_harden [VAR=value ...] MODE
-# Runs harden MODE under LD_PRELOAD=libosmem.so (no core dumps, a time limit
-# of SCN_TIMEOUT seconds, default 30). Sets $status, $out (stdout), $err
-# (stderr) and $err_lines (number of lines on stderr).
-run_harden() {
-	local envs=()
-	while [[ $# -gt 0 && "$1" == *=* ]]; do
-		envs+=("$1")
-		shift
-	done
-	[ -f "$REPO/libosmem.so" ] || { echo "libosmem.so is not built (make)"; cat "$BATS_FILE_TMPDIR/make.log" 2>/dev/null; return 1; }
-	[ -x "$SCN_BIN/harden" ] || { echo "tests/scenario/harden.c did not compile:"; cat "$SCN_BIN/harden.cc.log"; return 1; }
-	local o="$BATS_TEST_TMPDIR/stdout" e="$BATS_TEST_TMPDIR/stderr"
-	status=0
-	(
-		ulimit -c 0
-		exec timeout -s KILL "${SCN_TIMEOUT:-30}" env "${envs[@]}" LD_PRELOAD="$REPO/libosmem.so" \
-			"$SCN_BIN/harden" "$@"
-	) >"$o" 2>"$e" || status=$?
-	out="$(cat "$o")"
-	err="$(cat "$e")"
-	err_lines=$(wc -l <"$e")
-	# Shown by bats when the test fails.
-	echo "# ${envs[*]} harden $*: exit status $status"
-	echo "# stdout:"
-	sed 's/^/#   /' "$o"
-	echo "# stderr:"
-	sed 's/^/#   /' "$e"
+setup_file() {
+	scn_setup harden
 }
 
 # The allocator was not steered (the program's own verdict).
@@ -92,7 +56,7 @@ expect_harmless() {
 	[ "${1:-}" = warn ] && want=$'harmless\ncontinued'
 	not_steered || return 1
 	if [ "$status" -eq 137 ]; then
-		echo "killed after ${SCN_TIMEOUT:-30} s (hang or far too slow)"
+		echo "killed after ${SCN_TIMEOUT:-60} s (hang or far too slow)"
 		return 1
 	fi
 	[ "$status" -eq 0 ] || { echo "expected exit status 0, got $status"; return 1; }
@@ -141,125 +105,125 @@ expect_warned() {
 # ---- use after free of blocks osmem keeps no trusted data in: harmless ----
 
 @test "tc-word0-40: a cached 40-byte block's first word set: harmless" {
-	run_harden tc-word0-40
+	run_scn harden tc-word0-40
 	expect_harmless
-	run_harden OSMEM_ABORT_ON_ERROR=0 tc-word0-40
+	run_scn OSMEM_ABORT_ON_ERROR=0 harden tc-word0-40
 	expect_harmless warn
 }
 
 @test "tc-word0-600: a cached 600-byte block's first word set: harmless" {
-	run_harden tc-word0-600
+	run_scn harden tc-word0-600
 	expect_harmless
-	run_harden OSMEM_ABORT_ON_ERROR=0 tc-word0-600
+	run_scn OSMEM_ABORT_ON_ERROR=0 harden tc-word0-600
 	expect_harmless warn
 }
 
 @test "tc-both-40: a cached 40-byte block's first two words set: harmless" {
-	run_harden tc-both-40
+	run_scn harden tc-both-40
 	expect_harmless
-	run_harden OSMEM_ABORT_ON_ERROR=0 tc-both-40
+	run_scn OSMEM_ABORT_ON_ERROR=0 harden tc-both-40
 	expect_harmless warn
 }
 
 @test "tc-both-600: a cached 600-byte block's first two words set: harmless" {
-	run_harden tc-both-600
+	run_scn harden tc-both-600
 	expect_harmless
-	run_harden OSMEM_ABORT_ON_ERROR=0 tc-both-600
+	run_scn OSMEM_ABORT_ON_ERROR=0 harden tc-both-600
 	expect_harmless warn
 }
 
 @test "slab-uaf: a 48-byte block back in its slab, first two words set: harmless" {
-	run_harden slab-uaf
+	run_scn harden slab-uaf
 	expect_harmless
-	run_harden OSMEM_ABORT_ON_ERROR=0 slab-uaf
+	run_scn OSMEM_ABORT_ON_ERROR=0 harden slab-uaf
 	expect_harmless warn
 }
 
 @test "bin-uaf-3000: a free 3000-byte block's first two words set: harmless" {
-	run_harden bin-uaf-3000
+	run_scn harden bin-uaf-3000
 	expect_harmless
-	run_harden OSMEM_ABORT_ON_ERROR=0 bin-uaf-3000
+	run_scn OSMEM_ABORT_ON_ERROR=0 harden bin-uaf-3000
 	expect_harmless warn
 }
 
 @test "bin-uaf-20000: a free 20000-byte block's first two words set: harmless" {
-	run_harden bin-uaf-20000
+	run_scn harden bin-uaf-20000
 	expect_harmless
-	run_harden OSMEM_ABORT_ON_ERROR=0 bin-uaf-20000
+	run_scn OSMEM_ABORT_ON_ERROR=0 harden bin-uaf-20000
 	expect_harmless warn
 }
 
 @test "mapped-uaf: a freed 1 MiB block written to (unmapped: the write faults): harmless" {
-	run_harden mapped-uaf
+	run_scn harden mapped-uaf
 	expect_harmless
-	run_harden OSMEM_ABORT_ON_ERROR=0 mapped-uaf
+	run_scn OSMEM_ABORT_ON_ERROR=0 harden mapped-uaf
 	expect_harmless warn
 }
 
 # ---- primitives osmem reports: one line, abort ----
 
 @test "remote-uaf: the remote-free list's link set: malloc reports the list, abort" {
-	run_harden remote-uaf
+	run_scn harden remote-uaf
 	expect_stopped remote-uaf
 }
 
 @test "remote-both: the remote-free list's block, first two words set: reported, abort" {
-	run_harden remote-both
+	run_scn harden remote-both
 	expect_stopped remote-both
 }
 
 @test "fake-static: free of a fake block in static memory: invalid pointer, abort" {
-	run_harden fake-static
+	run_scn harden fake-static
 	expect_stopped fake-static
 }
 
 @test "fake-stack: free of a fake block on the stack: invalid pointer, abort" {
-	run_harden fake-stack
+	run_scn harden fake-stack
 	expect_stopped fake-stack
 }
 
 @test "fake-heap: free of a fake block inside a live heap block: reported, abort" {
-	run_harden fake-heap
+	run_scn harden fake-heap
 	expect_stopped fake-heap
 }
 
 @test "size-enlarge: a block's size grown over its live neighbour: corrupted header, abort" {
-	run_harden size-enlarge
+	run_scn harden size-enlarge
 	expect_stopped size-enlarge
 }
 
 @test "size-enlarge-2000: the same beyond the thread cache: corrupted header, abort" {
-	run_harden size-enlarge-2000
+	run_scn harden size-enlarge-2000
 	expect_stopped size-enlarge-2000
 }
 
 @test "size-shrink: a block's size shrunk: corrupted header, abort" {
-	run_harden size-shrink
+	run_scn harden size-shrink
 	expect_stopped size-shrink
 }
 
 @test "pred-redirect: a block's predecessor link aimed at a fake free block: corrupted header, abort" {
-	run_harden pred-redirect
+	run_scn harden pred-redirect
 	expect_stopped pred-redirect
 }
 
 @test "free-links: a free block's list links overwritten: malloc reports the block, abort" {
-	run_harden free-links
+	run_scn harden free-links
 	expect_stopped free-links
 }
 
 @test "free-size: a free block's size grown over its live neighbour: malloc reports the block, abort" {
-	run_harden free-size
+	run_scn harden free-size
 	expect_stopped free-size
 }
 
 @test "mapped-size: a mapped block's size grown by 2 MiB: corrupted header, abort, nothing unmapped" {
-	run_harden mapped-size
+	run_scn harden mapped-size
 	expect_stopped mapped-size
 }
 
 @test "slab-overflow: 120 bytes past a slab page's last block, into the next slab's header: malloc reports the slab, abort" {
-	run_harden slab-overflow
+	run_scn harden slab-overflow
 	expect_stopped slab-overflow
 }
 
@@ -268,7 +232,7 @@ expect_warned() {
 @test "remote-uaf, remote-both with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
 	local mode
 	for mode in remote-uaf remote-both; do
-		run_harden OSMEM_ABORT_ON_ERROR=0 "$mode"
+		run_scn OSMEM_ABORT_ON_ERROR=0 harden "$mode"
 		expect_warned "$mode"
 	done
 }
@@ -276,48 +240,48 @@ expect_warned() {
 @test "fake-static, fake-stack, fake-heap with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
 	local mode
 	for mode in fake-static fake-stack fake-heap; do
-		run_harden OSMEM_ABORT_ON_ERROR=0 "$mode"
+		run_scn OSMEM_ABORT_ON_ERROR=0 harden "$mode"
 		expect_warned "$mode"
 	done
 }
 
 @test "size-enlarge with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
-	run_harden OSMEM_ABORT_ON_ERROR=0 size-enlarge
+	run_scn OSMEM_ABORT_ON_ERROR=0 harden size-enlarge
 	expect_warned size-enlarge
 }
 
 @test "size-enlarge-2000 with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
-	run_harden OSMEM_ABORT_ON_ERROR=0 size-enlarge-2000
+	run_scn OSMEM_ABORT_ON_ERROR=0 harden size-enlarge-2000
 	expect_warned size-enlarge-2000
 }
 
 @test "size-shrink with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
-	run_harden OSMEM_ABORT_ON_ERROR=0 size-shrink
+	run_scn OSMEM_ABORT_ON_ERROR=0 harden size-shrink
 	expect_warned size-shrink
 }
 
 @test "pred-redirect with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
-	run_harden OSMEM_ABORT_ON_ERROR=0 pred-redirect
+	run_scn OSMEM_ABORT_ON_ERROR=0 harden pred-redirect
 	expect_warned pred-redirect
 }
 
 @test "free-links, free-size with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
 	local mode
 	for mode in free-links free-size; do
-		run_harden OSMEM_ABORT_ON_ERROR=0 "$mode"
+		run_scn OSMEM_ABORT_ON_ERROR=0 harden "$mode"
 		expect_warned "$mode"
 	done
 }
 
 @test "mapped-size with OSMEM_ABORT_ON_ERROR=0: reported, nothing unmapped, heap intact" {
-	run_harden OSMEM_ABORT_ON_ERROR=0 mapped-size
+	run_scn OSMEM_ABORT_ON_ERROR=0 harden mapped-size
 	expect_warned mapped-size
 }
 
 # ---- the README's table ----
 
 @test "slab-overflow with OSMEM_ABORT_ON_ERROR=0: reported, the arena out of service, heap intact" {
-	run_harden OSMEM_ABORT_ON_ERROR=0 slab-overflow
+	run_scn OSMEM_ABORT_ON_ERROR=0 harden slab-overflow
 	expect_warned slab-overflow
 }
 

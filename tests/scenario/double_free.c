@@ -18,23 +18,6 @@
 
 #include <pthread.h>
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static int stage;
-
-/* Frees its argument, then waits until main is done with the double free. */
-static void *free_and_wait(void *arg)
-{
-	free(arg);
-	pthread_mutex_lock(&mu);
-	stage = 1;
-	pthread_cond_broadcast(&cv);
-	while (stage != 2)
-		pthread_cond_wait(&cv, &mu);
-	pthread_mutex_unlock(&mu);
-	return NULL;
-}
-
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "small";
@@ -106,17 +89,9 @@ int main(int argc, char **argv)
 		printf("%p\n", (void *)p);
 		fflush(stdout);
 		r = launder(p);
-		CHECK(pthread_create(&t, NULL, free_and_wait, p) == 0, "pthread_create failed");
-		pthread_mutex_lock(&mu);
-		while (stage != 1)
-			pthread_cond_wait(&cv, &mu);
-		pthread_mutex_unlock(&mu);
+		t = free_elsewhere(p);
 		free(r);                   /* the double free */
-		pthread_mutex_lock(&mu);
-		stage = 2;
-		pthread_cond_broadcast(&cv);
-		pthread_mutex_unlock(&mu);
-		pthread_join(t, NULL);
+		free_elsewhere_done(t);
 		free(q);
 	} else {
 		FAIL("unknown mode %s", mode);

@@ -338,22 +338,6 @@ static void block_uaf(size_t n)
 
 /* Another thread frees p onto the main arena's remote list (osmem) and
  * stays alive until main is done. */
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static int stage;
-
-static void *free_and_wait(void *arg)
-{
-	free(arg);
-	pthread_mutex_lock(&mu);
-	stage = 1;
-	pthread_cond_broadcast(&cv);
-	while (stage != 2)
-		pthread_cond_wait(&cv, &mu);
-	pthread_mutex_unlock(&mu);
-	return NULL;
-}
-
 static void remote_uaf(int words)
 {
 	char *p = hold(600), *dangling = launder(p);
@@ -361,19 +345,11 @@ static void remote_uaf(int words)
 
 	victim(p);
 	release(p);
-	CHECK(pthread_create(&t, NULL, free_and_wait, p) == 0, "pthread_create failed");
-	pthread_mutex_lock(&mu);
-	while (stage != 1)
-		pthread_cond_wait(&cv, &mu);
-	pthread_mutex_unlock(&mu);
+	t = free_elsewhere(p);
 	write_words(dangling, words);
 	attempt(600);
 	attempt(600);
-	pthread_mutex_lock(&mu);
-	stage = 2;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
-	pthread_join(t, NULL);
+	free_elsewhere_done(t);
 }
 
 /* A fake block: a live block's header copied in front of `at`

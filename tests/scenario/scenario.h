@@ -11,6 +11,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,5 +127,47 @@ static inline int all_byte(const void *p, size_t n, unsigned char v)
 	return c[0] == v && memcmp(c, c + 1, n - 1) == 0;
 }
 
+/* A thread that frees p and stays alive until free_elsewhere_done: while it
+ * lives, p went back from a thread other than the caller's (in a thread
+ * cache that is not the caller's, or onto an arena's remote-free list). */
+static pthread_mutex_t elsewhere_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t elsewhere_cv = PTHREAD_COND_INITIALIZER;
+static int elsewhere_stage;
+
+static void *elsewhere(void *p)
+{
+	free(p);
+	pthread_mutex_lock(&elsewhere_mu);
+	elsewhere_stage = 1;
+	pthread_cond_broadcast(&elsewhere_cv);
+	while (elsewhere_stage != 2)
+		pthread_cond_wait(&elsewhere_cv, &elsewhere_mu);
+	pthread_mutex_unlock(&elsewhere_mu);
+	return NULL;
+}
+
+/* Returns once p is freed. */
+static inline pthread_t free_elsewhere(void *p)
+{
+	pthread_t t;
+
+	elsewhere_stage = 0;
+	CHECK(pthread_create(&t, NULL, elsewhere, p) == 0, "pthread_create failed");
+	pthread_mutex_lock(&elsewhere_mu);
+	while (elsewhere_stage != 1)
+		pthread_cond_wait(&elsewhere_cv, &elsewhere_mu);
+	pthread_mutex_unlock(&elsewhere_mu);
+	return t;
+}
+
+/* Lets the thread end, and joins it. */
+static inline void free_elsewhere_done(pthread_t t)
+{
+	pthread_mutex_lock(&elsewhere_mu);
+	elsewhere_stage = 2;
+	pthread_cond_broadcast(&elsewhere_cv);
+	pthread_mutex_unlock(&elsewhere_mu);
+	pthread_join(t, NULL);
+}
 
 #endif
