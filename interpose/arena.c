@@ -23,7 +23,9 @@
  * fresh locks. A single-threaded process takes none of them, so a fork from
  * a signal handler that interrupted malloc or fork cannot deadlock. */
 #define _GNU_SOURCE
+#include <linux/futex.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "dropin.h"
@@ -45,7 +47,6 @@ static TLS_IE unsigned contentions;   /* the thread found its arena taken this m
 #define MOVE_AFTER 4
 static pthread_key_t exit_key;        /* unbinds a thread when it exits */
 static bool exit_key_ok;
-static pthread_mutexattr_t adaptive;  /* spins a little before sleeping */
 
 struct arena *arena_next(struct arena *a)
 {
@@ -64,9 +65,6 @@ static void fork_child(void);
 
 void arena_init(void)
 {
-	pthread_mutexattr_init(&adaptive);
-	pthread_mutexattr_settype(&adaptive, PTHREAD_MUTEX_ADAPTIVE_NP);
-	pthread_mutex_init(&arena_main.lock, &adaptive);
 	arena_main.grow_pad = tune.top_pad;
 	if (!arena_main.heap.started)   /* a program that used os_* first keeps their index */
 		arena_main.idx.lists = true;
@@ -74,6 +72,33 @@ void arena_init(void)
 	/* Registered at the first call, so ours is the last prepare handler to
 	 * run: handlers of other libraries may still allocate before it. */
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+/* ---- the locks ---- */
+
+/* Spins this many reads of the lock before sleeping: about what a short
+ * critical section of the core takes (glibc's adaptive mutex spins up to
+ * 100 times too). */
+#define LOCK_SPINS 100
+
+/* l was taken: spin while its holder is likely to let go soon, then mark it
+ * waited for (2) and sleep until a holder that lets it go wakes one. */
+void arena_lock_wait(int *l)
+{
+	for (int i = 0; i < LOCK_SPINS; i++) {
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#endif
+		if (__atomic_load_n(l, __ATOMIC_RELAXED) == 0 && arena_lock_try(l))
+			return;
+	}
+	while (__atomic_exchange_n(l, 2, __ATOMIC_ACQUIRE) != 0)
+		syscall(SYS_futex, l, FUTEX_WAIT_PRIVATE, 2, NULL, NULL, 0);
+}
+
+void arena_lock_wake(int *l)
+{
+	syscall(SYS_futex, l, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
 /* ---- binding ---- */
@@ -86,7 +111,6 @@ static struct arena *create_locked(bool past_limit)
 
 	if ((!past_limit && narenas >= tune_arena_limit()) || !(a = heap_new_arena()))
 		return NULL;
-	pthread_mutex_init(&a->lock, &adaptive);
 	a->grow_pad = tune.top_pad;
 	a->id = narenas;
 	__atomic_store_n(&tail->next, a, __ATOMIC_RELEASE);
@@ -142,16 +166,16 @@ static __attribute__((noinline)) struct arena *contended(struct arena *a)
 	struct arena *b;
 
 	for (b = arena_next(a) ? arena_next(a) : &arena_main; b != a; b = arena_next(b) ? arena_next(b) : &arena_main)
-		if (!b->damaged && !__atomic_load_n(&b->threads, __ATOMIC_RELAXED) && pthread_mutex_trylock(&b->lock) == 0)
+		if (!b->damaged && !__atomic_load_n(&b->threads, __ATOMIC_RELAXED) && arena_lock_try(&b->lock))
 			goto moved;
 	pthread_mutex_lock(&list_lock);
 	b = create_locked(false);
 	pthread_mutex_unlock(&list_lock);
 	if (b) {
-		pthread_mutex_lock(&b->lock);
+		arena_lock_take(&b->lock);
 		goto moved;
 	}
-	pthread_mutex_lock(&a->lock);
+	arena_lock_take(&a->lock);
 	return a;
 moved:
 	move_to(b);
@@ -235,10 +259,10 @@ struct arena *arena_enter_threaded(bool *held)
 
 	if (__builtin_expect(!a || a->damaged, 0))
 		a = bind();
-	if (pthread_mutex_trylock(&a->lock) == 0)
+	if (arena_lock_try(&a->lock))
 		contentions = 0;
 	else if (++contentions < MOVE_AFTER)
-		pthread_mutex_lock(&a->lock);
+		arena_lock_take(&a->lock);
 	else {
 		contentions = 0;
 		a = contended(a);
@@ -253,7 +277,7 @@ bool arena_lock(struct arena *a)
 {
 	if (__libc_single_threaded)
 		return false;
-	pthread_mutex_lock(&a->lock);
+	arena_lock_take(&a->lock);
 	arena_held = a;
 	take_remote(a);
 	return true;
@@ -263,7 +287,7 @@ int arena_lock_if_free(struct arena *a)
 {
 	if (__libc_single_threaded || a == arena_bound)
 		return arena_lock(a);
-	if (pthread_mutex_trylock(&a->lock) != 0)
+	if (!arena_lock_try(&a->lock))
 		return -1;
 	arena_held = a;
 	take_remote(a);
@@ -279,7 +303,7 @@ void arena_recover(diag_jmp *outer)
 	diag_recover = outer;
 	if (a) {
 		arena_held = NULL;
-		pthread_mutex_unlock(&a->lock);
+		arena_lock_drop(&a->lock);
 	}
 }
 
@@ -387,7 +411,7 @@ static void fork_prepare(void)
 	_IO_list_lock();
 	pthread_mutex_lock(&list_lock);
 	for (struct arena *a = arena_next(NULL); a; a = arena_next(a))
-		pthread_mutex_lock(&a->lock);
+		arena_lock_take(&a->lock);
 	map_lock();
 	fork_locked = true;
 }
@@ -399,7 +423,7 @@ static void fork_parent(void)
 	fork_locked = false;
 	map_unlock();
 	for (struct arena *a = arena_next(NULL); a; a = arena_next(a))
-		pthread_mutex_unlock(&a->lock);
+		arena_lock_drop(&a->lock);
 	pthread_mutex_unlock(&list_lock);
 	_IO_list_unlock();
 }
@@ -411,7 +435,7 @@ static void fork_child(void)
 	fork_locked = false;
 	pthread_mutex_init(&list_lock, NULL);
 	for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
-		pthread_mutex_init(&a->lock, &adaptive);
+		a->lock = 0;
 		a->threads = a == arena_bound;
 	}
 	map_fork_child();

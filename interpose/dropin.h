@@ -148,6 +148,30 @@ void tc_flush(void);                    /* the calling thread's cache back to th
  * lock; a block goes back to the arena that owns it. */
 
 void arena_init(void);
+
+/* An arena's lock: one compare-and-swap to take, one exchange to let go,
+ * inline (a pthread mutex costs two calls and its type's dispatch on a path
+ * every heap block above the cache takes). Taken, it spins a while, then
+ * sleeps on a futex; a process that forks starts its child with it free. */
+void arena_lock_wait(int *l);
+static inline bool arena_lock_try(int *l)
+{
+	int free_ = 0;
+
+	return __atomic_compare_exchange_n(l, &free_, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+static inline void arena_lock_take(int *l)
+{
+	if (!arena_lock_try(l))
+		arena_lock_wait(l);
+}
+void arena_lock_wake(int *l);
+static inline void arena_lock_drop(int *l)
+{
+	if (__atomic_exchange_n(l, 0, __ATOMIC_RELEASE) == 2)
+		arena_lock_wake(l);
+}
+
 extern TLS_IE struct arena *arena_bound;   /* the calling thread's arena, NULL before it has one */
 /* a is the arena the calling thread allocates from (arena_main while the
  * process has one thread): only its blocks may wait in the thread's cache,
@@ -182,7 +206,7 @@ static inline void arena_leave(struct arena *a, bool held)
 {
 	if (held) {
 		arena_held = NULL;
-		pthread_mutex_unlock(&a->lock);
+		arena_lock_drop(&a->lock);
 	}
 }
 /* OSMEM_ABORT_ON_ERROR=0: damage the core meets inside an arena's index

@@ -203,9 +203,9 @@ void insight_check_heap(struct arena *a, const char *call)
 	if (__libc_single_threaded)
 		return;
 	for (struct arena *b = arena_next(NULL); b; b = arena_next(b))
-		if (b != a && pthread_mutex_trylock(&b->lock) == 0) {
+		if (b != a && arena_lock_try(&b->lock)) {
 			check_one(b, call);
-			pthread_mutex_unlock(&b->lock);
+			arena_lock_drop(&b->lock);
 		}
 }
 

@@ -190,7 +190,7 @@ struct arena {
 	 * OSMEM_ABORT_ON_ERROR=0 the drop-in never uses it again. */
 	bool damaged;
 	/* The drop-in's (interpose/arena.c): */
-	pthread_mutex_t lock;
+	int lock;                   /* 0 free, 1 taken, 2 taken and maybe waited for (arena_lock_*) */
 	struct arena *next;         /* every arena, arena_main first */
 	unsigned id;                /* 0: arena_main */
 	unsigned threads;           /* threads bound to it */
