@@ -245,12 +245,18 @@ static __attribute__((noinline)) void drain_remote(struct arena *a, void *p)
 	trim_over_threshold(a);
 }
 
+/* What a's lock holder takes back first: the blocks other threads freed
+ * into a, and, when a is its own arena, those its frees deferred. */
 static inline void take_remote(struct arena *a)
 {
 	void *p = core_remote_take(a);
 
 	if (p)
 		drain_remote(a, p);
+	if (tc.ndefer && a == arena_bound) {
+		tc_release_deferred(a);
+		trim_over_threshold(a);
+	}
 }
 
 struct arena *arena_enter_threaded(bool *held)

@@ -78,6 +78,9 @@ bool misuse_header_bad(const char *call, struct arena *a, void *p);
 #define TC_COUNT    16              /* blocks per class */
 #define TC_BYTES    (64 * 1024)     /* payload bytes per thread while there is one */
 #define TC_BYTES_MT (256 * 1024)    /* ... and once there are more, for threads that reuse */
+#define TC_DEFER    32              /* heap blocks a thread's frees may leave for its next lock */
+#define TC_DEFER_BYTES (256 * 1024) /* ... holding at most these bytes */
+#define TC_DEFER_MAX (64 * 1024)    /* ... each at most this large */
 
 struct tcache {
 	unsigned char count[TC_CLASSES];
@@ -88,6 +91,13 @@ struct tcache {
 	 * a write into a cached block (a use after free) cannot change what
 	 * malloc hands out next. */
 	void *slot[TC_CLASSES][TC_COUNT];
+	/* Heap blocks of the thread's own arena that it freed and the cache
+	 * did not take, marked like cached ones: they go back to the arena
+	 * the next time the thread holds its lock (a malloc that the cache
+	 * could not serve, before it searches), so that a free costs no lock. */
+	void *defer[TC_DEFER];
+	unsigned ndefer;
+	size_t defer_bytes;
 };
 
 extern TLS_IE struct tcache tc;
@@ -140,6 +150,22 @@ static inline bool tc_put(void *p, size_t r)
 	return tc_push(p, r, c);
 }
 void tc_flush(void);                    /* the calling thread's cache back to the arenas */
+
+/* Leaves p, a checked heap block of r bytes of the caller's bound arena
+ * (the process has threads), for tc_release_deferred: false when there is
+ * no room (the caller gives it back now, which releases the rest too). */
+static inline bool tc_defer(void *p, size_t r)
+{
+	if (tc.ndefer == TC_DEFER || r > TC_DEFER_MAX || tc.defer_bytes + r > TC_DEFER_BYTES)
+		return false;
+	tc.defer[tc.ndefer++] = p;
+	tc.defer_bytes += r;
+	tc_mark(p);
+	return true;
+}
+/* The deferred blocks back to a, the caller's arena, whose lock it holds
+ * (those of an arena it has left onto that one's remote list). */
+void tc_release_deferred(struct arena *a);
 
 /* ---- arena.c: arenas, the threads bound to them, fork ----
  * While the process has one thread everything is arena_main, unlocked

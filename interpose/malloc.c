@@ -274,7 +274,8 @@ static void give_back(enum call c, void *p)
 		/* A live heap block, its size vouched for by its seal
 		 * (block_tag_ok above): the cache's, else its arena's, which
 		 * checks the rest of its header and its neighbours'. */
-		if (tc_off || b->size <= SLAB_MAX || b->size % 16 || !arena_is_callers(a) || !tc_put(p, b->size))
+		if (tc_off || b->size <= SLAB_MAX || b->size % 16 || !arena_is_callers(a) ||
+		    (!tc_put(p, b->size) && (a != arena_bound || !tc_defer(p, b->size))))
 			arena_give_back(a, NULL, p);
 	} else {
 		release_block(c, a, p);

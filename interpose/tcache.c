@@ -63,6 +63,22 @@ bool tc_put_slow(void *p, size_t r)
 	return tc_push(p, r, c);
 }
 
+void tc_release_deferred(struct arena *a)
+{
+	/* Each taken off before it goes: a report that unwinds (issue 12)
+	 * leaves no block here twice. */
+	while (tc.ndefer) {
+		void *p = tc.defer[--tc.ndefer];
+		struct arena *owner = heap_arena_of(p);
+
+		if (owner == a)
+			arena_free_locked(a, NULL, p);
+		else
+			core_remote_push(owner, p);
+	}
+	tc.defer_bytes = 0;
+}
+
 void tc_flush(void)
 {
 	for (unsigned c = 0; c < TC_CLASSES; c++) {
@@ -73,4 +89,12 @@ void tc_flush(void)
 		}
 	}
 	tc.bytes = 0;
+	/* Mostly the first goes alone: the rest follow it while its arena,
+	 * the thread's, is locked. */
+	while (tc.ndefer) {
+		void *p = tc.defer[--tc.ndefer];
+
+		tc.defer_bytes -= block_of(p)->size;
+		arena_give_back(heap_arena_of(p), NULL, p);
+	}
 }

@@ -12,6 +12,10 @@
  *           goes back to its slab), then freed again
  *   thread  malloc(64) freed by another thread (into that thread's cache, which
  *           lives on after it: the thread is still running), then freed here
+ *   deferred once the process has threads: a 4000-byte block freed (too big
+ *           for the cache, so it waits for the thread's next lock of its
+ *           arena), which the next malloc of its size takes back; freed
+ *           again while it waits the second time, then again
  * The pointer is printed on stdout first (one line, "%p"), so the test can
  * match the exact address in the report. */
 #include "scenario.h"
@@ -92,6 +96,22 @@ int main(int argc, char **argv)
 		t = free_elsewhere(p);
 		free(r);                   /* the double free */
 		free_elsewhere_done(t);
+		free(q);
+	} else if (strcmp(mode, "deferred") == 0) {
+		char *big = malloc(opaque(4000)), *again;
+
+		CHECK(big != NULL, "malloc failed");
+		free_elsewhere_done(free_elsewhere(malloc(opaque(16))));   /* the process has threads now */
+		free(big);
+		again = malloc(opaque(4000));
+		CHECK(again == big, "malloc(4000) after free of %p gave %p: the freed block was not taken back",
+		      (void *)big, (void *)again);
+		printf("%p\n", (void *)again);
+		fflush(stdout);
+		r = launder(again);
+		free(again);               /* waits for the next lock */
+		free(r);                   /* the double free */
+		free(p);
 		free(q);
 	} else {
 		FAIL("unknown mode %s", mode);
