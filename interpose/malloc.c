@@ -253,9 +253,30 @@ static __attribute__((noinline)) void release_block(enum call c, struct arena *a
  * block of a heap segment above the slab sizes (the classes up to them hold
  * only slab objects) that is not in a cache already; anything else but such
  * a block (mapped blocks, misuse) takes release_block's checked path. */
-static void give_back(enum call c, void *p)
+/* p, not a slab object, is a live plain heap block of a, its size vouched
+ * for by its seal (block_tag_ok): the rest of its header and its
+ * neighbours' are its arena's to check when it goes back there. */
+static inline bool heap_live(struct arena *a, void *p)
 {
 	struct block_meta *b = block_of(p);
+
+	return heap_segment_of(a, b) && block_tag_ok(b) && b->status == STATUS_ALLOC &&
+	       !(*block_tag(b) & BLOCK_NOT_PLAIN) && !tc_marked(p);
+}
+
+/* p, a live heap block (heap_live) of the caller's arena a, kept by the
+ * thread: in its cache, or waiting for its next lock; false when neither
+ * takes it (a block the slab classes' sizes, or one the core gave more
+ * than it was asked for, takes its arena's checks at once). */
+static inline bool heap_kept(struct arena *a, void *p)
+{
+	size_t n = block_of(p)->size;
+
+	return n > SLAB_MAX && n % 16 == 0 && (tc_put(p, n) || (a == arena_bound && tc_defer(p, n)));
+}
+
+static void give_back(enum call c, void *p)
+{
 	struct slab *s;
 	struct arena *a;
 
@@ -269,13 +290,8 @@ static void give_back(enum call c, void *p)
 			misuse_small(call_name(c), s, p);
 		else if (a = heap_arena_of(s), tc_off || !arena_is_callers(a) || !tc_put(p, s->size))
 			arena_give_back(a, s, p);
-	} else if (heap_segment_of(a = heap_arena_of(p), b) && block_tag_ok(b) && b->status == STATUS_ALLOC &&
-		   !(*block_tag(b) & BLOCK_NOT_PLAIN) && !tc_marked(p)) {
-		/* A live heap block, its size vouched for by its seal
-		 * (block_tag_ok above): the cache's, else its arena's, which
-		 * checks the rest of its header and its neighbours'. */
-		if (tc_off || b->size <= SLAB_MAX || b->size % 16 || !arena_is_callers(a) ||
-		    (!tc_put(p, b->size) && (a != arena_bound || !tc_defer(p, b->size))))
+	} else if (heap_live(a = heap_arena_of(p), p)) {
+		if (tc_off || !arena_is_callers(a) || !heap_kept(a, p))
 			arena_give_back(a, NULL, p);
 	} else {
 		release_block(c, a, p);
@@ -301,15 +317,22 @@ static __attribute__((noinline)) void free_slow(void *p)
 	release(CALL_FREE, p);
 }
 
-/* The fast path: a live slab object into the thread cache. errno survives:
+/* The fast path: a live block of the caller's arena kept by the thread (a
+ * slab object or a heap block; the slab's page read once). errno survives:
  * nothing here fails but a report, and the report keeps it. */
 EXPORT void free(void *p)
 {
 	struct slab *s;
+	struct arena *a;
 
-	if (__builtin_expect(boot_plain, 1) && (s = slab_of(p)) && small_live(s, p) &&
-	    arena_is_callers(heap_arena_of(s)) && tc_put(p, s->size))
-		return;
+	if (__builtin_expect(boot_plain, 1)) {
+		if ((s = slab_of(p))) {
+			if (small_live(s, p) && arena_is_callers(heap_arena_of(s)) && tc_put(p, s->size))
+				return;
+		} else if (p && arena_is_callers(a = heap_arena_of(p)) && heap_live(a, p) && heap_kept(a, p)) {
+			return;
+		}
+	}
 	free_slow(p);
 }
 
