@@ -73,8 +73,17 @@ bool misuse_header_bad(const char *call, struct arena *a, void *p);
 
 /* ---- tcache.c: each thread's cache of freed small blocks ---- */
 
-#define TC_MAX_SIZE 1024            /* largest block size cached */
+#define TC_MAX_SIZE 1024            /* largest size of the exact classes */
 #define TC_CLASSES  (TC_MAX_SIZE / 16)
+/* Above them, once the process has threads, heap blocks up to 4 KiB in
+ * classes 256 bytes wide, each slot's size kept beside it: a request takes
+ * the newest block of its class that holds it (the same size freed and
+ * asked for again is the newest), at most 255 bytes more than it asked
+ * for. Random sizes find a block there that exact classes of 16 bytes
+ * would not have. */
+#define TC_BIG_STEP 256
+#define TC_BIG_CLASSES 12
+#define TC_BIG_MAX  (TC_MAX_SIZE + TC_BIG_STEP * TC_BIG_CLASSES)   /* 4096 */
 #define TC_COUNT    16              /* blocks per class */
 #define TC_BYTES    (64 * 1024)     /* payload bytes per thread while there is one */
 #define TC_BYTES_MT (256 * 1024)    /* ... and once there are more, for threads that reuse */
@@ -83,14 +92,15 @@ bool misuse_header_bad(const char *call, struct arena *a, void *p);
 #define TC_DEFER_MAX (64 * 1024)    /* ... each at most this large */
 
 struct tcache {
-	unsigned char count[TC_CLASSES];
+	unsigned char count[TC_CLASSES + TC_BIG_CLASSES];
 	size_t bytes;
 	size_t budget;              /* bytes it may hold: TC_BYTES or TC_BYTES_MT (tc_put_slow) */
 	uint32_t puts, hits;        /* blocks cached, and taken back: decaying counts */
 	/* Each class a stack of count blocks, kept here and not in the blocks:
 	 * a write into a cached block (a use after free) cannot change what
 	 * malloc hands out next. */
-	void *slot[TC_CLASSES][TC_COUNT];
+	void *slot[TC_CLASSES + TC_BIG_CLASSES][TC_COUNT];
+	uint16_t big_size[TC_BIG_CLASSES][TC_COUNT];   /* the big classes' block sizes */
 	/* Heap blocks of the thread's own arena that it freed and the cache
 	 * did not take, marked like cached ones: they go back to the arena
 	 * the next time the thread holds its lock (a malloc that the cache
@@ -127,6 +137,8 @@ static inline void *tc_get(size_t r)
 	return p;
 }
 
+void *tc_get_big(size_t r);              /* the same for TC_MAX_SIZE < r <= TC_BIG_MAX */
+
 /* Onto class c's stack, marked. */
 static inline bool tc_push(void *p, size_t r, unsigned c)
 {
@@ -140,7 +152,8 @@ static inline bool tc_push(void *p, size_t r, unsigned c)
 bool tc_put_slow(void *p, size_t r);
 /* Keeps p, a freed block of size r (a multiple of 16), marked, if there is
  * room (never while tc_off: callers check it, the fast path of free by
- * running only while no switch is on). */
+ * running only while no switch is on). Sizes above TC_MAX_SIZE go to a
+ * big class, in tc_put_slow. */
 static inline bool tc_put(void *p, size_t r)
 {
 	unsigned c = (unsigned)(r / 16) - 1;

@@ -153,7 +153,7 @@ static void *alloc_core(size_t n)
 	if (n > core_max_request())
 		return core_nomem();
 	r = req(room(n));
-	p = tc_get(r);
+	p = r <= TC_MAX_SIZE ? tc_get(r) : r <= TC_BIG_MAX ? tc_get_big(r) : NULL;
 	if (!p)
 		p = alloc_locked("malloc", 0, r);
 	return insight_check ? guarded(n, p) : p;
@@ -317,23 +317,31 @@ static __attribute__((noinline)) void free_slow(void *p)
 	release(CALL_FREE, p);
 }
 
+/* free's way for p, not a slab object: kept by the thread if it is a live
+ * heap block of the caller's arena. Out of line, so that the slab objects'
+ * way saves no registers for it. */
+static __attribute__((noinline)) void free_heap(void *p)
+{
+	struct arena *a;
+
+	if (p && arena_is_callers(a = heap_arena_of(p)) && heap_live(a, p) && heap_kept(a, p))
+		return;
+	free_slow(p);
+}
+
 /* The fast path: a live block of the caller's arena kept by the thread (a
  * slab object or a heap block; the slab's page read once). errno survives:
  * nothing here fails but a report, and the report keeps it. */
 EXPORT void free(void *p)
 {
 	struct slab *s;
-	struct arena *a;
 
-	if (__builtin_expect(boot_plain, 1)) {
-		if ((s = slab_of(p))) {
-			if (small_live(s, p) && arena_is_callers(heap_arena_of(s)) && tc_put(p, s->size))
-				return;
-		} else if (p && arena_is_callers(a = heap_arena_of(p)) && heap_live(a, p) && heap_kept(a, p)) {
-			return;
-		}
-	}
-	free_slow(p);
+	if (__builtin_expect(!boot_plain, 0))
+		free_slow(p);
+	else if (!(s = slab_of(p)))
+		free_heap(p);
+	else if (!small_live(s, p) || !arena_is_callers(heap_arena_of(s)) || !tc_put(p, s->size))
+		free_slow(p);
 }
 
 /* ---- calloc, realloc ---- */

@@ -45,11 +45,39 @@ void tcache_init(void)
 /* What tc_put leaves to here: full classes, and the byte budget, weighed
  * again from the counts (which decay) each time it is reached; a thread's
  * first put (its budget still 0) also arms the flush at its exit. */
+/* The big class of size r (TC_MAX_SIZE < r <= TC_BIG_MAX). */
+static inline unsigned big_class(size_t r)
+{
+	return (unsigned)((r - TC_MAX_SIZE - 1) / TC_BIG_STEP);
+}
+
+void *tc_get_big(size_t r)
+{
+	unsigned j = big_class(r), c = TC_CLASSES + j, n = tc.count[c], i = n;
+	void *p;
+
+	while (i && tc.big_size[j][i - 1] < r)
+		i--;
+	if (!i--)
+		return NULL;
+	p = tc.slot[c][i];
+	tc.bytes -= tc.big_size[j][i];
+	tc.count[c] = (unsigned char)--n;
+	tc.slot[c][i] = tc.slot[c][n];    /* the newest fills the gap */
+	tc.big_size[j][i] = tc.big_size[j][n];
+	tc.hits++;
+	tc_unmark(p);
+	return p;
+}
+
 bool tc_put_slow(void *p, size_t r)
 {
-	unsigned c = (unsigned)(r / 16) - 1;
+	unsigned c = r <= TC_MAX_SIZE ? (unsigned)(r / 16) - 1 : TC_CLASSES + big_class(r);
 
-	if (tc_off || r > TC_MAX_SIZE || tc.count[c] >= TC_COUNT)
+	/* The big classes only once there are threads: there they save a
+	 * lock; a single thread would only keep the blocks from merging (its
+	 * heap's free top, for one). */
+	if (tc_off || r > TC_BIG_MAX || (c >= TC_CLASSES && __libc_single_threaded) || tc.count[c] >= TC_COUNT)
 		return false;
 	if (!tc.budget && exit_key_ok)
 		pthread_setspecific(exit_key, &tc);
@@ -60,6 +88,8 @@ bool tc_put_slow(void *p, size_t r)
 	tc.budget = __libc_single_threaded || tc.hits < tc.puts / 2 ? TC_BYTES : TC_BYTES_MT;
 	if (tc.bytes + r > tc.budget)
 		return false;
+	if (c >= TC_CLASSES)
+		tc.big_size[c - TC_CLASSES][tc.count[c]] = (uint16_t)r;
 	return tc_push(p, r, c);
 }
 
@@ -81,7 +111,7 @@ void tc_release_deferred(struct arena *a)
 
 void tc_flush(void)
 {
-	for (unsigned c = 0; c < TC_CLASSES; c++) {
+	for (unsigned c = 0; c < TC_CLASSES + TC_BIG_CLASSES; c++) {
 		while (tc.count[c]) {
 			void *p = tc.slot[c][--tc.count[c]];
 

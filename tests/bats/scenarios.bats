@@ -137,14 +137,19 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	expect_report 134 free "$DOUBLE"
 }
 
-@test "10. double free of a block whose free waits for the thread's next lock (threads, 4000 B): reported, abort" {
+@test "10. double free of a block whose free waits for the thread's next lock (threads, 5000 B): reported, abort" {
 	run_scn double_free deferred
+	expect_report 134 free "$DOUBLE"
+}
+
+@test "10. double free of a 3000 B block held in the cache's big classes (threads): reported, abort" {
+	run_scn double_free bigcached
 	expect_report 134 free "$DOUBLE"
 }
 
 @test "10. double free of small and deferred blocks with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
 	local mode
-	for mode in slab thread deferred; do
+	for mode in slab thread deferred bigcached; do
 		run_scn OSMEM_ABORT_ON_ERROR=0 double_free "$mode"
 		expect_report 0 free "$DOUBLE"
 		[[ "$out" == *continued* ]]

@@ -12,10 +12,13 @@
  *           goes back to its slab), then freed again
  *   thread  malloc(64) freed by another thread (into that thread's cache, which
  *           lives on after it: the thread is still running), then freed here
- *   deferred once the process has threads: a 4000-byte block freed (too big
+ *   deferred once the process has threads: a 5000-byte block freed (too big
  *           for the cache, so it waits for the thread's next lock of its
  *           arena), which the next malloc of its size takes back; freed
  *           again while it waits the second time, then again
+ *   bigcached once the process has threads: a 3000-byte block freed into the
+ *           cache's class of 2817-3072 bytes, not handed out for 3060 bytes
+ *           (more than it holds), handed out for 2900; freed, then again
  * The pointer is printed on stdout first (one line, "%p"), so the test can
  * match the exact address in the report. */
 #include "scenario.h"
@@ -97,15 +100,24 @@ int main(int argc, char **argv)
 		free(r);                   /* the double free */
 		free_elsewhere_done(t);
 		free(q);
-	} else if (strcmp(mode, "deferred") == 0) {
-		char *big = malloc(opaque(4000)), *again;
+	} else if (strcmp(mode, "deferred") == 0 || strcmp(mode, "bigcached") == 0) {
+		int cached = strcmp(mode, "bigcached") == 0;
+		size_t n = cached ? 3000 : 5000, m = cached ? 2900 : 5000;
+		char *big = malloc(opaque(n)), *again, *more = NULL;
 
 		CHECK(big != NULL, "malloc failed");
 		free_elsewhere_done(free_elsewhere(malloc(opaque(16))));   /* the process has threads now */
 		free(big);
-		again = malloc(opaque(4000));
-		CHECK(again == big, "malloc(4000) after free of %p gave %p: the freed block was not taken back",
+		if (cached) {
+			more = malloc(opaque(3060));
+			CHECK(more && more != big, "malloc(3060) gave %p, freed with %zu bytes", (void *)more, n);
+		}
+		again = malloc(opaque(m));
+		CHECK(again == big, "malloc(%zu) after free of %p gave %p: the freed block was not taken back", m,
 		      (void *)big, (void *)again);
+		CHECK(malloc_usable_size(again) >= n, "the block taken back holds %zu bytes, not %zu",
+		      malloc_usable_size(again), n);
+		free(more);
 		printf("%p\n", (void *)again);
 		fflush(stdout);
 		r = launder(again);
