@@ -1,6 +1,9 @@
 /* The thread cache: each thread keeps a few freed small blocks per 16-byte
  * size class and hands them back to its next malloc of that class with no
- * lock and no atomic operation (tc_get and tc_put, inline in dropin.h). Up to
+ * lock and no atomic operation (tc_get and tc_put, inline in dropin.h); once
+ * there are threads, heap blocks up to 4 KiB too, in wider classes
+ * (tc_get_big), and the thread's own arena's heap blocks it does not keep
+ * wait for its next lock of that arena (tc_defer, tc_release_deferred). Up to
  * SLAB_MAX they are slab objects, above it heap blocks; either way the core
  * still counts them in use, and tc_key in the second word says the program
  * freed them, so a second free is still reported. The cache's links are its
