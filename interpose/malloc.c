@@ -275,6 +275,14 @@ static inline bool heap_kept(struct arena *a, void *p)
 	return n > SLAB_MAX && n % 16 == 0 && (tc_put(p, n) || (a == arena_bound && tc_defer(p, n)));
 }
 
+/* p, a live heap block of a (heap_live): kept by the thread, else back to
+ * a, which checks the rest of its header and its neighbours'. */
+static inline void heap_give_back(struct arena *a, void *p)
+{
+	if (tc_off || !arena_is_callers(a) || !heap_kept(a, p))
+		arena_give_back(a, NULL, p);
+}
+
 static void give_back(enum call c, void *p)
 {
 	struct slab *s;
@@ -291,8 +299,7 @@ static void give_back(enum call c, void *p)
 		else if (a = heap_arena_of(s), tc_off || !arena_is_callers(a) || !tc_put(p, s->size))
 			arena_give_back(a, s, p);
 	} else if (heap_live(a = heap_arena_of(p), p)) {
-		if (tc_off || !arena_is_callers(a) || !heap_kept(a, p))
-			arena_give_back(a, NULL, p);
+		heap_give_back(a, p);
 	} else {
 		release_block(c, a, p);
 	}
@@ -317,16 +324,19 @@ static __attribute__((noinline)) void free_slow(void *p)
 	release(CALL_FREE, p);
 }
 
-/* free's way for p, not a slab object: kept by the thread if it is a live
- * heap block of the caller's arena. Out of line, so that the slab objects'
- * way saves no registers for it. */
+/* free's way for p, not a slab object: a live heap block goes as
+ * give_back's would, without its slab and switch tests again. Out of line,
+ * so that the slab objects' way saves no registers for it. */
 static __attribute__((noinline)) void free_heap(void *p)
 {
 	struct arena *a;
 
-	if (p && arena_is_callers(a = heap_arena_of(p)) && heap_live(a, p) && heap_kept(a, p))
-		return;
-	free_slow(p);
+	if (p && heap_live(a = heap_arena_of(p), p)) {
+		diag_call = call_name(CALL_FREE);
+		heap_give_back(a, p);
+	} else {
+		free_slow(p);
+	}
 }
 
 /* The fast path: a live block of the caller's arena kept by the thread (a
