@@ -197,6 +197,63 @@ static void trim_over_threshold(struct arena *a)
 		heap_trim(a, tune.top_pad);
 }
 
+/* ---- the outbox ----
+ * Blocks the thread freed into one other arena wait here, chained as on a
+ * remote list and marked freed, and go onto that arena's list together, with
+ * one compare-and-swap instead of one each (a consumer of a producer's
+ * blocks pulled the list's cache line across for every free): when
+ * OUTBOX_MAX wait or OUTBOX_BYTES, when a block of another arena comes, when the thread
+ * next enters an arena, at malloc_trim, and when it exits (after which it
+ * sends each block at once). */
+#define OUTBOX_MAX 32
+#define OUTBOX_BYTES (64 * 1024)   /* ... or blocks of this many bytes */
+static TLS_IE struct {
+	struct arena *to;
+	void *first, *last;     /* newest, oldest */
+	unsigned n;
+	size_t bytes;
+	bool armed;             /* its exit will send it (exit_key set) */
+	bool closed;            /* the thread is exiting */
+} outbox;
+
+static void outbox_send(void)
+{
+	if (outbox.n)
+		core_remote_push_chain(outbox.to, outbox.first, outbox.last);
+	outbox.to = NULL;
+	outbox.first = outbox.last = NULL;
+	outbox.n = 0;
+	outbox.bytes = 0;
+}
+
+/* p, of n bytes, marked freed, for a. */
+static inline void outbox_put(struct arena *a, void *p, size_t n)
+{
+	/* A thread that only frees other threads' blocks has no arena, and
+	 * maybe no cache, whose exit would send them. */
+	if (__builtin_expect(!outbox.armed, 0)) {
+		outbox.armed = true;
+		if (exit_key_ok && !pthread_getspecific(exit_key))
+			pthread_setspecific(exit_key, &outbox);
+	}
+	if (outbox.to != a) {
+		outbox_send();
+		outbox.to = a;
+		outbox.last = p;
+	}
+	*(uintptr_t *)p = core_link_mangle(p, outbox.first);
+	outbox.first = p;
+	outbox.bytes += n;
+	if (++outbox.n == OUTBOX_MAX || outbox.bytes >= OUTBOX_BYTES || outbox.closed)
+		outbox_send();
+}
+
+void arena_outbox_close(void)
+{
+	outbox.closed = true;
+	outbox_send();
+}
+
 /* p, where a link of a's remote list leads: inside a's heap, so that it
  * may be read. */
 static inline bool remote_within(struct arena *a, void *p)
@@ -263,6 +320,8 @@ struct arena *arena_enter_threaded(bool *held)
 {
 	struct arena *a = arena_bound;
 
+	if (outbox.n)
+		outbox_send();
 	if (__builtin_expect(!a || a->damaged, 0))
 		a = bind();
 	if (arena_lock_try(&a->lock))
@@ -330,7 +389,7 @@ void arena_free_locked(struct arena *a, struct slab *s, void *p)
 
 
 /* Straight in when it is the caller's arena, or nobody's and free; else
- * onto its remote list. */
+ * onto its remote list, by the outbox. */
 static inline void give_back_to(struct arena *a, struct slab *s, void *p)
 {
 	int held = -1;
@@ -339,7 +398,7 @@ static inline void give_back_to(struct arena *a, struct slab *s, void *p)
 		held = arena_lock_if_free(a);
 	if (held < 0) {
 		tc_mark(p);
-		core_remote_push(a, p);
+		outbox_put(a, p, s ? s->size : block_of(p)->size);
 		return;
 	}
 	if (insight_check)
@@ -382,6 +441,7 @@ static void unbind(void *arg)
 
 	(void)arg;
 	tc_flush();
+	arena_outbox_close();
 	if (!a)
 		return;
 	arena_bound = NULL;
@@ -397,6 +457,7 @@ bool arena_trim_all(size_t pad)
 {
 	bool any = false;
 
+	outbox_send();
 	for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
 		bool held = arena_lock(a);
 		slab_trim(a);

@@ -261,6 +261,9 @@ void arena_recover(diag_jmp *outer);
 /* Gives back p, a live block of arena a (a slab object of s, or a heap
  * block): directly when the caller may lock a, else onto a's remote list. */
 void arena_give_back(struct arena *a, struct slab *s, void *p);
+/* The thread exits: the blocks it freed into other arenas go now, and any
+ * it frees from here on go at once. */
+void arena_outbox_close(void);
 /* A heap block or slab object (of s, or NULL) back to its arena, whose lock
  * the caller holds. */
 void arena_free_locked(struct arena *a, struct slab *s, void *p);

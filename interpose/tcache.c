@@ -34,6 +34,7 @@ static void at_thread_exit(void *arg)
 {
 	(void)arg;
 	tc_flush();
+	arena_outbox_close();
 }
 
 void tcache_init(void)

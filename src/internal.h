@@ -363,6 +363,9 @@ static inline size_t core_max_request(void) { return CORE_MAX_REQUEST; }
  * link, stored mangled (core_link_mangle): a use after free that writes a
  * chosen address there makes the list fail its checks, never leads it there. */
 void core_remote_push(struct arena *a, void *p);
+/* The same for a chain already linked (core_link_mangle) from first to
+ * last, whose last link is set here: one compare-and-swap for them all. */
+void core_remote_push_chain(struct arena *a, void *first, void *last);
 /* A link kept in a freed payload, as stored in the word at `at`: XORed with
  * a per-process secret and the word's own address, so that what a program
  * writes there decodes to a pointer that fails the follower's checks. */

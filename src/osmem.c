@@ -99,13 +99,18 @@ struct block_meta *core_alloc(struct arena *a, size_t s, size_t mmap_from)
 	return s + HDR >= mmap_from ? map_block(s) : core_heap_alloc(a, s);
 }
 
-void core_remote_push(struct arena *a, void *p)
+void core_remote_push_chain(struct arena *a, void *first, void *last)
 {
 	void *head = __atomic_load_n(&a->remote, __ATOMIC_RELAXED);
 
 	do
-		*(uintptr_t *)p = core_link_mangle(p, head);
-	while (!__atomic_compare_exchange_n(&a->remote, &head, p, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+		*(uintptr_t *)last = core_link_mangle(last, head);
+	while (!__atomic_compare_exchange_n(&a->remote, &head, first, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
+void core_remote_push(struct arena *a, void *p)
+{
+	core_remote_push_chain(a, p, p);
 }
 
 void *core_remote_take(struct arena *a)

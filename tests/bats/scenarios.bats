@@ -282,6 +282,12 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	echo "$out"
 }
 
+@test "23. blocks one thread allocates and another frees, both running: they come back (the heap stays small), intact" {
+	run_scn arenas handoff 20000
+	expect_clean
+	echo "$out"
+}
+
 @test "24. fork while every arena is busy: each child frees, resizes and allocates blocks of every arena" {
 	SCN_TIMEOUT=120
 	run_scn arenas forkbusy 50

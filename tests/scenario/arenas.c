@@ -17,6 +17,14 @@
  *                          seven with a fork) while other processes send
  *                          SIGUSR1, whose handler forks (the child _exits):
  *                          no hang (glibc's tst-mallocfork2)
+ *   arenas handoff N       a producer thread allocates 24 blocks a round
+ *                          (16-4000 bytes), a consumer thread checks and
+ *                          frees them, N rounds, neither ever exiting: what
+ *                          the consumer frees goes back to the producer's
+ *                          arena while both run (the heap stays small), and
+ *                          no block is damaged on the way; then a thread that
+ *                          only frees 20 of this thread's blocks and exits:
+ *                          they are back in use by nobody (mallinfo2)
  *   arenas stdiofork F     threads that fopen/fclose/fflush(NULL) and
  *                          allocate while the main thread forks F times: no
  *                          deadlock between stdio's list lock and the
@@ -347,6 +355,108 @@ static void stdiofork(int forks)
 	printf("%d forks while 4 threads used stdio\n", forks);
 }
 
+/* ---- handoff: blocks freed by the thread that did not allocate them ---- */
+
+#define HANDOFF 24
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *p[HANDOFF];
+	size_t n[HANDOFF];
+	int full, done;
+} box = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER };
+static size_t heap_peak;   /* mallinfo2's heap bytes, the largest the producer saw */
+
+static void *producer(void *arg)
+{
+	int rounds = (int)(intptr_t)arg;
+	uint64_t rs = 17;
+
+	for (int r = 0; r < rounds; r++) {
+		size_t heap = mallinfo2().arena;
+
+		heap_peak = heap > heap_peak ? heap : heap_peak;
+		pthread_mutex_lock(&box.mu);
+		while (box.full)
+			pthread_cond_wait(&box.cv, &box.mu);
+		for (int i = 0; i < HANDOFF; i++) {
+			box.n[i] = i % 3 ? rng_next(&rs) % 500 + 16 : rng_next(&rs) % 4000 + 16;
+			CHECK((box.p[i] = malloc(box.n[i])) != NULL, "malloc(%zu) failed", box.n[i]);
+			pat_fill(box.p[i], box.n[i], (uint64_t)r * HANDOFF + (uint64_t)i);
+		}
+		box.full = 1;
+		pthread_cond_broadcast(&box.cv);
+		pthread_mutex_unlock(&box.mu);
+	}
+	pthread_mutex_lock(&box.mu);
+	while (box.full)
+		pthread_cond_wait(&box.cv, &box.mu);
+	box.done = 1;
+	pthread_cond_broadcast(&box.cv);
+	pthread_mutex_unlock(&box.mu);
+	return NULL;
+}
+
+static void *consumer(void *arg)
+{
+	(void)arg;
+	for (int r = 0;; r++) {
+		pthread_mutex_lock(&box.mu);
+		while (!box.full && !box.done)
+			pthread_cond_wait(&box.cv, &box.mu);
+		if (box.done) {
+			pthread_mutex_unlock(&box.mu);
+			return NULL;
+		}
+		for (int i = 0; i < HANDOFF; i++) {
+			CHECK(pat_ok(box.p[i], box.n[i], (uint64_t)r * HANDOFF + (uint64_t)i),
+			      "block %p (%zu bytes) of round %d damaged on its way to the consumer", (void *)box.p[i],
+			      box.n[i], r);
+			free(box.p[i]);
+		}
+		box.full = 0;
+		pthread_cond_broadcast(&box.cv);
+		pthread_mutex_unlock(&box.mu);
+	}
+}
+
+static void *free_all(void *arg)
+{
+	char **v = arg;
+
+	for (int i = 0; i < 20; i++)
+		free(v[i]);
+	return NULL;
+}
+
+static void handoff(int rounds)
+{
+	pthread_t p, c;
+	char *v[20];
+	size_t before, after;
+
+	CHECK(pthread_create(&c, NULL, consumer, NULL) == 0, "pthread_create");
+	CHECK(pthread_create(&p, NULL, producer, (void *)(intptr_t)rounds) == 0, "pthread_create");
+	pthread_join(p, NULL);
+	pthread_join(c, NULL);
+	printf("%d rounds of %d blocks: the heap peaked at %zu KiB\n", rounds, HANDOFF, heap_peak / 1024);
+	/* About 33 MiB pass through; what is live at once is under 40 KiB. */
+	CHECK(heap_peak < 4 << 20, "the heap reached %zu KiB: blocks freed by the consumer did not come back",
+	      heap_peak / 1024);
+
+	malloc_trim(0);   /* this thread's cache back, other threads' frees taken in */
+	before = mallinfo2().uordblks;
+	for (int i = 0; i < 20; i++)
+		CHECK((v[i] = malloc(1000)) != NULL, "malloc failed");
+	CHECK(pthread_create(&c, NULL, free_all, v) == 0, "pthread_create");
+	pthread_join(c, NULL);
+	malloc_trim(0);
+	after = mallinfo2().uordblks;
+	printf("20 blocks of 1000 bytes freed by a thread that then exited: in use %zu -> %zu bytes\n", before, after);
+	CHECK(after < before + 4096, "in use %zu bytes, %zu before: the exited thread's frees did not arrive", after,
+	      before);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -365,7 +475,9 @@ int main(int argc, char **argv)
 		sigfork(n);
 	else if (strcmp(mode, "stdiofork") == 0)
 		stdiofork(n);
+	else if (strcmp(mode, "handoff") == 0)
+		handoff(n);
 	else
-		FAIL("usage: arenas spread|expect-one|reuse|forkbusy|sigfork|stdiofork N");
+		FAIL("usage: arenas spread|expect-one|reuse|forkbusy|sigfork|stdiofork|handoff N");
 	return 0;
 }

@@ -340,12 +340,19 @@ static void block_uaf(size_t n)
  * stays alive until main is done. */
 static void remote_uaf(int words)
 {
-	char *p = hold(600), *dangling = launder(p);
+	char *p, *dangling;
 	pthread_t t;
 
+	/* osmem: once the process has threads and this thread has entered its
+	 * arena (a malloc the thread cache cannot serve), another thread's free
+	 * of p goes onto the arena's remote-free list, not straight in. */
+	free_elsewhere_done(free_elsewhere(malloc(opaque(16))));
+	free(launder(malloc(opaque(8000))));
+	p = hold(600);
+	dangling = launder(p);
 	victim(p);
 	release(p);
-	t = free_elsewhere(p);
+	t = free_elsewhere_send(p, 1);
 	write_words(dangling, words);
 	attempt(600);
 	attempt(600);

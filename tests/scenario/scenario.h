@@ -129,14 +129,20 @@ static inline int all_byte(const void *p, size_t n, unsigned char v)
 
 /* A thread that frees p and stays alive until free_elsewhere_done: while it
  * lives, p went back from a thread other than the caller's (in a thread
- * cache that is not the caller's, or onto an arena's remote-free list). */
+ * cache that is not the caller's, in the blocks that thread sends other
+ * arenas together, or on an arena's remote-free list). */
 static pthread_mutex_t elsewhere_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t elsewhere_cv = PTHREAD_COND_INITIALIZER;
-static int elsewhere_stage;
+static int elsewhere_stage, elsewhere_send;
 
 static void *elsewhere(void *p)
 {
 	free(p);
+	/* osmem: a malloc the thread cache cannot serve enters the thread's own
+	 * arena, which first sends what waits in its outbox: p is then on its
+	 * arena's remote-free list, until that arena's owner next enters it. */
+	if (elsewhere_send)
+		free(launder(malloc(opaque(8000))));   /* (laundered: gcc drops a malloc freed unused) */
 	pthread_mutex_lock(&elsewhere_mu);
 	elsewhere_stage = 1;
 	pthread_cond_broadcast(&elsewhere_cv);
@@ -146,18 +152,25 @@ static void *elsewhere(void *p)
 	return NULL;
 }
 
-/* Returns once p is freed. */
-static inline pthread_t free_elsewhere(void *p)
+/* Returns once p is freed (send: and sent on, so that with osmem it waits
+ * on its arena's remote-free list). */
+static inline pthread_t free_elsewhere_send(void *p, int send)
 {
 	pthread_t t;
 
 	elsewhere_stage = 0;
+	elsewhere_send = send;
 	CHECK(pthread_create(&t, NULL, elsewhere, p) == 0, "pthread_create failed");
 	pthread_mutex_lock(&elsewhere_mu);
 	while (elsewhere_stage != 1)
 		pthread_cond_wait(&elsewhere_cv, &elsewhere_mu);
 	pthread_mutex_unlock(&elsewhere_mu);
 	return t;
+}
+
+static inline pthread_t free_elsewhere(void *p)
+{
+	return free_elsewhere_send(p, 0);
 }
 
 /* Lets the thread end, and joins it. */
