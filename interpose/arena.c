@@ -277,16 +277,21 @@ static const char *remote_bad(struct arena *a, void *p)
 	return NULL;
 }
 
-/* Takes back what other threads freed into a (its lock held). A damaged
+/* Takes back what other threads freed into a (its lock held): with reuse
+ * (a is the caller's, which is about to allocate) into the thread's cache
+ * while it has room, where its next mallocs find them with no lock (a
+ * producer whose consumers free its blocks), else into a. A damaged
  * link is reported, naming the block it is in; the rest of the list stays
  * where it is (lost, never handed out twice). Each block is read once, in
  * its turn: where its link leads is only checked to lie in the arena before
  * the next turn reads it. */
-static __attribute__((noinline)) void drain_remote(struct arena *a, void *p)
+static __attribute__((noinline)) void drain_remote(struct arena *a, void *p, bool reuse)
 {
 	void *from = NULL, *next;
+	struct slab *s;
 	const char *bad;
 
+	reuse = reuse && !tc_off;
 	for (; p; from = p, p = next) {
 		if ((bad = remote_bad(a, p))) {
 			diag_corrupt("remote-free list", from ? from : p, bad);
@@ -297,19 +302,21 @@ static __attribute__((noinline)) void drain_remote(struct arena *a, void *p)
 			diag_corrupt("remote-free list", p, "the link leads outside the arena");
 			next = NULL;
 		}
-		arena_free_locked(a, slab_of(p), p);
+		s = slab_of(p);
+		if (!reuse || !tc_keep(s, p))
+			arena_free_locked(a, s, p);
 	}
 	trim_over_threshold(a);
 }
 
 /* What a's lock holder takes back first: the blocks other threads freed
  * into a, and, when a is its own arena, those its frees deferred. */
-static inline void take_remote(struct arena *a)
+static inline void take_remote(struct arena *a, bool reuse)
 {
 	void *p = core_remote_take(a);
 
 	if (p)
-		drain_remote(a, p);
+		drain_remote(a, p, reuse);
 	if (tc.ndefer && a == arena_bound) {
 		tc_release_deferred(a);
 		trim_over_threshold(a);
@@ -334,7 +341,7 @@ struct arena *arena_enter_threaded(bool *held)
 	}
 	*held = true;
 	arena_held = a;
-	take_remote(a);
+	take_remote(a, true);
 	return a;
 }
 
@@ -344,7 +351,7 @@ bool arena_lock(struct arena *a)
 		return false;
 	arena_lock_take(&a->lock);
 	arena_held = a;
-	take_remote(a);
+	take_remote(a, false);
 	return true;
 }
 
@@ -355,7 +362,7 @@ int arena_lock_if_free(struct arena *a)
 	if (!arena_lock_try(&a->lock))
 		return -1;
 	arena_held = a;
-	take_remote(a);
+	take_remote(a, false);
 	return 1;
 }
 

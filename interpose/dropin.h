@@ -164,6 +164,17 @@ static inline bool tc_put(void *p, size_t r)
 }
 void tc_flush(void);                    /* the calling thread's cache back to the arenas */
 
+/* p, a live block checked as such (an object of slab s, or with s NULL a
+ * plain heap block whose seal holds), into the cache if it has room for
+ * it: a heap block only of a size it can file exactly (above the slabs'
+ * sizes, a multiple of 16). */
+static inline bool tc_keep(struct slab *s, void *p)
+{
+	size_t n = s ? s->size : block_of(p)->size;
+
+	return (s || (n > SLAB_MAX && n % 16 == 0)) && tc_put(p, n);
+}
+
 /* Leaves p, a checked heap block of r bytes of the caller's bound arena
  * (the process has threads), for tc_release_deferred: false when there is
  * no room (the caller gives it back now, which releases the rest too). */

@@ -266,13 +266,10 @@ static inline bool heap_live(struct arena *a, void *p)
 
 /* p, a live heap block (heap_live) of the caller's arena a, kept by the
  * thread: in its cache, or waiting for its next lock; false when neither
- * takes it (a block the slab classes' sizes, or one the core gave more
- * than it was asked for, takes its arena's checks at once). */
+ * takes it. */
 static inline bool heap_kept(struct arena *a, void *p)
 {
-	size_t n = block_of(p)->size;
-
-	return n > SLAB_MAX && n % 16 == 0 && (tc_put(p, n) || (a == arena_bound && tc_defer(p, n)));
+	return tc_keep(NULL, p) || (a == arena_bound && tc_defer(p, block_of(p)->size));
 }
 
 /* p, a live heap block of a (heap_live): kept by the thread, else back to

@@ -142,6 +142,11 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	expect_report 134 free "$DOUBLE"
 }
 
+@test "10. double free of a block another thread freed, taken from the remote list into the cache: reported, abort" {
+	run_scn double_free drained
+	expect_report 134 free "$DOUBLE"
+}
+
 @test "10. double free of a 3000 B block held in the cache's big classes (threads): reported, abort" {
 	run_scn double_free bigcached
 	expect_report 134 free "$DOUBLE"
@@ -149,7 +154,7 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 
 @test "10. double free of small and deferred blocks with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
 	local mode
-	for mode in slab thread deferred bigcached; do
+	for mode in slab thread drained deferred bigcached; do
 		run_scn OSMEM_ABORT_ON_ERROR=0 double_free "$mode"
 		expect_report 0 free "$DOUBLE"
 		[[ "$out" == *continued* ]]

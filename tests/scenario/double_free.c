@@ -16,6 +16,10 @@
  *           for the cache, so it waits for the thread's next lock of its
  *           arena), which the next malloc of its size takes back; freed
  *           again while it waits the second time, then again
+ *   drained once the process has threads and this thread its arena:
+ *           malloc(64) freed by another thread onto this arena's remote
+ *           list, taken from there into this thread's cache by a malloc
+ *           that enters the arena, then freed here
  *   bigcached once the process has threads: a 3000-byte block freed into the
  *           cache's class of 2817-3072 bytes, not handed out for 3060 bytes
  *           (more than it holds), handed out for 2900; freed, then again
@@ -97,6 +101,19 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		r = launder(p);
 		t = free_elsewhere(p);
+		free(r);                   /* the double free */
+		free_elsewhere_done(t);
+		free(q);
+	} else if (strcmp(mode, "drained") == 0) {
+		pthread_t t;
+
+		free_elsewhere_done(free_elsewhere(malloc(opaque(16))));   /* threads now */
+		free(launder(malloc(opaque(8000))));   /* this thread bound to its arena */
+		printf("%p\n", (void *)p);
+		fflush(stdout);
+		r = launder(p);
+		t = free_elsewhere_send(p, 1);       /* onto the remote list */
+		free(launder(malloc(opaque(8000))));   /* enters the arena: p into the cache */
 		free(r);                   /* the double free */
 		free_elsewhere_done(t);
 		free(q);
