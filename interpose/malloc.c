@@ -248,11 +248,6 @@ static __attribute__((noinline)) void release_block(enum call c, struct arena *a
 	map_release(check_owner(p));   /* refused at vm.max_map_count: lost, and not an error */
 }
 
-/* Gives p back (to its slab or a thread cache, else its arena), after
- * checking it; c names the call in a report. The cache takes a plain ALLOC
- * block of a heap segment above the slab sizes (the classes up to them hold
- * only slab objects) that is not in a cache already; anything else but such
- * a block (mapped blocks, misuse) takes release_block's checked path. */
 /* p, not a slab object, is a live plain heap block of a, its size vouched
  * for by its seal (block_tag_ok): the rest of its header and its
  * neighbours' are its arena's to check when it goes back there. */
@@ -280,6 +275,11 @@ static inline void heap_give_back(struct arena *a, void *p)
 		arena_give_back(a, NULL, p);
 }
 
+/* Gives p back (to its slab, the thread's cache or its wait for a lock,
+ * else its arena), after checking it; c names the call in a report. The
+ * thread keeps a live plain heap block of its own arena (heap_live,
+ * heap_kept); anything else but such a block or a slab object (mapped
+ * blocks, misuse) takes release_block's checked path. */
 static void give_back(enum call c, void *p)
 {
 	struct slab *s;

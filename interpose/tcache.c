@@ -46,9 +46,6 @@ void tcache_init(void)
 	exit_key_ok = pthread_key_create(&exit_key, at_thread_exit) == 0;
 }
 
-/* What tc_put leaves to here: full classes, and the byte budget, weighed
- * again from the counts (which decay) each time it is reached; a thread's
- * first put (its budget still 0) also arms the flush at its exit. */
 /* The big class of size r (TC_MAX_SIZE < r <= TC_BIG_MAX). */
 static inline unsigned big_class(size_t r)
 {
@@ -74,6 +71,10 @@ void *tc_get_big(size_t r)
 	return p;
 }
 
+/* What tc_put leaves to here: full classes, the big classes, and the byte
+ * budget, weighed again from the counts (which decay) each time it is
+ * reached; a thread's first put (its budget still 0) also arms the flush at
+ * its exit. */
 bool tc_put_slow(void *p, size_t r)
 {
 	unsigned c = r <= TC_MAX_SIZE ? (unsigned)(r / 16) - 1 : TC_CLASSES + big_class(r);
