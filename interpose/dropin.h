@@ -270,7 +270,8 @@ static inline void arena_leave(struct arena *a, bool held)
  *	diag_recover = outer;  */
 void arena_recover(diag_jmp *outer);
 /* Gives back p, a live block of arena a (a slab object of s, or a heap
- * block): directly when the caller may lock a, else onto a's remote list. */
+ * block): directly when the caller may lock a, else onto a's remote list,
+ * by way of the thread's outbox (arena.c). */
 void arena_give_back(struct arena *a, struct slab *s, void *p);
 /* The thread exits: the blocks it freed into other arenas go now, and any
  * it frees from here on go at once. */
