@@ -13,14 +13,12 @@
 const char misuse_double_free[] = "double free (the block is already free)";
 const char misuse_invalid[] = "invalid pointer (not allocated by osmem)";
 
-static bool abort_on_error = true;
-
 void misuse_init(void)
 {
 	const char *v = getenv("OSMEM_ABORT_ON_ERROR");
 
 	if (v && strcmp(v, "0") == 0)
-		abort_on_error = diag_abort = false;
+		diag_abort = false;   /* the core's flag: its reports and these go the same way */
 }
 
 void misuse_report(const char *msg)
@@ -28,7 +26,7 @@ void misuse_report(const char *msg)
 	int saved = errno;
 
 	diag_write(msg);
-	if (abort_on_error)
+	if (diag_abort)
 		abort();
 	errno = saved;
 }

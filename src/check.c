@@ -131,9 +131,18 @@ int check_heap(struct arena *a, char *msg, size_t len)
 	return check_mapped(msg, len);
 }
 
-/* Reads each field once: without the lock (the drop-in's first look at a
- * block it frees), a neighbour may change meanwhile; what is read is only
- * ever a reason to look again under the lock, never a fault. */
+/* p, read as the predecessor of b (a block of g), ends where b starts: a
+ * header of g that no merge has swallowed, whose size reaches b; no p: b
+ * starts g. */
+static bool pred_ends_at(struct segment *g, struct block_meta *b, struct block_meta *p)
+{
+	if (!p)
+		return (char *)b == g->base;
+	return (char *)p >= g->base && p < b && (uintptr_t)p % 8 == 0 && (size_t)((char *)b - (char *)p) >= HDR + 8 &&
+	       __atomic_load_n(&p->size, __ATOMIC_RELAXED) == (size_t)((char *)b - (char *)p) - HDR &&
+	       !(__atomic_load_n(block_tag(p), __ATOMIC_RELAXED) & BLOCK_DEAD);
+}
+
 /* The common case of check_block, in a few loads: a block in use whose
  * seal holds has the size it was given, so the block after it is where it
  * was (and says so when it is itself checked); only the predecessor link
@@ -143,7 +152,6 @@ static bool sealed_and_linked(struct arena *a, struct block_meta *b)
 {
 	struct segment *g = heap_segment_of(a, b);
 	uint32_t tag = *block_tag(b);
-	struct block_meta *p;
 	size_t room;
 
 	if (!g || b->status != STATUS_ALLOC || (tag & (BLOCK_DEAD | BLOCK_PROXY | BLOCK_GROWN | BLOCK_PENDING)) ||
@@ -153,11 +161,7 @@ static bool sealed_and_linked(struct arena *a, struct block_meta *b)
 	room = (size_t)(g->end - (char *)b) - HDR;
 	if (b->size > room || (bool)(tag & BLOCK_LAST) != (b->size == room))
 		return false;
-	p = b->prev;
-	if (!p)
-		return (char *)b == g->base;
-	return (char *)p >= g->base && p < b && (size_t)((char *)b - (char *)p) >= HDR + 8 &&
-	       p->size == (size_t)((char *)b - (char *)p) - HDR && !(*block_tag(p) & BLOCK_DEAD);
+	return pred_ends_at(g, b, b->prev);
 }
 
 const char *check_block(struct arena *a, struct block_meta *b)
@@ -165,6 +169,9 @@ const char *check_block(struct arena *a, struct block_meta *b)
 	return sealed_and_linked(a, b) ? NULL : check_block_ends(a, b, true);
 }
 
+/* Reads each field once: without the lock (the drop-in's first look at a
+ * block it frees), a neighbour may change meanwhile; what is read is only
+ * ever a reason to look again under the lock, never a fault. */
 const char *check_block_ends(struct arena *a, struct block_meta *b, bool start)
 {
 	struct segment *g = heap_segment_of(a, b);
@@ -226,13 +233,7 @@ const char *check_block_ends(struct arena *a, struct block_meta *b, bool start)
 	p = status == STATUS_ALLOC ? __atomic_load_n(&b->prev, __ATOMIC_RELAXED)
 				   : size == room ? __atomic_load_n(&g->tail_prev, __ATOMIC_RELAXED)
 						  : __atomic_load_n(&((struct block_meta *)block_end(b))->next, __ATOMIC_RELAXED);
-	if (!p)
-		return (char *)b == g->base ? NULL : "its predecessor link is damaged";
-	if ((char *)p < g->base || p >= b || (uintptr_t)p % 8 || (size_t)((char *)b - (char *)p) < HDR + 8 ||
-	    __atomic_load_n(&p->size, __ATOMIC_RELAXED) != (size_t)((char *)b - (char *)p) - HDR ||
-	    (__atomic_load_n(block_tag(p), __ATOMIC_RELAXED) & BLOCK_DEAD))
-		return "its predecessor link is damaged";
-	return NULL;
+	return pred_ends_at(g, b, p) ? NULL : "its predecessor link is damaged";
 }
 
 /* Mapped headers start a mapping, so they sit on a page boundary; the
