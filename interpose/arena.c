@@ -265,16 +265,13 @@ static inline bool remote_within(struct arena *a, void *p)
  * a: NULL when nothing. Checked before its link is read. */
 static const char *remote_bad(struct arena *a, void *p)
 {
-	struct block_meta *b = block_of(p);
 	struct slab *s;
 
 	if (!tc_marked(p))
 		return "the block there is not marked freed";
 	if ((s = slab_of(p)))
 		return slab_object(s, p) == SLAB_OBJ_LIVE ? NULL : "not an object in use in its slab";
-	if (!heap_segment_of(a, b) || !block_tag_ok(b) || b->status != STATUS_ALLOC || (*block_tag(b) & BLOCK_NOT_PLAIN))
-		return "not a block in use";
-	return NULL;
+	return heap_in_use(a, p) ? NULL : "not a block in use";
 }
 
 /* Takes back what other threads freed into a (its lock held): with reuse

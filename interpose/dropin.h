@@ -71,6 +71,18 @@ __attribute__((cold)) void misuse_header(const char *call, struct arena *a, void
  * before it says so, since a neighbour may be changing meanwhile. */
 bool misuse_header_bad(const char *call, struct arena *a, void *p);
 
+/* p is a plain heap block of a in use (not a slab's, a proxy or merged
+ * away), its size vouched for by its seal (block_tag_ok): what free and
+ * the remote list's drain trust a heap block for before its arena checks
+ * its neighbours. p must not be a slab object (slab_of first). */
+static inline bool heap_in_use(struct arena *a, void *p)
+{
+	struct block_meta *b = block_of(p);
+
+	return heap_segment_of(a, b) && block_tag_ok(b) && b->status == STATUS_ALLOC &&
+	       !(*block_tag(b) & BLOCK_NOT_PLAIN);
+}
+
 /* ---- tcache.c: each thread's cache of freed small blocks ---- */
 
 #define TC_MAX_SIZE 1024            /* largest size of the exact classes */

@@ -248,15 +248,12 @@ static __attribute__((noinline)) void release_block(enum call c, struct arena *a
 	map_release(check_owner(p));   /* refused at vm.max_map_count: lost, and not an error */
 }
 
-/* p, not a slab object, is a live plain heap block of a, its size vouched
- * for by its seal (block_tag_ok): the rest of its header and its
- * neighbours' are its arena's to check when it goes back there. */
+/* p, not a slab object, is a plain heap block of a in use that the program
+ * has not freed already: the rest of its header and its neighbours' are
+ * its arena's to check when it goes back there. */
 static inline bool heap_live(struct arena *a, void *p)
 {
-	struct block_meta *b = block_of(p);
-
-	return heap_segment_of(a, b) && block_tag_ok(b) && b->status == STATUS_ALLOC &&
-	       !(*block_tag(b) & BLOCK_NOT_PLAIN) && !tc_marked(p);
+	return heap_in_use(a, p) && !tc_marked(p);
 }
 
 /* p, a live heap block (heap_live) of the caller's arena a, kept by the
