@@ -153,7 +153,7 @@ static void *alloc_core(size_t n)
 	if (n > core_max_request())
 		return core_nomem();
 	r = req(room(n));
-	p = r <= TC_MAX_SIZE ? tc_get(r) : r <= TC_BIG_MAX ? tc_get_big(r) : NULL;
+	p = r <= TC_BIG_MAX ? tc_get_fit(r) : NULL;
 	if (!p)
 		p = alloc_locked("malloc", 0, r);
 	return insight_check ? guarded(n, p) : p;

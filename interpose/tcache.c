@@ -1,8 +1,9 @@
 /* The thread cache: each thread keeps a few freed small blocks per 16-byte
  * size class and hands them back to its next malloc of that class with no
  * lock and no atomic operation (tc_get and tc_put, inline in dropin.h); once
- * there are threads, heap blocks up to 4 KiB too, in wider classes
- * (tc_get_big), and the thread's own arena's heap blocks it does not keep
+ * there are threads, heap blocks up to 4 KiB too, in wider classes; a
+ * request its own class cannot serve takes a block a little larger
+ * (tc_get_fit); and the thread's own arena's heap blocks it does not keep
  * wait for its next lock of that arena (tc_defer, tc_release_deferred). Up to
  * SLAB_MAX they are slab objects, above it heap blocks; either way the core
  * still counts them in use, and tc_key in the second word says the program
@@ -46,29 +47,61 @@ void tcache_init(void)
 	exit_key_ok = pthread_key_create(&exit_key, at_thread_exit) == 0;
 }
 
-/* The big class of size r (TC_MAX_SIZE < r <= TC_BIG_MAX). */
-static inline unsigned big_class(size_t r)
+/* The class of r, a size the cache can hold (a multiple of 16 up to
+ * TC_BIG_MAX). */
+static inline unsigned class_of(size_t r)
 {
-	return (unsigned)((r - TC_MAX_SIZE - 1) / TC_BIG_STEP);
+	return r <= TC_MAX_SIZE ? (unsigned)(r / 16) - 1
+				: TC_CLASSES + (unsigned)((r - TC_MAX_SIZE - 1) / TC_BIG_STEP);
 }
 
-void *tc_get_big(size_t r)
+/* The smallest block class c holds. */
+static inline size_t class_floor(unsigned c)
 {
-	unsigned j = big_class(r), c = TC_CLASSES + j, n = tc.count[c], i = n;
-	void *p;
+	return c < TC_CLASSES ? (size_t)(c + 1) * 16 : TC_MAX_SIZE + 16 + (size_t)(c - TC_CLASSES) * TC_BIG_STEP;
+}
 
-	while (i && tc.big_size[j][i - 1] < r)
-		i--;
-	if (!i--)
-		return NULL;
-	p = tc.slot[c][i];
-	tc.bytes -= tc.big_size[j][i];
-	tc.count[c] = (unsigned char)--n;
-	tc.slot[c][i] = tc.slot[c][n];    /* the newest fills the gap */
-	tc.big_size[j][i] = tc.big_size[j][n];
+/* Slot i of class c, of z bytes, out of the cache; the newest fills its gap. */
+static void *take(unsigned c, unsigned i, size_t z)
+{
+	void *p = tc.slot[c][i];
+	unsigned n = --tc.count[c];
+
+	tc.slot[c][i] = tc.slot[c][n];
+	if (c >= TC_CLASSES)
+		tc.big_size[c - TC_CLASSES][i] = tc.big_size[c - TC_CLASSES][n];
+	tc.bytes -= z;
 	tc.hits++;
 	tc_unmark(p);
 	return p;
+}
+
+/* Classes are searched upwards from r's own, newest block first. In r's own
+ * big class any block that holds r will do (it is at most 255 bytes larger);
+ * past its own class a block may be TC_FIT_SLACK(r) larger at most, so a
+ * request the cache holds no block of its size for still finds one a little
+ * larger instead of taking the lock. */
+void *tc_get_fit(size_t r)
+{
+	unsigned own = class_of(r);
+	size_t most = r + TC_FIT_SLACK(r);
+
+	for (unsigned c = own; c < TC_CLASSES + TC_BIG_CLASSES && class_floor(c) <= most; c++) {
+		unsigned i = tc.count[c];
+
+		if (c < TC_CLASSES) {
+			if (i)
+				return take(c, i - 1, class_floor(c));
+			continue;
+		}
+		while (i--) {
+			size_t z = tc.big_size[c - TC_CLASSES][i];
+
+			if (z >= r && (c == own || z <= most))
+				return take(c, i, z);
+		}
+	}
+	return NULL;
 }
 
 /* What tc_put leaves to here: full classes, the big classes, and the byte
@@ -77,7 +110,7 @@ void *tc_get_big(size_t r)
  * its exit. */
 bool tc_put_slow(void *p, size_t r)
 {
-	unsigned c = r <= TC_MAX_SIZE ? (unsigned)(r / 16) - 1 : TC_CLASSES + big_class(r);
+	unsigned c = class_of(r);
 
 	/* The big classes only once there are threads: there they save a
 	 * lock; a single thread would only keep the blocks from merging (its

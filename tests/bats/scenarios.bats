@@ -311,6 +311,11 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	expect_clean
 }
 
+@test "27. the thread cache serves a request its own class cannot with a block at most an eighth larger, never more" {
+	run_scn cache_fit
+	expect_clean
+}
+
 # ---- 16, 17 ----
 
 @test "16. the program moves the break itself: blocks and its own regions stay intact" {

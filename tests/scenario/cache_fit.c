@@ -1,0 +1,87 @@
+/* The thread cache serves a request whose own size class is empty with a
+ * cached block a little larger (at most an eighth plus 16 bytes more), and
+ * never with one much larger or too small:
+ *   - one thread: a 320-byte block freed is handed out for 300 bytes, and one
+ *     freed again is not handed out for 200;
+ *   - with threads (the cache's classes of 1-4 KiB): a 1808-byte block freed
+ *     is handed out for 1700 bytes, a 2048-byte one is not for 1600.
+ * Every block handed out holds what it was asked for, and the blocks around
+ * keep their contents. */
+#include "scenario.h"
+
+#include <pthread.h>
+
+#define KEEP 20
+
+/* Empties the cache's class of n-byte blocks: KEEP blocks of n bytes stay
+ * allocated (more than a class holds) until drop() frees them. */
+static void hold(char **keep, size_t n, unsigned tag)
+{
+	for (unsigned i = 0; i < KEEP; i++) {
+		keep[i] = malloc(opaque(n));
+		CHECK(keep[i] != NULL, "malloc(%zu) failed", n);
+		pat_fill(keep[i], n, tag + i);
+	}
+}
+
+static void drop(char **keep, size_t n, unsigned tag)
+{
+	for (unsigned i = 0; i < KEEP; i++) {
+		CHECK(pat_ok(keep[i], n, tag + i), "a held %zu-byte block changed", n);
+		free(keep[i]);
+	}
+}
+
+/* p, freed, comes back for a request of want bytes (want_back) or does not. */
+static void expect(size_t had, size_t want, int want_back)
+{
+	char *p = malloc(opaque(had)), *q;
+	uintptr_t was = (uintptr_t)p;      /* compared as a number: p is freed */
+
+	CHECK(p != NULL, "malloc(%zu) failed", had);
+	free(p);
+	q = malloc(opaque(want));
+	CHECK(q != NULL, "malloc(%zu) failed", want);
+	CHECK(malloc_usable_size(q) >= want, "malloc(%zu) holds %zu bytes", want, malloc_usable_size(q));
+	if (want_back) {
+		CHECK((uintptr_t)q == was, "malloc(%zu) after free of a %zu-byte block %#zx gave %p, not that block",
+		      want, had, (size_t)was, (void *)q);
+		CHECK(malloc_usable_size(q) >= had, "the block taken back holds %zu bytes, not %zu",
+		      malloc_usable_size(q), had);
+	} else {
+		CHECK((uintptr_t)q != was, "malloc(%zu) took the freed %zu-byte block %#zx: more than an eighth larger",
+		      want, had, (size_t)was);
+	}
+	pat_fill(q, want, 7);
+	CHECK(pat_ok(q, want, 7), "the block of %zu bytes does not hold its contents", want);
+	free(q);
+}
+
+int main(void)
+{
+	char *held[4][KEEP];
+
+	require_osmem("cache_fit");
+
+	/* One thread: the exact classes of 16 bytes. 300 bytes is the class of
+	 * 304, held empty; 320 is the next class. */
+	hold(held[0], 300, 100);
+	expect(320, 300, 1);
+	hold(held[1], 200, 200);           /* 208 too, so that 200 cannot find its own */
+	expect(320, 200, 0);
+
+	/* Threads: the classes 256 bytes wide above 1 KiB. 1700 is in the class
+	 * of 1537-1792, held empty; 1800 in the next, and 1808 is within an
+	 * eighth of 1712. 2040 (2048) is not within an eighth of 1600. */
+	free_elsewhere_done(free_elsewhere(malloc(opaque(16))));
+	hold(held[2], 1700, 300);
+	expect(1800, 1700, 1);
+	hold(held[3], 1600, 400);
+	expect(2040, 1600, 0);
+
+	drop(held[0], 300, 100);
+	drop(held[1], 200, 200);
+	drop(held[2], 1700, 300);
+	drop(held[3], 1600, 400);
+	return 0;
+}
