@@ -265,11 +265,14 @@ static inline bool heap_kept(struct arena *a, void *p)
 }
 
 /* p, a live heap block of a (heap_live): kept by the thread, else back to
- * a, which checks the rest of its header and its neighbours'. */
-static inline void heap_give_back(struct arena *a, void *p)
+ * a, which checks the rest of its header and its neighbours' (a report of
+ * damage names call c; keeping p reports nothing). */
+static inline void heap_give_back(enum call c, struct arena *a, void *p)
 {
-	if (tc_off || !arena_is_callers(a) || !heap_kept(a, p))
+	if (tc_off || !arena_is_callers(a) || !heap_kept(a, p)) {
+		diag_call = call_name(c);
 		arena_give_back(a, NULL, p);
+	}
 }
 
 /* Gives p back (to its slab, the thread's cache or its wait for a lock,
@@ -293,7 +296,7 @@ static void give_back(enum call c, void *p)
 		else if (a = heap_arena_of(s), tc_off || !arena_is_callers(a) || !tc_put(p, s->size))
 			arena_give_back(a, s, p);
 	} else if (heap_live(a = heap_arena_of(p), p)) {
-		heap_give_back(a, p);
+		heap_give_back(c, a, p);
 	} else {
 		release_block(c, a, p);
 	}
@@ -325,12 +328,10 @@ static __attribute__((noinline)) void free_heap(void *p)
 {
 	struct arena *a;
 
-	if (p && heap_live(a = heap_arena_of(p), p)) {
-		diag_call = call_name(CALL_FREE);
-		heap_give_back(a, p);
-	} else {
+	if (p && heap_live(a = heap_arena_of(p), p))
+		heap_give_back(CALL_FREE, a, p);
+	else
 		free_slow(p);
-	}
 }
 
 /* The fast path: a live block of the caller's arena kept by the thread (a
