@@ -55,12 +55,6 @@ static inline unsigned class_of(size_t r)
 				: TC_CLASSES + (unsigned)((r - TC_MAX_SIZE - 1) / TC_BIG_STEP);
 }
 
-/* The smallest block class c holds. */
-static inline size_t class_floor(unsigned c)
-{
-	return c < TC_CLASSES ? (size_t)(c + 1) * 16 : TC_MAX_SIZE + 16 + (size_t)(c - TC_CLASSES) * TC_BIG_STEP;
-}
-
 /* Slot i of class c, of z bytes, out of the cache; the newest fills its gap. */
 static void *take(unsigned c, unsigned i, size_t z)
 {
@@ -76,25 +70,33 @@ static void *take(unsigned c, unsigned i, size_t z)
 	return p;
 }
 
-/* Classes are searched upwards from r's own, newest block first. In r's own
- * big class any block that holds r will do (it is at most 255 bytes larger);
- * past its own class a block may be TC_FIT_SLACK(r) larger at most, so a
- * request the cache holds no block of its size for still finds one a little
- * larger instead of taking the lock. */
+/* Classes are searched upwards from r's own, newest block first: an exact
+ * class's blocks all fit. In r's own big class any block that holds r will
+ * do (it is at most 255 bytes larger); past its own class a block may be
+ * TC_FIT_SLACK(r) larger at most, so a request the cache holds no block of
+ * its size for still finds one a little larger instead of taking the lock.
+ * An empty cache (a program building up its heap) is one test. */
 void *tc_get_fit(size_t r)
 {
-	unsigned own = class_of(r);
 	size_t most = r + TC_FIT_SLACK(r);
+	unsigned c = class_of(r), own = c;
 
-	for (unsigned c = own; c < TC_CLASSES + TC_BIG_CLASSES && class_floor(c) <= most; c++) {
-		unsigned i = tc.count[c];
+	if (!tc.bytes)
+		return NULL;
+	if (c < TC_CLASSES) {
+		unsigned last = most > TC_MAX_SIZE ? TC_CLASSES - 1 : (unsigned)(most / 16) - 1;
 
-		if (c < TC_CLASSES) {
-			if (i)
-				return take(c, i - 1, class_floor(c));
-			continue;
-		}
-		while (i--) {
+		for (; c <= last; c++)
+			if (tc.count[c])
+				return take(c, tc.count[c] - 1u, (size_t)(c + 1) * 16);
+		if (most <= TC_MAX_SIZE)
+			return NULL;
+	}
+	/* The big classes: class c's smallest block is TC_MAX_SIZE + 16 +
+	 * TC_BIG_STEP * (c - TC_CLASSES). */
+	for (; c < TC_CLASSES + TC_BIG_CLASSES && TC_MAX_SIZE + 16 + (size_t)(c - TC_CLASSES) * TC_BIG_STEP <= most;
+	     c++) {
+		for (unsigned i = tc.count[c]; i--;) {
 			size_t z = tc.big_size[c - TC_CLASSES][i];
 
 			if (z >= r && (c == own || z <= most))
