@@ -107,9 +107,9 @@ void *tc_get_fit(size_t r)
 }
 
 /* What tc_put leaves to here: full classes, the big classes, and the byte
- * budget, weighed again from the counts (which decay) each time it is
- * reached; a thread's first put (its budget still 0) also arms the flush at
- * its exit. */
+ * budget, weighed again from the counts (which decay) each time a put would
+ * exceed it, as tc_put's inline test sees it; a thread's first put (its
+ * budget still 0) also arms the flush at its exit. */
 bool tc_put_slow(void *p, size_t r)
 {
 	unsigned c = class_of(r);
@@ -119,15 +119,17 @@ bool tc_put_slow(void *p, size_t r)
 	 * heap's free top, for one). */
 	if (tc_off || r > TC_BIG_MAX || (c >= TC_CLASSES && __libc_single_threaded) || tc.count[c] >= TC_COUNT)
 		return false;
-	if (!tc.budget && exit_key_ok)
-		pthread_setspecific(exit_key, &tc);
 	if (tc.puts >= 1u << 16) {
 		tc.puts /= 2;
 		tc.hits /= 2;
 	}
-	tc.budget = __libc_single_threaded || tc.hits < tc.puts / 2 ? TC_BYTES : TC_BYTES_MT;
-	if (tc.bytes + r > tc.budget)
-		return false;
+	if (tc.bytes + r > tc.budget) {
+		if (!tc.budget && exit_key_ok)
+			pthread_setspecific(exit_key, &tc);
+		tc.budget = __libc_single_threaded || tc.hits < tc.puts / 2 ? TC_BYTES : TC_BYTES_MT;
+		if (tc.bytes + r > tc.budget)
+			return false;
+	}
 	if (c >= TC_CLASSES)
 		tc.big_size[c - TC_CLASSES][tc.count[c]] = (uint16_t)r;
 	return tc_push(p, r, c);
