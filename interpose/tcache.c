@@ -75,13 +75,14 @@ static void *take(unsigned c, unsigned i, size_t z)
  * do (it is at most 255 bytes larger); past its own class a block may be
  * TC_FIT_SLACK(r) larger at most, so a request the cache holds no block of
  * its size for still finds one a little larger instead of taking the lock.
- * An empty cache (a program building up its heap) is one test. */
+ * A big request while the process has one thread is one test. */
 void *tc_get_fit(size_t r)
 {
 	size_t most = r + TC_FIT_SLACK(r);
 	unsigned c = class_of(r), own = c;
 
-	if (!tc.bytes)
+	/* A single thread puts nothing into the big classes (tc_put_slow). */
+	if (c >= TC_CLASSES && __libc_single_threaded)
 		return NULL;
 	if (c < TC_CLASSES) {
 		unsigned last = most > TC_MAX_SIZE ? TC_CLASSES - 1 : (unsigned)(most / 16) - 1;
