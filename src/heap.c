@@ -167,7 +167,7 @@ static void region_open(struct arena *a, char *base, size_t first, size_t head)
 }
 
 /* Where the struct arena of an arena made by heap_new_arena lies. */
-#define ARENA_AT ALIGN16(sizeof(struct region))
+#define ARENA_AT ((sizeof(struct region) + _Alignof(struct arena) - 1) & ~(_Alignof(struct arena) - 1))
 
 struct arena *heap_new_arena(void)
 {

@@ -183,20 +183,25 @@ struct arena {
 	struct counters counters;   /* heap.c and map.c, for this arena */
 	size_t grow_pad;            /* bytes each growth of the heap asks for beyond the need:
 				       0 for os_* (SPEC rule 11), OSMEM_GROW_PAD in the drop-in */
-	/* Blocks other threads freed, linked through their first payload word,
-	 * for the arena's own thread to take back: pushed without its lock. */
-	void *remote;
 	/* Damage was found in its structures (issue 12): with
 	 * OSMEM_ABORT_ON_ERROR=0 the drop-in never uses it again. */
 	bool damaged;
+	/* Blocks other threads freed, linked through their first payload word,
+	 * for the arena's own thread to take back: pushed without its lock, by
+	 * any thread, so on a cache line of its own: a push does not take the
+	 * line of the lock and the fields the owner uses away from it. */
+	void *remote __attribute__((aligned(64)));
 	/* The drop-in's (interpose/arena.c): */
-	int lock;                   /* 0 free, 1 taken, 2 taken and maybe waited for (arena_lock_*) */
+	int lock __attribute__((aligned(64)));   /* 0 free, 1 taken, 2 taken and maybe waited for (arena_lock_*) */
 	struct arena *next;         /* every arena, arena_main first */
 	unsigned id;                /* 0: arena_main */
 	unsigned threads;           /* threads bound to it */
 };
 
 extern struct arena arena_main;
+_Static_assert(offsetof(struct arena, remote) % 64 == 0 &&
+	       offsetof(struct arena, lock) == offsetof(struct arena, remote) + 64,
+	       "remote has its cache line to itself: other threads' pushes leave the lock's alone");
 
 /* ---- map.c: owns mmap, munmap, mremap and mprotect ---- */
 
