@@ -67,12 +67,13 @@ int main(void)
 	 * 304, held empty; 320 is the next class. */
 	hold(held[0], 300, 100);
 	expect(320, 300, 1);
-	hold(held[1], 200, 200);           /* 208 too, so that 200 cannot find its own */
+	hold(held[1], 200, 200);           /* 200 is the class of 208, held empty too */
 	expect(320, 200, 0);
 
-	/* Threads: the classes 256 bytes wide above 1 KiB. 1700 is in the class
-	 * of 1537-1792, held empty; 1800 in the next, and 1808 is within an
-	 * eighth of 1712. 2040 (2048) is not within an eighth of 1600. */
+	/* Threads: the classes 256 bytes wide above 1 KiB. 1700 (1712) is in
+	 * the class of 1537-1792, held empty; 1800 (1808) in the next, and at
+	 * most 1712 + 1712 / 8 + 16 = 1942. 2040 (2048) is more than
+	 * 1600 + 1600 / 8 + 16 = 1816. */
 	free_elsewhere_done(free_elsewhere(malloc(opaque(16))));
 	hold(held[2], 1700, 300);
 	expect(1800, 1700, 1);
