@@ -208,6 +208,17 @@ size_t map_capacity(size_t s)
 	return ((s + HDR + page - 1) & ~(page - 1)) - HDR;
 }
 
+/* b, a mapped block, now holds payload s: counted (mapped_bytes follows
+ * every block's size, or a block freed after growing in its pages would
+ * take more off it than it added) and sealed. Under map_lock. */
+static void resized(struct block_meta *b, size_t s)
+{
+	map_counters.mapped_bytes -= b->size + HDR;
+	stats_grew(&map_counters.mapped_bytes, &map_counters.mapped_peak, s + HDR);
+	b->size = s;
+	seal(b);
+}
+
 struct block_meta *map_resize(struct block_meta *b, size_t s)
 {
 	struct block_meta *nb;
@@ -215,8 +226,7 @@ struct block_meta *map_resize(struct block_meta *b, size_t s)
 	s = map_capacity(s);
 	if (s == map_capacity(b->size)) {   /* the same pages: nothing to ask */
 		map_lock();
-		b->size = s;
-		seal(b);
+		resized(b, s);
 		map_unlock();
 		return b;
 	}
@@ -239,10 +249,7 @@ struct block_meta *map_resize(struct block_meta *b, size_t s)
 		seal(nb->prev);
 		seal(nb->next);
 	}
-	map_counters.mapped_bytes -= nb->size + HDR;
-	stats_grew(&map_counters.mapped_bytes, &map_counters.mapped_peak, s + HDR);
-	nb->size = s;
-	seal(nb);
+	resized(nb, s);
 	map_unlock();
 	return nb;
 }

@@ -6,6 +6,7 @@ load helpers
 setup_file() {
 	require_lib
 	cc -O0 -g -o "$BATS_FILE_TMPDIR/leaky" "$REPO/tests/insight/leaky.c"
+	cc -O0 -g -o "$BATS_FILE_TMPDIR/regrow" "$REPO/tests/insight/regrow.c"
 	cc -O0 -g -rdynamic -o "$BATS_FILE_TMPDIR/corrupt" "$REPO/tests/insight/corrupt.c"
 	cc -O0 -g -pthread -o "$BATS_FILE_TMPDIR/corrupt_thread" "$REPO/tests/insight/corrupt_thread.c"
 }
@@ -28,6 +29,19 @@ calls_of() { grep -o " $1 [0-9]*" <<<"$2" | head -1 | awk '{print $2}'; }
 	grep -q 'live usable 100800$' <<<"$report"
 	grep -q 'syscalls: brk [1-9]' <<<"$report"
 	grep -q 'fragmentation 0\.[0-9][0-9][0-9]' <<<"$report"
+}
+
+@test "OSMEM_STATS' peak of mapped bytes counts a mapped block grown within its pages, and its free" {
+	run env OSMEM_STATS=1 LD_PRELOAD="$LIB" "$BATS_FILE_TMPDIR/regrow"
+	[ "$status" -eq 0 ]
+	echo "$output"
+	peak=$(grep -o 'peak: heap [0-9]*, mapped [0-9]*' <<<"$output" | awk '{print $NF}')
+	# The 300000-byte block and its header, in whole pages at most: neither
+	# short of it (the growth left out when the first block went) nor
+	# wrapped past it.
+	[ "$peak" -ge 300032 ]
+	[ "$peak" -le 303104 ]
+	grep -q 'at exit: .* mapped 0 in 0 blocks' <<<"$output"
 }
 
 @test "without OSMEM_STATS nothing is reported" {
