@@ -55,15 +55,28 @@ static inline unsigned class_of(size_t r)
 				: TC_CLASSES + (unsigned)((r - TC_MAX_SIZE - 1) / TC_BIG_STEP);
 }
 
-/* Slot i of class c, of z bytes, out of the cache; the newest fills its gap. */
+/* The big classes only once there are threads: there they save a lock; a
+ * single thread would only keep the blocks from merging (its heap's free
+ * top, for one). So it never puts into them, nor looks there. */
+static inline bool big_off(unsigned c)
+{
+	return c >= TC_CLASSES && __libc_single_threaded;
+}
+
+/* The smallest block big class c holds. */
+static inline size_t big_floor(unsigned c)
+{
+	return TC_MAX_SIZE + 16 + (size_t)(c - TC_CLASSES) * TC_BIG_STEP;
+}
+
+/* Slot i of big class c, of z bytes, out of the cache; the newest fills its gap. */
 static void *take(unsigned c, unsigned i, size_t z)
 {
 	void *p = tc.slot[c][i];
 	unsigned n = --tc.count[c];
 
 	tc.slot[c][i] = tc.slot[c][n];
-	if (c >= TC_CLASSES)
-		tc.big_size[c - TC_CLASSES][i] = tc.big_size[c - TC_CLASSES][n];
+	tc.big_size[c - TC_CLASSES][i] = tc.big_size[c - TC_CLASSES][n];
 	tc.bytes -= z;
 	tc.hits++;
 	tc_unmark(p);
@@ -71,32 +84,28 @@ static void *take(unsigned c, unsigned i, size_t z)
 }
 
 /* Classes are searched upwards from r's own, newest block first: an exact
- * class's blocks all fit. In r's own big class any block that holds r will
- * do (it is at most 255 bytes larger); past its own class a block may be
- * TC_FIT_SLACK(r) larger at most, so a request the cache holds no block of
- * its size for still finds one a little larger instead of taking the lock.
- * A big request while the process has one thread is one test. */
+ * class's blocks all fit (tc_get). In r's own big class any block that
+ * holds r will do (it is at most 255 bytes larger); past its own class a
+ * block may be TC_FIT_SLACK(r) larger at most, so a request the cache holds
+ * no block of its size for still finds one a little larger instead of
+ * taking the lock. */
 void *tc_get_fit(size_t r)
 {
 	size_t most = r + TC_FIT_SLACK(r);
 	unsigned c = class_of(r), own = c;
 
-	/* A single thread puts nothing into the big classes (tc_put_slow). */
-	if (c >= TC_CLASSES && __libc_single_threaded)
-		return NULL;
 	if (c < TC_CLASSES) {
 		unsigned last = most > TC_MAX_SIZE ? TC_CLASSES - 1 : (unsigned)(most / 16) - 1;
 
 		for (; c <= last; c++)
 			if (tc.count[c])
-				return take(c, tc.count[c] - 1u, (size_t)(c + 1) * 16);
+				return tc_get((size_t)(c + 1) * 16);
 		if (most <= TC_MAX_SIZE)
 			return NULL;
 	}
-	/* The big classes: class c's smallest block is TC_MAX_SIZE + 16 +
-	 * TC_BIG_STEP * (c - TC_CLASSES). */
-	for (; c < TC_CLASSES + TC_BIG_CLASSES && TC_MAX_SIZE + 16 + (size_t)(c - TC_CLASSES) * TC_BIG_STEP <= most;
-	     c++) {
+	if (big_off(c))   /* a single thread's big classes are empty */
+		return NULL;
+	for (; c < TC_CLASSES + TC_BIG_CLASSES && big_floor(c) <= most; c++) {
 		for (unsigned i = tc.count[c]; i--;) {
 			size_t z = tc.big_size[c - TC_CLASSES][i];
 
@@ -115,10 +124,7 @@ bool tc_put_slow(void *p, size_t r)
 {
 	unsigned c = class_of(r);
 
-	/* The big classes only once there are threads: there they save a
-	 * lock; a single thread would only keep the blocks from merging (its
-	 * heap's free top, for one). */
-	if (tc_off || r > TC_BIG_MAX || (c >= TC_CLASSES && __libc_single_threaded) || tc.count[c] >= TC_COUNT)
+	if (tc_off || r > TC_BIG_MAX || big_off(c) || tc.count[c] >= TC_COUNT)
 		return false;
 	if (tc.puts >= 1u << 16) {
 		tc.puts /= 2;
