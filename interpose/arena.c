@@ -303,21 +303,22 @@ static __attribute__((noinline)) void drain_remote(struct arena *a, void *p, boo
 		if (!reuse || !tc_keep(s, p))
 			arena_free_locked(a, s, p);
 	}
-	trim_over_threshold(a);
 }
 
 /* What a's lock holder takes back first: the blocks other threads freed
- * into a, and, when a is its own arena, those its frees deferred. */
+ * into a, and, when a is its own arena, those its frees deferred; then, if
+ * any came, the free top over the threshold goes back. */
 static inline void take_remote(struct arena *a, bool reuse)
 {
 	void *p = core_remote_take(a);
+	bool deferred = tc.ndefer && a == arena_bound;
 
 	if (p)
 		drain_remote(a, p, reuse);
-	if (tc.ndefer && a == arena_bound) {
+	if (deferred)
 		tc_release_deferred(a);
+	if (p || deferred)
 		trim_over_threshold(a);
-	}
 }
 
 struct arena *arena_enter_threaded(bool *held)
