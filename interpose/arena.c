@@ -437,12 +437,55 @@ void arena_give_back(struct arena *a, struct slab *s, void *p)
 		give_back_to(a, s, p);
 }
 
+bool arena_with_lock(struct arena *a, void (*fn)(struct arena *a, void *arg), void *arg)
+{
+	diag_jmp jb, *outer = diag_recover;
+	bool held;
+
+	if (a->damaged)
+		return false;
+	if (!diag_abort) {
+		diag_recover = &jb;
+		if (__builtin_setjmp(jb)) {
+			arena_recover(outer);
+			return false;
+		}
+	}
+	held = arena_lock(a);
+	fn(a, arg);
+	arena_leave(a, held);
+	diag_recover = outer;
+	return true;
+}
+
+static void usage_locked(struct arena *a, void *u)
+{
+	stats_usage(a, u);
+}
+
+bool arena_usage(struct arena *a, struct heap_usage *u)
+{
+	return arena_with_lock(a, usage_locked, u);
+}
+
+/* The thread leaving a (arg: its flag, set once it has counted itself out):
+ * the last one out gives back what a holds free beyond a commit's worth. */
+static void leave_locked(struct arena *a, void *arg)
+{
+	*(bool *)arg = true;
+	if (__atomic_sub_fetch(&a->threads, 1, __ATOMIC_RELAXED) == 0 && a != &arena_main) {
+		slab_trim(a);
+		heap_trim(a, OSMEM_ARENA_COMMIT);
+	}
+}
+
 /* A thread exits: its arena may go to the next thread that needs one, with
- * what it holds free given back beyond a commit's worth. */
+ * what it holds free given back beyond a commit's worth. One out of
+ * service is no thread's any more, and nothing in it is trimmed. */
 static void unbind(void *arg)
 {
 	struct arena *a = arena_bound;
-	bool held;
+	bool left = false;
 
 	(void)arg;
 	tc_flush();
@@ -450,26 +493,31 @@ static void unbind(void *arg)
 	if (!a)
 		return;
 	arena_bound = NULL;
-	held = arena_lock(a);
-	if (__atomic_sub_fetch(&a->threads, 1, __ATOMIC_RELAXED) == 0 && a != &arena_main) {
-		slab_trim(a);
-		heap_trim(a, OSMEM_ARENA_COMMIT);
-	}
-	arena_leave(a, held);
+	if (!arena_with_lock(a, leave_locked, &left) && !left)
+		__atomic_sub_fetch(&a->threads, 1, __ATOMIC_RELAXED);
+}
+
+struct trim_all {
+	size_t pad;
+	bool any;
+};
+
+static void trim_locked(struct arena *a, void *arg)
+{
+	struct trim_all *t = arg;
+
+	slab_trim(a);
+	t->any |= heap_trim(a, t->pad);
 }
 
 bool arena_trim_all(size_t pad)
 {
-	bool any = false;
+	struct trim_all t = { pad, false };
 
 	outbox_send();
-	for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
-		bool held = arena_lock(a);
-		slab_trim(a);
-		any |= heap_trim(a, pad);
-		arena_leave(a, held);
-	}
-	return any;
+	for (struct arena *a = arena_next(NULL); a; a = arena_next(a))
+		arena_with_lock(a, trim_locked, &t);
+	return t.any;
 }
 
 /* ---- fork ---- */

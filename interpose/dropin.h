@@ -291,6 +291,17 @@ static inline void arena_leave(struct arena *a, bool held)
  *	... the locked work ...
  *	diag_recover = outer;  */
 void arena_recover(diag_jmp *outer);
+/* fn(a, arg) with a's lock held (arena_lock), for the calls that lock an
+ * arena outside malloc, free and realloc (malloc_trim, mallinfo2,
+ * malloc_stats, malloc_usable_size's second look, a thread's exit, the
+ * insight reports). Taking the lock takes back the remote and deferred
+ * frees, which may meet damage: with OSMEM_ABORT_ON_ERROR=0 that puts a out
+ * of service (reported), inside fn too, and false comes back with the lock
+ * let go, as it does at once for an arena already out of service. */
+bool arena_with_lock(struct arena *a, void (*fn)(struct arena *a, void *arg), void *arg);
+/* a's figures added to u (stats_usage) under its lock; false, and nothing
+ * added, for an arena out of service. */
+bool arena_usage(struct arena *a, struct heap_usage *u);
 /* Gives back p, a live block of arena a (a slab object of s, or a heap
  * block): directly when the caller may lock a, else onto a's remote list,
  * by way of the thread's outbox (arena.c). */

@@ -247,9 +247,11 @@ static void stats_report(const struct heap_usage *u)
 		       (unsigned)(frag_pm / 100), (unsigned)(frag_pm / 10 % 10), (unsigned)(frag_pm % 10));
 		for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
 			struct heap_usage au = { 0 };
-			bool held = arena_lock(a);
-			stats_usage(a, &au);
-			arena_leave(a, held);
+
+			if (!arena_usage(a, &au)) {
+				APPEND("  arena %u: out of service (damaged)\n", a->id);
+				continue;
+			}
 			APPEND("  arena %u: heap %zu (peak %zu) in %zu segments, in use %zu, free %zu in %zu blocks, "
 			       "%s %zu, %u threads\n", a->id, au.heap_bytes, a->counters.heap_peak, au.segments,
 			       au.in_use_bytes, au.free_bytes, au.free_blocks, a->heap.regions ? "commits" : "brk",

@@ -224,6 +224,11 @@ EXPORT void *malloc(size_t n)
 
 /* ---- free ---- */
 
+static void check_locked(struct arena *a, void *call)
+{
+	insight_check_heap(a, call);
+}
+
 /* A block with a header that is not a live plain heap block: checked, then
  * a mapped one unmapped, a heap one back to its arena. */
 static __attribute__((noinline)) void release_block(enum call c, struct arena *a, void *p)
@@ -239,11 +244,8 @@ static __attribute__((noinline)) void release_block(enum call c, struct arena *a
 		arena_give_back(a, NULL, p);
 		return;
 	}
-	if (insight_check) {
-		bool held = arena_lock(a);
-		insight_check_heap(a, call_name(c));
-		arena_leave(a, held);
-	}
+	if (insight_check)
+		arena_with_lock(a, check_locked, (void *)call_name(c));
 	if (!(*block_tag(b) & BLOCK_PROXY))
 		tune_freed_mapped(b);
 	map_release(check_owner(p));   /* refused at vm.max_map_count: lost, and not an error */
@@ -643,15 +645,13 @@ EXPORT int mallopt(int param, int value)
 	return backend_system ? sys.mallopt(param, value) : tune_set(param, value);
 }
 
-/* Every arena's figures, each walked under its lock, added up. */
+/* Every arena's figures, each walked under its lock, added up (an arena
+ * out of service left out). */
 static void usage(struct heap_usage *u)
 {
 	memset(u, 0, sizeof *u);
-	for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
-		bool held = arena_lock(a);
-		stats_usage(a, u);
-		arena_leave(a, held);
-	}
+	for (struct arena *a = arena_next(NULL); a; a = arena_next(a))
+		arena_usage(a, u);
 	stats_mapped(u);
 }
 
@@ -662,6 +662,7 @@ EXPORT struct mallinfo2 mallinfo2(void)
 
 	if (backend_system)
 		return sys.mallinfo2();
+	diag_call = "mallinfo2";
 	usage(&u);
 	m.arena = u.heap_bytes;
 	m.ordblks = u.free_blocks;
@@ -694,11 +695,11 @@ EXPORT void malloc_stats(void)
 		sys.malloc_stats();
 		return;
 	}
+	diag_call = "malloc_stats";
 	for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
-		bool held = arena_lock(a);
 		memset(&u, 0, sizeof u);
-		stats_usage(a, &u);
-		arena_leave(a, held);
+		if (!arena_usage(a, &u))
+			continue;
 		diag_fmt(msg, sizeof msg,
 			 "osmem arena %u: %zu bytes in %zu segments, %zu in use, %zu free in %zu blocks (%zu at the top), %u threads\n",
 			 a->id, u.heap_bytes, u.segments, u.in_use_bytes, u.free_bytes, u.free_blocks, u.top_free,

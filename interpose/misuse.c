@@ -65,19 +65,29 @@ void misuse_header(const char *call, struct arena *a, void *p, const char *what)
 	misuse_say(call, why, p);
 }
 
+struct look {
+	void *p;
+	const char *what;
+};
+
+static void look_locked(struct arena *a, void *arg)
+{
+	struct look *l = arg;
+
+	l->what = check_block(a, block_of(l->p));
+}
+
 bool misuse_header_bad(const char *call, struct arena *a, void *p)
 {
-	const char *what = check_block(a, block_of(p));
-	bool held;
+	struct look l = { p, check_block(a, block_of(p)) };
 
-	if (what && !__libc_single_threaded) {
-		held = arena_lock(a);
-		what = check_block(a, block_of(p));
-		arena_leave(a, held);
+	if (l.what && !__libc_single_threaded) {
+		diag_call = call;
+		arena_with_lock(a, look_locked, &l);
 	}
-	if (what)
-		misuse_header(call, a, p, what);
-	return what != NULL;
+	if (l.what)
+		misuse_header(call, a, p, l.what);
+	return l.what != NULL;
 }
 
 void misuse_small(const char *call, struct slab *s, void *p)

@@ -135,22 +135,28 @@ void trace_event(enum call c, bool freeing, const void *arg0, size_t a, size_t b
 	emit(line, (size_t)(p - line));
 }
 
+#define MAP_LINE 128   /* a heap map line's room */
+
+static void map_locked(struct arena *a, void *line)
+{
+	for (struct segment *g = a->heap.segs; g; g = g->next)
+		for (char *p = g->base; p < g->end; p = block_end((struct block_meta *)p)) {
+			struct block_meta *b = (struct block_meta *)p;
+			emit(line, diag_fmt(line, MAP_LINE, "block %p %zu %s\n", (void *)b, b->size,
+					    b->status == STATUS_FREE ? "free" :
+					    (*block_tag(b) & BLOCK_SLAB) ? "slab" :
+					    tc_marked(block_payload(b)) ? "cached" : "alloc"));
+		}
+}
+
+/* Every arena's blocks (one out of service left out: its sizes cannot be
+ * trusted to walk by), then the mapped blocks. */
 void trace_heap_map(void)
 {
-	char line[128];
+	char line[MAP_LINE];
 
-	for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
-		bool held = arena_lock(a);
-		for (struct segment *g = a->heap.segs; g; g = g->next)
-			for (char *p = g->base; p < g->end; p = block_end((struct block_meta *)p)) {
-				struct block_meta *b = (struct block_meta *)p;
-				emit(line, diag_fmt(line, sizeof line, "block %p %zu %s\n", (void *)b, b->size,
-						    b->status == STATUS_FREE ? "free" :
-						    (*block_tag(b) & BLOCK_SLAB) ? "slab" :
-						    tc_marked(block_payload(b)) ? "cached" : "alloc"));
-			}
-		arena_leave(a, held);
-	}
+	for (struct arena *a = arena_next(NULL); a; a = arena_next(a))
+		arena_with_lock(a, map_locked, line);
 	map_lock();
 	for (struct block_meta *b = map_blocks(); b; b = b->next)
 		emit(line, diag_fmt(line, sizeof line, "mapped %p %zu\n", (void *)b, b->size + HDR));

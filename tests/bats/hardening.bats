@@ -38,7 +38,7 @@ HARMLESS="tc-word0-40 tc-word0-600 tc-both-40 tc-both-600 slab-uaf bin-uaf-3000 
 load scenario
 
 setup_file() {
-	scn_setup harden
+	scn_setup harden recover
 }
 
 # The allocator was not steered (the program's own verdict).
@@ -260,6 +260,50 @@ harmless_both() {
 @test "mapped-size with OSMEM_ABORT_ON_ERROR=0: reported, nothing unmapped, heap intact" {
 	run_scn OSMEM_ABORT_ON_ERROR=0 harden mapped-size
 	expect_warned mapped-size
+}
+
+# ---- damage met outside malloc, free and realloc (tests/scenario/recover.c):
+# the links of a free block, met when a thread's deferred free merges with
+# it under the lock that CALL takes ----
+
+# recover MODE ran: exit status 0, `continued`, and the reports on stderr
+# (the lines starting "osmem: ", not malloc_stats' figures) are N, the first
+# naming CALL and the block the program printed first.
+expect_recovered() {
+	local call="$1" n="$2" addr reports re
+	addr="$(printf '%s\n' "$out" | head -n 1)"
+	[[ "$addr" =~ ^0x[0-9a-f]+$ ]] || { echo "no pointer on the first line of stdout: '$addr'"; return 1; }
+	[ "$status" -eq 0 ] || { echo "expected exit status 0, got $status"; return 1; }
+	[[ "$out" == *$'\n'continued ]] || { echo "stdout does not end with 'continued'"; return 1; }
+	reports="$(printf '%s\n' "$err" | grep '^osmem: ' || true)"
+	[ "$(printf '%s\n' "$reports" | grep -c .)" -eq "$n" ] || { echo "expected $n report lines"; return 1; }
+	re="^osmem: $call\\(\\): corrupted free block at $addr: a link of it leads outside the free blocks\$"
+	[[ "$(printf '%s\n' "$reports" | head -n 1)" =~ $re ]] || { echo "the first report does not match $re"; return 1; }
+}
+
+@test "recover: damage met inside mallinfo2, malloc_stats, malloc_trim: reported, the program goes on" {
+	run_scn OSMEM_ABORT_ON_ERROR=0 recover mallinfo
+	expect_recovered mallinfo2 1
+	run_scn OSMEM_ABORT_ON_ERROR=0 recover stats
+	expect_recovered malloc_stats 1
+	run_scn OSMEM_ABORT_ON_ERROR=0 recover trim
+	expect_recovered malloc_trim 1
+}
+
+@test "recover: damage met inside malloc_usable_size's second look, and at a thread's exit: reported, the program goes on" {
+	run_scn OSMEM_ABORT_ON_ERROR=0 recover usable
+	expect_recovered malloc_usable_size 2
+	[[ "$err" == *"osmem: malloc_usable_size("*"): corrupted header: its status and tag disagree"* ]] ||
+		{ echo "the damaged header is not reported"; false; }
+	run_scn OSMEM_ABORT_ON_ERROR=0 recover exit
+	expect_recovered free 1
+}
+
+@test "recover: the same damage met inside mallinfo2 aborts by default, in one line" {
+	run_scn recover mallinfo
+	[ "$status" -eq 134 ] || { echo "expected exit status 134 (SIGABRT), got $status"; false; }
+	[ "$err_lines" -eq 1 ] || { echo "expected exactly one line on stderr, got $err_lines"; false; }
+	[[ "$err" == "osmem: mallinfo2(): corrupted free block at "* ]] || { echo "not the report"; false; }
 }
 
 # ---- the README's table ----
