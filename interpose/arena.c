@@ -26,6 +26,7 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dropin.h"
@@ -187,14 +188,50 @@ moved:
  * has threads, twice the mmap threshold (glibc's default rule). A
  * single-threaded process keeps its top until malloc_trim: giving back and
  * faulting in again cost it more than they save (bigbuf: 0.07x glibc's time
- * became 0.6x). */
+ * became 0.6x).
+ *
+ * Under the default rule, an arena whose heap grew again since its last
+ * trim (what went back was wanted again, at a page fault a page) gives its
+ * top back only once it has stayed over the threshold for TRIM_DELAY_MS,
+ * at the first free into the arena after that (malloc_trim and the exit of
+ * its last thread do at once). A heap that swings had given back memory at
+ * each low and faulted it in again at each high: mstress, 2 threads, went
+ * from 17-19k page faults to 14k and ran 15% faster, 8 threads 9% faster,
+ * peak RSS the same. Without the first trim at once larson's peak RSS rose
+ * 1-3%. */
+#define TRIM_DELAY_MS 1000
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);   /* the vDSO's: no system call */
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
 static void trim_over_threshold(struct arena *a)
 {
 	size_t at = tune.trim_threshold ? tune.trim_threshold : !__libc_single_threaded ? 2 * tune_mmap_from() : 0;
 	struct block_meta *last;
+	uint64_t now;
 
-	if (at && (last = heap_last(a)) && last->status == STATUS_FREE && last->size > at)
-		heap_trim(a, tune.top_pad);
+	if (!at)
+		return;
+	if (!(last = heap_last(a)) || last->status != STATUS_FREE || last->size <= at) {
+		a->top_over_since = 0;   /* used again: its wait starts over */
+		return;
+	}
+	if (!tune.trim_threshold && a->trimmed_to && a->counters.heap_bytes > a->trimmed_to) {
+		now = now_ms() | 1;   /* 0: not waiting */
+		if (!a->top_over_since || now - a->top_over_since < TRIM_DELAY_MS) {
+			if (!a->top_over_since)
+				a->top_over_since = now;
+			return;
+		}
+	}
+	a->top_over_since = 0;
+	heap_trim(a, tune.top_pad);
+	a->trimmed_to = a->counters.heap_bytes;
 }
 
 /* ---- the outbox ----

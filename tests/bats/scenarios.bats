@@ -316,6 +316,11 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	expect_clean
 }
 
+@test "28. an arena that grew again after giving its free top back waits a second before it gives it back again; malloc_trim does not wait" {
+	run_scn trim_delay
+	expect_clean
+}
+
 # ---- 16, 17 ----
 
 @test "16. the program moves the break itself: blocks and its own regions stay intact" {
