@@ -156,6 +156,43 @@ int main(void) { printf("%zu\n", malloc_usable_size(malloc(1))); return 0; }'
 	[ "$output" != 16 ]
 }
 
+@test "dlopen of the installed library: with glibc's static TLS surplus raised as the README says, os_malloc and os_free work" {
+	cat >"$BATS_TEST_TMPDIR/dl.c" <<-'EOF'
+		#include <dlfcn.h>
+		#include <stdio.h>
+		#include <string.h>
+		#include <block_meta.h>
+
+		int main(int argc, char **argv)
+		{
+			void *h = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+			void *(*om)(size_t);
+			void (*of)(void *);
+			struct block_meta *m;
+			char *p;
+
+			if (!h) {
+				printf("dlopen: %s\n", dlerror());
+				return 1;
+			}
+			*(void **)&om = dlsym(h, "os_malloc");
+			*(void **)&of = dlsym(h, "os_free");
+			if (!om || !of || !(p = om(100)))
+				return 2;
+			memset(p, 7, 100);
+			m = (struct block_meta *)p - 1;
+			printf("%s %zu\n", m->status == STATUS_ALLOC ? "alloc" : "bad", m->size);
+			of(p);
+			return 0;
+		}
+	EOF
+	cc -I"$PREFIX_DIR/include/osmem" -o "$BATS_TEST_TMPDIR/dl" "$BATS_TEST_TMPDIR/dl.c" -ldl
+	run env -u LD_PRELOAD GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384 \
+		"$BATS_TEST_TMPDIR/dl" "$PREFIX_DIR/lib/libosmem.so.1"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$output" = "alloc 104" ] || { echo "got: $output"; false; }
+}
+
 @test "the man pages render with groff -ww and man -l without a warning" {
 	local f out
 	export LC_ALL=C.UTF-8   # a locale every machine has: man warns of a missing one
