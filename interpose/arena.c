@@ -209,6 +209,16 @@ static uint64_t now_ms(void)
 	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
+/* Any trim of a: its top past pad back, the heap's size after it noted. */
+static bool trim_now(struct arena *a, size_t pad)
+{
+	bool any = heap_trim(a, pad);
+
+	a->top_over_since = 0;
+	a->trimmed_to = a->counters.heap_bytes;
+	return any;
+}
+
 static void trim_over_threshold(struct arena *a)
 {
 	size_t at = tune.trim_threshold ? tune.trim_threshold : !__libc_single_threaded ? 2 * tune_mmap_from() : 0;
@@ -229,9 +239,7 @@ static void trim_over_threshold(struct arena *a)
 			return;
 		}
 	}
-	a->top_over_since = 0;
-	heap_trim(a, tune.top_pad);
-	a->trimmed_to = a->counters.heap_bytes;
+	trim_now(a, tune.top_pad);
 }
 
 /* ---- the outbox ----
@@ -512,7 +520,7 @@ static void leave_locked(struct arena *a, void *arg)
 	*(bool *)arg = true;
 	if (__atomic_sub_fetch(&a->threads, 1, __ATOMIC_RELAXED) == 0 && a != &arena_main) {
 		slab_trim(a);
-		heap_trim(a, OSMEM_ARENA_COMMIT);
+		trim_now(a, OSMEM_ARENA_COMMIT);
 	}
 }
 
@@ -544,7 +552,7 @@ static void trim_locked(struct arena *a, void *arg)
 	struct trim_all *t = arg;
 
 	slab_trim(a);
-	t->any |= heap_trim(a, t->pad);
+	t->any |= trim_now(a, t->pad);
 }
 
 bool arena_trim_all(size_t pad)

@@ -698,12 +698,13 @@ EXPORT void malloc_stats(void)
 	diag_call = "malloc_stats";
 	for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
 		memset(&u, 0, sizeof u);
-		if (!arena_usage(a, &u))
-			continue;
-		diag_fmt(msg, sizeof msg,
-			 "osmem arena %u: %zu bytes in %zu segments, %zu in use, %zu free in %zu blocks (%zu at the top), %u threads\n",
-			 a->id, u.heap_bytes, u.segments, u.in_use_bytes, u.free_bytes, u.free_blocks, u.top_free,
-			 a->threads);
+		if (arena_usage(a, &u))
+			diag_fmt(msg, sizeof msg,
+				 "osmem arena %u: %zu bytes in %zu segments, %zu in use, %zu free in %zu blocks (%zu at the top), %u threads\n",
+				 a->id, u.heap_bytes, u.segments, u.in_use_bytes, u.free_bytes, u.free_blocks, u.top_free,
+				 a->threads);
+		else
+			diag_fmt(msg, sizeof msg, "osmem arena %u: out of service (damaged)\n", a->id);
 		diag_write(msg);
 	}
 	usage(&total);

@@ -197,7 +197,7 @@ struct arena {
 	unsigned id;                /* 0: arena_main */
 	unsigned threads;           /* threads bound to it */
 	uint64_t top_over_since;    /* ms its free top has been over the trim threshold (0: not) */
-	size_t trimmed_to;          /* its heap's size after its last trim (0: none) */
+	size_t trimmed_to;          /* its heap's size after its last trim, of any kind (0: none) */
 };
 
 extern struct arena arena_main;

@@ -286,6 +286,8 @@ expect_recovered() {
 	expect_recovered mallinfo2 1
 	run_scn OSMEM_ABORT_ON_ERROR=0 recover stats
 	expect_recovered malloc_stats 1
+	[[ "$err" == *$'\n'"osmem arena 0: out of service (damaged)"$'\n'* ]] ||
+		{ echo "malloc_stats does not name the arena out of service"; false; }
 	run_scn OSMEM_ABORT_ON_ERROR=0 recover trim
 	expect_recovered malloc_trim 1
 }
