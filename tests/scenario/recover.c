@@ -17,13 +17,14 @@
  *   trim      malloc_trim(0);
  *   usable    malloc_usable_size() of a live block whose header is damaged
  *             too (it locks the arena to look again);
- *   exit      a thread's exit, in its own arena (the last thread out of an
- *             arena locks it to trim it).
+ *   exit      a thread's exit, in its own arena: its deferred frees go back
+ *             as it exits (the report names its last call, free), and the
+ *             arena, out of service, is then left alone, not trimmed.
  * Then each of those calls once more (the arena is out of service now),
  * and thousands of blocks allocated, written, checked and freed: none
  * handed out twice, and the live blocks (in the arena out of service)
- * keep their contents. The first line
- * of stdout is f; the bats test checks the report line that names it. */
+ * keep their contents. The first line of stdout is f; the bats test checks
+ * the report line that names it. */
 #include "scenario.h"
 
 #include <malloc.h>
