@@ -547,12 +547,19 @@ struct trim_all {
 	bool any;
 };
 
+/* malloc_trim's work in a: its empty slabs, its free top past pad, and, as
+ * glibc's does, the whole pages inside its other free blocks (a free block
+ * that a block still in use keeps from the top, or from merging with it,
+ * stayed resident however long it had been free). */
+#define PURGE_MIN (16 * 1024)
+
 static void trim_locked(struct arena *a, void *arg)
 {
 	struct trim_all *t = arg;
 
 	slab_trim(a);
 	t->any |= trim_now(a, t->pad);
+	t->any |= heap_purge(a, PURGE_MIN) > 0;
 }
 
 bool arena_trim_all(size_t pad)

@@ -298,6 +298,27 @@ static bool region_trim(struct arena *a, size_t keep)
 	return true;
 }
 
+static void purge_block(struct arena *a, struct block_meta *b, void *sum)
+{
+	uintptr_t page = (uintptr_t)getpagesize();
+	uintptr_t lo = ((uintptr_t)block_payload(b) + page - 1) & ~(page - 1);
+	uintptr_t hi = (uintptr_t)block_end(b) & ~(page - 1);
+
+	(void)a;
+	if (hi > lo) {
+		map_purge((void *)lo, (size_t)(hi - lo));
+		*(size_t *)sum += (size_t)(hi - lo);
+	}
+}
+
+size_t heap_purge(struct arena *a, size_t min)
+{
+	size_t sum = 0;
+
+	index_each_large(a, min, purge_block, &sum);
+	return sum;
+}
+
 bool heap_trim(struct arena *a, size_t pad)
 {
 	struct segment *top = a->heap.top;

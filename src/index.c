@@ -357,6 +357,25 @@ bool index_contains(struct arena *a, struct block_meta *b)
 	return *find_link(x, b) == b;
 }
 
+static void each_node(struct arena *a, struct block_meta *t, size_t min,
+		      void (*fn)(struct arena *, struct block_meta *, void *), void *arg)
+{
+	for (; t; t = follow(a, t, *right(t))) {
+		each_node(a, follow(a, t, *left(t)), min, fn, arg);
+		if (t->size >= min)
+			fn(a, t, arg);
+	}
+}
+
+void index_each_large(struct arena *a, size_t min, void (*fn)(struct arena *, struct block_meta *, void *), void *arg)
+{
+	struct index *x = &a->idx;
+
+	pending_flush(x);
+	for (unsigned i = next_bin(x, bin_of(min)); i < INDEX_NBINS; i = next_bin(x, i + 1))
+		each_node(a, x->bins[i], min, fn, arg);
+}
+
 /* ---- block state changes ---- */
 
 /* b, just unlinked from the index, becomes ALLOC with its predecessor back. */

@@ -243,6 +243,7 @@ void *map_reserve(void);                         /* an aligned region, or NULL *
 void map_unreserve(void *base);
 bool map_commit(void *p, size_t len);            /* make [p, p + len) usable */
 void map_decommit(void *p, size_t len);          /* give its pages back, reserved again */
+void map_purge(void *p, size_t len);             /* drop its pages, still usable (zero again) */
 extern uint64_t map_region_bits[];
 /* The reserved region holding p, or NULL: O(1), without touching p. */
 static inline void *map_region_of(const void *p)
@@ -304,6 +305,11 @@ static inline struct segment *heap_segment_of(struct arena *a, const void *addr)
 /* malloc_trim: give the free top of the heap back, keeping pad bytes, and
  * (regions) every other region that holds nothing; true if any. */
 bool heap_trim(struct arena *a, size_t pad);
+/* The drop-in's: the whole pages inside every FREE block of at least min
+ * bytes go back to the system (they read as zero when used again); the
+ * headers stay. Returns the bytes given back. Never used by os_* (SPEC rule
+ * 15a keeps a freed block's bytes). */
+size_t heap_purge(struct arena *a, size_t min);
 
 /* An arena other than arena_main: its heap grows in regions of its own
  * (map_reserve), committed OSMEM_ARENA_COMMIT at a time. The struct sits in
@@ -351,6 +357,10 @@ struct block_meta *index_release(struct arena *a, struct block_meta *b);
  * prev, or for a FREE block in the index, where it keeps it instead. */
 struct block_meta *index_pred(struct arena *a, struct block_meta *b);
 int index_check(struct arena *a, char *msg, size_t len);          /* the index's own invariants */
+/* fn(a, b, arg) for each FREE block b of at least min bytes (min above
+ * OSMEM_LIST_MAX: the treap bins), pending blocks filed first; fn leaves the
+ * index as it is. */
+void index_each_large(struct arena *a, size_t min, void (*fn)(struct arena *, struct block_meta *, void *), void *arg);
 
 /* ---- osmem.c: the os_* entry points and the heap algorithm ---- */
 

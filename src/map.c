@@ -1,4 +1,4 @@
-/* The only file that calls mmap, munmap, mremap and mprotect: mapped blocks
+/* The only file that calls mmap, munmap, mremap, mprotect and madvise: mapped blocks
  * (SPEC rule 7), the regions heap.c turns into segments when brk fails, and
  * the reserved regions the other arenas grow in. mremap is for the drop-in
  * alone (map_resize): os_* never call it (SPEC rule 5). Live mapped blocks
@@ -113,6 +113,11 @@ void map_decommit(void *p, size_t len)
 	 * commit charge at once; failing, it stays usable memory. */
 	count(&map_counters.mmap_calls);
 	(void)map_mmap_fn(p, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+}
+
+void map_purge(void *p, size_t len)
+{
+	(void)madvise(p, len, MADV_DONTNEED);   /* refused, the pages stay: not an error */
 }
 
 /* A mapped block's tag holds, where others hold BLOCK_MAGIC, a keyed hash of

@@ -2,11 +2,14 @@
  * by at least 1 MiB after 1 MiB of small blocks and falls back after they are
  * freed; hblks/hblkhd count a mapped block), mallinfo agrees with mallinfo2,
  * malloc_trim(0) returns 1 after a lot was freed at the top of the heap and
- * the break goes down, mallopt returns 0 for a parameter osmem does not honour
+ * the break goes down, and gives back the pages inside free blocks that
+ * blocks in use keep apart (mincore: none resident after it), mallopt returns 0 for a parameter osmem does not honour
  * (M_ARENA_MAX), and malloc_stats writes a report naming osmem to stderr. */
 #include "scenario.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define MIB ((size_t)1 << 20)
 #define NSMALL 16384          /* x 64 bytes = 1 MiB */
@@ -14,11 +17,33 @@
 
 static char *v[NSMALL];
 
+#define NPURGE 32
+#define PURGE_SIZE (64 * 1024)
+
+/* Resident pages wholly inside the n blocks of `size` bytes at p[0..n) (the
+ * blocks are freed: their addresses are only compared and passed to mincore). */
+static size_t resident(char *const *p, size_t n, size_t size)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), count = 0;
+	unsigned char vec[PURGE_SIZE / 4096];
+
+	for (size_t i = 0; i < n; i++) {
+		uintptr_t lo = ((uintptr_t)p[i] + page - 1) & ~(page - 1), hi = ((uintptr_t)p[i] + size) & ~(page - 1);
+
+		if (hi <= lo)
+			continue;
+		CHECK(mincore((void *)lo, hi - lo, vec) == 0, "mincore failed");
+		for (size_t k = 0; k < (hi - lo) / page; k++)
+			count += vec[k] & 1;
+	}
+	return count;
+}
+
 int main(void)
 {
 	struct mallinfo2 m0, m1, m2;
 	struct mallinfo old;
-	size_t i;
+	size_t i, n;
 	char *big, *brk1, *brk2;
 
 	require_osmem("mallinfo");
@@ -89,6 +114,28 @@ int main(void)
 	for (i = 0; i < 1024; i++) {
 		CHECK(all_byte(v[i], 4000, 4), "block %zu changed after the trim", i);
 		free(v[i]);
+	}
+
+	/* malloc_trim also gives back, as glibc's does, the pages inside free
+	 * blocks that blocks in use keep apart from the top and from each
+	 * other: 32 blocks of 64 KiB written, each followed by one kept, freed. */
+	for (i = 0; i < NPURGE; i++) {
+		v[i] = malloc(opaque(PURGE_SIZE));
+		v[NPURGE + i] = malloc(opaque(600));
+		CHECK(v[i] != NULL && v[NPURGE + i] != NULL, "malloc failed");
+		memset(v[i], 5, PURGE_SIZE);
+		memset(v[NPURGE + i], 6, 600);
+	}
+	for (i = 0; i < NPURGE; i++)
+		free(v[i]);
+	n = resident(v, NPURGE, PURGE_SIZE);
+	CHECK(n >= NPURGE * (PURGE_SIZE / 4096 - 2), "only %zu pages of the freed blocks were resident", n);
+	malloc_trim(0);
+	n = resident(v, NPURGE, PURGE_SIZE);
+	CHECK(n == 0, "%zu pages inside the freed blocks stayed resident after malloc_trim(0)", n);
+	for (i = 0; i < NPURGE; i++) {
+		CHECK(all_byte(v[NPURGE + i], 600, 6), "a block kept beside the freed ones changed");
+		free(v[NPURGE + i]);
 	}
 
 	/* mallopt: what glibc's own tests set is honoured (1), the rest is not
