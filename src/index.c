@@ -371,6 +371,8 @@ void index_each_large(struct arena *a, size_t min, void (*fn)(struct arena *, st
 {
 	struct index *x = &a->idx;
 
+	if (min <= OSMEM_LIST_MAX)   /* smaller bins may be lists, linked otherwise */
+		min = OSMEM_LIST_MAX + 1;
 	pending_flush(x);
 	for (unsigned i = next_bin(x, bin_of(min)); i < INDEX_NBINS; i = next_bin(x, i + 1))
 		each_node(a, x->bins[i], min, fn, arg);

@@ -357,8 +357,8 @@ struct block_meta *index_release(struct arena *a, struct block_meta *b);
  * prev, or for a FREE block in the index, where it keeps it instead. */
 struct block_meta *index_pred(struct arena *a, struct block_meta *b);
 int index_check(struct arena *a, char *msg, size_t len);          /* the index's own invariants */
-/* fn(a, b, arg) for each FREE block b of at least min bytes (min above
- * OSMEM_LIST_MAX: the treap bins), pending blocks filed first; fn leaves the
+/* fn(a, b, arg) for each FREE block b of at least min bytes, and more than
+ * OSMEM_LIST_MAX (the treap bins), pending blocks filed first; fn leaves the
  * index as it is. */
 void index_each_large(struct arena *a, size_t min, void (*fn)(struct arena *, struct block_meta *, void *), void *arg);
 
