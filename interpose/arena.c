@@ -223,7 +223,6 @@ static void trim_over_threshold(struct arena *a)
 {
 	size_t at = tune.trim_threshold ? tune.trim_threshold : !__libc_single_threaded ? 2 * tune_mmap_from() : 0;
 	struct block_meta *last;
-	uint64_t now;
 
 	if (!at)
 		return;
@@ -232,12 +231,12 @@ static void trim_over_threshold(struct arena *a)
 		return;
 	}
 	if (!tune.trim_threshold && a->trimmed_to && a->counters.heap_bytes > a->trimmed_to) {
-		now = now_ms() | 1;   /* 0: not waiting */
-		if (!a->top_over_since || now - a->top_over_since < TRIM_DELAY_MS) {
-			if (!a->top_over_since)
-				a->top_over_since = now;
+		uint64_t now = now_ms() | 1;   /* 0: not waiting */
+
+		if (!a->top_over_since)
+			a->top_over_since = now;
+		if (now - a->top_over_since < TRIM_DELAY_MS)
 			return;
-		}
 	}
 	trim_now(a, tune.top_pad);
 }
@@ -513,15 +512,12 @@ bool arena_usage(struct arena *a, struct heap_usage *u)
 	return arena_with_lock(a, usage_locked, u);
 }
 
-/* The thread leaving a (arg: its flag, set once it has counted itself out):
- * the last one out gives back what a holds free beyond a commit's worth. */
+/* The last thread out of a: what a holds free beyond a commit's worth goes back. */
 static void leave_locked(struct arena *a, void *arg)
 {
-	*(bool *)arg = true;
-	if (__atomic_sub_fetch(&a->threads, 1, __ATOMIC_RELAXED) == 0 && a != &arena_main) {
-		slab_trim(a);
-		trim_now(a, OSMEM_ARENA_COMMIT);
-	}
+	(void)arg;
+	slab_trim(a);
+	trim_now(a, OSMEM_ARENA_COMMIT);
 }
 
 /* A thread exits: its arena may go to the next thread that needs one, with
@@ -530,7 +526,6 @@ static void leave_locked(struct arena *a, void *arg)
 static void unbind(void *arg)
 {
 	struct arena *a = arena_bound;
-	bool left = false;
 
 	(void)arg;
 	tc_flush();
@@ -538,8 +533,8 @@ static void unbind(void *arg)
 	if (!a)
 		return;
 	arena_bound = NULL;
-	if (!arena_with_lock(a, leave_locked, &left) && !left)
-		__atomic_sub_fetch(&a->threads, 1, __ATOMIC_RELAXED);
+	if (__atomic_sub_fetch(&a->threads, 1, __ATOMIC_RELAXED) == 0 && a != &arena_main)
+		arena_with_lock(a, leave_locked, NULL);
 }
 
 struct trim_all {

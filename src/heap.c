@@ -300,9 +300,8 @@ static bool region_trim(struct arena *a, size_t keep)
 
 static void purge_block(struct arena *a, struct block_meta *b, void *sum)
 {
-	uintptr_t page = (uintptr_t)getpagesize();
-	uintptr_t lo = ((uintptr_t)block_payload(b) + page - 1) & ~(page - 1);
-	uintptr_t hi = (uintptr_t)block_end(b) & ~(page - 1);
+	uintptr_t lo = page_up((uintptr_t)block_payload(b));
+	uintptr_t hi = (uintptr_t)block_end(b) & ~((uintptr_t)getpagesize() - 1);
 
 	(void)a;
 	if (hi > lo) {
