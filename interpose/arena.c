@@ -355,7 +355,7 @@ static __attribute__((noinline)) void drain_remote(struct arena *a, void *p, boo
 static inline void take_remote(struct arena *a, bool reuse)
 {
 	void *p = core_remote_take(a);
-	bool deferred = tc.ndefer && a == arena_bound;
+	bool deferred = tc->ndefer && a == arena_bound;
 
 	if (p)
 		drain_remote(a, p, reuse);
@@ -606,5 +606,6 @@ static void fork_child(void)
 		a->threads = a == arena_bound;
 	}
 	map_fork_child();
+	tcache_fork_child();
 	insight_fork_child();
 }

@@ -126,15 +126,24 @@ struct tcache {
 	void *defer[TC_DEFER];
 	unsigned ndefer;
 	size_t defer_bytes;
+	struct tcache *next;        /* retired: the next in the pool (tcache.c) */
 };
 
-extern TLS_IE struct tcache tc;
+/* The calling thread's cache: the one word of it in initial-exec TLS (the
+ * library stays loadable by dlopen, whose static TLS surplus is a few hundred
+ * bytes; the cache is 10 KiB). Until the thread's first put it points to
+ * tc_none, which holds nothing and has no room, so every inline test of the
+ * cache fails on it without a further test; tc_put_slow then gives the thread
+ * a cache of its own. */
+extern TLS_IE struct tcache *tc;
+extern struct tcache tc_none;
 /* Word 1 of a block the program freed that osmem has not taken back yet (in
  * a thread cache or on an arena's remote list): a second free of it is
  * caught. Random, and not the slabs' secret. */
 extern uintptr_t tc_key;
 extern bool tc_off;               /* OSMEM_CHECK: nothing is cached */
 void tcache_init(void);
+void tcache_fork_child(void);           /* the pool of retired caches unlocked */
 static inline bool tc_marked(const void *p) { return ((const uintptr_t *)p)[1] == tc_key; }
 static inline void tc_mark(void *p) { ((uintptr_t *)p)[1] = tc_key; }
 static inline void tc_unmark(void *p) { ((uintptr_t *)p)[1] = 0; }
@@ -142,15 +151,16 @@ static inline void tc_unmark(void *p) { ((uintptr_t *)p)[1] = 0; }
 /* A block of size class r (a multiple of 16) from the cache, or NULL. */
 static inline void *tc_get(size_t r)
 {
+	struct tcache *t = tc;   /* read once: a byte store may alias the pointer */
 	unsigned c = (unsigned)(r / 16) - 1, n;
 	void *p;
 
-	if (r > TC_MAX_SIZE || !(n = tc.count[c]))
+	if (r > TC_MAX_SIZE || !(n = t->count[c]))
 		return NULL;
-	tc.count[c] = (unsigned char)--n;
-	p = tc.slot[c][n];
-	tc.bytes -= r;
-	tc.hits++;
+	t->count[c] = (unsigned char)--n;
+	p = t->slot[c][n];
+	t->bytes -= r;
+	t->hits++;
 	tc_unmark(p);
 	return p;
 }
@@ -161,12 +171,12 @@ static inline void *tc_get(size_t r)
  * larger. */
 void *tc_get_fit(size_t r);
 
-/* Onto class c's stack, marked. */
-static inline bool tc_push(void *p, size_t r, unsigned c)
+/* Onto class c's stack of t (the thread's own cache), marked. */
+static inline bool tc_push(struct tcache *t, void *p, size_t r, unsigned c)
 {
-	tc.puts++;
-	tc.slot[c][tc.count[c]++] = p;
-	tc.bytes += r;
+	t->puts++;
+	t->slot[c][t->count[c]++] = p;
+	t->bytes += r;
 	tc_mark(p);
 	return true;
 }
@@ -178,11 +188,12 @@ bool tc_put_slow(void *p, size_t r);
  * big class, in tc_put_slow. */
 static inline bool tc_put(void *p, size_t r)
 {
+	struct tcache *t = tc;
 	unsigned c = (unsigned)(r / 16) - 1;
 
-	if (r > TC_MAX_SIZE || tc.count[c] >= TC_COUNT || tc.bytes + r > tc.budget)
+	if (r > TC_MAX_SIZE || t->count[c] >= TC_COUNT || t->bytes + r > t->budget)
 		return tc_put_slow(p, r);
-	return tc_push(p, r, c);
+	return tc_push(t, p, r, c);
 }
 void tc_flush(void);                    /* the calling thread's cache back to the arenas */
 
@@ -202,10 +213,12 @@ static inline bool tc_keep(struct slab *s, void *p)
  * no room (the caller gives it back now, which releases the rest too). */
 static inline bool tc_defer(void *p, size_t r)
 {
-	if (tc.ndefer == TC_DEFER || r > TC_DEFER_MAX || tc.defer_bytes + r > TC_DEFER_BYTES)
+	struct tcache *t = tc;
+
+	if (t->ndefer == TC_DEFER || r > TC_DEFER_MAX || t->defer_bytes + r > TC_DEFER_BYTES)
 		return false;
-	tc.defer[tc.ndefer++] = p;
-	tc.defer_bytes += r;
+	t->defer[t->ndefer++] = p;
+	t->defer_bytes += r;
 	tc_mark(p);
 	return true;
 }

@@ -154,7 +154,7 @@ static void *alloc_core(size_t n)
 		return core_nomem();
 	r = req(room(n));
 	/* An empty cache (a program building up its heap) is not searched. */
-	p = r <= TC_BIG_MAX && tc.bytes ? tc_get_fit(r) : NULL;
+	p = r <= TC_BIG_MAX && tc->bytes ? tc_get_fit(r) : NULL;
 	if (!p)
 		p = alloc_locked("malloc", 0, r);
 	return insight_check ? guarded(n, p) : p;

@@ -7,7 +7,9 @@
  * wait for its next lock of that arena (tc_defer, tc_release_deferred). Up to
  * SLAB_MAX they are slab objects, above it heap blocks; either way the core
  * still counts them in use, and tc_key in the second word says the program
- * freed them, so a second free is still reported. The cache's links are its
+ * freed them, so a second free is still reported. Each thread's cache is
+ * memory of its own, reached from one thread-local pointer (tc): mapped at
+ * its first free, retired to a pool when it exits, for the next thread. The cache's links are its
  * own arrays, never the blocks' bytes (issue 12: a use after free that
  * writes a chosen address into a cached block changes nothing). Blocks of any arena may
  * sit here; they go back to their own arenas when the cache is flushed: at
@@ -24,18 +26,67 @@
 
 #include "dropin.h"
 
-TLS_IE struct tcache tc;
+/* Full to every test that would put into it (no budget, no room to defer)
+ * and empty to every take, so no path writes to it. */
+struct tcache tc_none = { .defer_bytes = TC_DEFER_BYTES };
+TLS_IE struct tcache *tc = &tc_none;
 uintptr_t tc_key;
 bool tc_off;
 
 static pthread_key_t exit_key;       /* flushes a thread's cache when it exits */
 static bool exit_key_ok;
+static TLS_IE bool closed;           /* the thread is exiting: no cache again */
+
+/* Caches of threads that have exited, for the next threads: a process that
+ * starts thread after thread maps no more of them than ran at once. Linked
+ * through next; a push or a pop leaves the list whole at every store, so a
+ * fork child whose parent had another thread here starts it unlocked. */
+#define TC_MAP_SIZE ((sizeof(struct tcache) + 4095) & ~(size_t)4095)
+static int pool_lock;
+static struct tcache *pool;
+
+/* The calling thread's first cache: from the pool, else mapped (zero). Its
+ * exit flushes and retires it. */
+static bool tc_open(void)
+{
+	struct tcache *t;
+
+	if (closed || !exit_key_ok)   /* no exit hook: its blocks would be lost */
+		return false;
+	arena_lock_take(&pool_lock);
+	if ((t = pool))
+		pool = t->next;
+	arena_lock_drop(&pool_lock);
+	if (t) {
+		/* Flushed when retired: only the counts that decay are left. */
+		t->budget = 0;
+		t->puts = t->hits = 0;
+		t->next = NULL;
+	} else if (!(t = map_region(TC_MAP_SIZE))) {
+		return false;
+	}
+	pthread_setspecific(exit_key, t);
+	tc = t;
+	return true;
+}
 
 static void at_thread_exit(void *arg)
 {
-	(void)arg;
+	struct tcache *t = arg;
+
 	tc_flush();
 	arena_outbox_close();
+	closed = true;
+	tc = &tc_none;
+	arena_lock_take(&pool_lock);
+	t->next = pool;
+	pool = t;
+	arena_lock_drop(&pool_lock);
+}
+
+void tcache_fork_child(void)
+{
+	pool_lock = 0;
 }
 
 void tcache_init(void)
@@ -72,13 +123,14 @@ static inline size_t big_floor(unsigned c)
 /* Slot i of big class c, of z bytes, out of the cache; the newest fills its gap. */
 static void *take(unsigned c, unsigned i, size_t z)
 {
-	void *p = tc.slot[c][i];
-	unsigned n = --tc.count[c];
+	struct tcache *t = tc;
+	void *p = t->slot[c][i];
+	unsigned n = --t->count[c];
 
-	tc.slot[c][i] = tc.slot[c][n];
-	tc.big_size[c - TC_CLASSES][i] = tc.big_size[c - TC_CLASSES][n];
-	tc.bytes -= z;
-	tc.hits++;
+	t->slot[c][i] = t->slot[c][n];
+	t->big_size[c - TC_CLASSES][i] = t->big_size[c - TC_CLASSES][n];
+	t->bytes -= z;
+	t->hits++;
 	tc_unmark(p);
 	return p;
 }
@@ -91,6 +143,7 @@ static void *take(unsigned c, unsigned i, size_t z)
  * taking the lock. */
 void *tc_get_fit(size_t r)
 {
+	struct tcache *t = tc;
 	size_t most = r + TC_FIT_SLACK(r);
 	unsigned c = class_of(r), own = c;
 
@@ -98,7 +151,7 @@ void *tc_get_fit(size_t r)
 		unsigned last = most > TC_MAX_SIZE ? TC_CLASSES - 1 : (unsigned)(most / 16) - 1;
 
 		for (; c <= last; c++)
-			if (tc.count[c])
+			if (t->count[c])
 				return tc_get((size_t)(c + 1) * 16);
 		if (most <= TC_MAX_SIZE)
 			return NULL;
@@ -106,8 +159,8 @@ void *tc_get_fit(size_t r)
 	if (big_off(c))   /* a single thread's big classes are empty */
 		return NULL;
 	for (; c < TC_CLASSES + TC_BIG_CLASSES && big_floor(c) <= most; c++) {
-		for (unsigned i = tc.count[c]; i--;) {
-			size_t z = tc.big_size[c - TC_CLASSES][i];
+		for (unsigned i = t->count[c]; i--;) {
+			size_t z = t->big_size[c - TC_CLASSES][i];
 
 			if (z >= r && (c == own || z <= most))
 				return take(c, i, z);
@@ -123,31 +176,37 @@ void *tc_get_fit(size_t r)
 bool tc_put_slow(void *p, size_t r)
 {
 	unsigned c = class_of(r);
+	struct tcache *t;
 
-	if (tc_off || r > TC_BIG_MAX || big_off(c) || tc.count[c] >= TC_COUNT)
+	/* A thread's first free of a block of its arena opens its cache, what
+	 * ever the size: a heap block the cache does not take waits there too. */
+	if (tc_off || (tc == &tc_none && !tc_open()))
 		return false;
-	if (tc.puts >= 1u << 16) {
-		tc.puts /= 2;
-		tc.hits /= 2;
+	t = tc;
+	if (r > TC_BIG_MAX || big_off(c) || t->count[c] >= TC_COUNT)
+		return false;
+	if (t->puts >= 1u << 16) {
+		t->puts /= 2;
+		t->hits /= 2;
 	}
-	if (tc.bytes + r > tc.budget) {
-		if (!tc.budget && exit_key_ok)
-			pthread_setspecific(exit_key, &tc);
-		tc.budget = __libc_single_threaded || tc.hits < tc.puts / 2 ? TC_BYTES : TC_BYTES_MT;
-		if (tc.bytes + r > tc.budget)
+	if (t->bytes + r > t->budget) {
+		t->budget = __libc_single_threaded || t->hits < t->puts / 2 ? TC_BYTES : TC_BYTES_MT;
+		if (t->bytes + r > t->budget)
 			return false;
 	}
 	if (c >= TC_CLASSES)
-		tc.big_size[c - TC_CLASSES][tc.count[c]] = (uint16_t)r;
-	return tc_push(p, r, c);
+		t->big_size[c - TC_CLASSES][t->count[c]] = (uint16_t)r;
+	return tc_push(t, p, r, c);
 }
 
 void tc_release_deferred(struct arena *a)
 {
+	struct tcache *t = tc;
+
 	/* Each taken off before it goes: a report that unwinds (issue 12)
 	 * leaves no block here twice. */
-	while (tc.ndefer) {
-		void *p = tc.defer[--tc.ndefer];
+	while (t->ndefer) {
+		void *p = t->defer[--t->ndefer];
 		struct arena *owner = heap_arena_of(p);
 
 		if (owner == a)
@@ -155,25 +214,29 @@ void tc_release_deferred(struct arena *a)
 		else
 			core_remote_push(owner, p);
 	}
-	tc.defer_bytes = 0;
+	t->defer_bytes = 0;
 }
 
 void tc_flush(void)
 {
+	struct tcache *t = tc;
+
+	if (t == &tc_none)
+		return;
 	for (unsigned c = 0; c < TC_CLASSES + TC_BIG_CLASSES; c++) {
-		while (tc.count[c]) {
-			void *p = tc.slot[c][--tc.count[c]];
+		while (t->count[c]) {
+			void *p = t->slot[c][--t->count[c]];
 
 			arena_give_back(heap_arena_of(p), slab_of(p), p);
 		}
 	}
-	tc.bytes = 0;
+	t->bytes = 0;
 	/* Mostly the first goes alone: the rest follow it while its arena,
 	 * the thread's, is locked. */
-	while (tc.ndefer) {
-		void *p = tc.defer[--tc.ndefer];
+	while (t->ndefer) {
+		void *p = t->defer[--t->ndefer];
 
-		tc.defer_bytes -= block_of(p)->size;
+		t->defer_bytes -= block_of(p)->size;
 		arena_give_back(heap_arena_of(p), NULL, p);
 	}
 }

@@ -13,7 +13,8 @@
 #include "config.h"
 
 /* Thread-locals in the initial-exec model: the dynamic model's __tls_get_addr
- * may call malloc. */
+ * may call malloc. A few words in all (the thread cache is reached through a
+ * pointer): dlopen finds room for them in glibc's spare static TLS. */
 #define TLS_IE __thread __attribute__((tls_model("initial-exec")))
 
 #define HDR      sizeof(struct block_meta)

@@ -280,7 +280,7 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	expect_clean
 }
 
-@test "23. 1000 short-lived threads: arenas are reused and resident memory does not grow" {
+@test "23. 1000 short-lived threads: arenas and thread caches are reused; resident memory and address space do not grow" {
 	SCN_TIMEOUT=120
 	run_scn arenas reuse 1000
 	expect_clean

@@ -124,14 +124,20 @@ static void spread(int threads, bool one)
 
 /* ---- reuse: short-lived threads ---- */
 
-static size_t resident_kib(void)
+/* /proc/self/statm's field: 0 the address space, 1 what is resident, in KiB. */
+static size_t statm_kib(int field)
 {
-	long pages = 0, rss = 0;
+	long v[2] = { 0, 0 };
 	FILE *f = fopen("/proc/self/statm", "r");
 
-	CHECK(f && fscanf(f, "%ld %ld", &pages, &rss) == 2, "cannot read /proc/self/statm");
+	CHECK(f && fscanf(f, "%ld %ld", &v[0], &v[1]) == 2, "cannot read /proc/self/statm");
 	fclose(f);
-	return (size_t)rss * (size_t)sysconf(_SC_PAGESIZE) / 1024;
+	return (size_t)v[field] * (size_t)sysconf(_SC_PAGESIZE) / 1024;
+}
+
+static size_t resident_kib(void)
+{
+	return statm_kib(1);
 }
 
 static void *short_thread(void *arg)
@@ -151,7 +157,7 @@ static void *short_thread(void *arg)
 
 static void reuse(int n)
 {
-	size_t at100 = 0, now;
+	size_t at100 = 0, now, vm100 = 0, vm;
 	char buf[16384];
 	int arenas;
 
@@ -161,14 +167,19 @@ static void reuse(int n)
 			CHECK(pthread_create(&th[t], NULL, short_thread, (void *)(intptr_t)(i + t)) == 0, "pthread_create");
 		for (int t = 0; t < 4; t++)
 			pthread_join(th[t], NULL);
-		if (i + 4 == 100)
+		if (i + 4 == 100) {
 			at100 = resident_kib();
+			vm100 = statm_kib(0);
+		}
 	}
 	now = resident_kib();
+	vm = statm_kib(0);
 	arenas = arena_lines(buf, sizeof buf);
 	printf("%d threads: %zu KiB resident after 100, %zu KiB after all; %d arenas\n", n, at100, now, arenas);
 	CHECK(arenas <= 6, "%d arenas for at most 4 threads at a time: not reused\n%s", arenas, buf);
 	CHECK(now <= at100 + at100 / 10 + 512, "resident memory grew from %zu to %zu KiB", at100, now);
+	/* Each thread's cache is mapped (10 KiB): an exited thread's is reused. */
+	CHECK(vm <= vm100 + 1024, "address space grew from %zu to %zu KiB", vm100, vm);
 }
 
 /* ---- forkbusy: fork while every arena is busy ---- */
