@@ -25,6 +25,7 @@
 #define _GNU_SOURCE
 #include <linux/futex.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -209,19 +210,34 @@ static uint64_t now_ms(void)
 	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
+/* Memory given back to the system by arena a: counted for OSMEM_STATS. */
+static void returned(struct arena *a, size_t bytes)
+{
+	if (bytes) {
+		a->counters.returned_bytes += bytes;
+		a->counters.returns++;
+	}
+}
+
 /* Any trim of a: its top past pad back, the heap's size after it noted. */
 static bool trim_now(struct arena *a, size_t pad)
 {
+	size_t before = a->counters.heap_bytes;
 	bool any = heap_trim(a, pad);
 
 	a->top_over_since = 0;
 	a->trimmed_to = a->counters.heap_bytes;
+	returned(a, before - a->counters.heap_bytes);
 	return any;
 }
 
+/* Under an address-space limit (tune.as_limited) a free top goes back at
+ * once by the default rule, single-threaded too: a program that recovered
+ * from running out must find the room its own next mmap needs. */
 static void trim_over_threshold(struct arena *a)
 {
-	size_t at = tune.trim_threshold ? tune.trim_threshold : !__libc_single_threaded ? 2 * tune_mmap_from() : 0;
+	size_t at = tune.trim_threshold ? tune.trim_threshold
+			: !__libc_single_threaded || tune.as_limited ? 2 * tune_mmap_from() : 0;
 	struct block_meta *last;
 
 	if (!at)
@@ -230,7 +246,7 @@ static void trim_over_threshold(struct arena *a)
 		a->top_over_since = 0;   /* used again: its wait starts over */
 		return;
 	}
-	if (!tune.trim_threshold && a->trimmed_to && a->counters.heap_bytes > a->trimmed_to) {
+	if (!tune.trim_threshold && !tune.as_limited && a->trimmed_to && a->counters.heap_bytes > a->trimmed_to) {
 		uint64_t now = now_ms() | 1;   /* 0: not waiting */
 
 		if (!a->top_over_since)
@@ -239,6 +255,113 @@ static void trim_over_threshold(struct arena *a)
 			return;
 	}
 	trim_now(a, tune.top_pad);
+}
+
+/* ---- decay ----
+ * Free memory that nobody uses goes back to the system once it has stayed
+ * unused for the window, tune.decay_ms (OSMEM_DECAY_MS, 1 s by default): a
+ * program that frees and allocates again within it pays nothing, one whose
+ * peak has passed drops to what it uses. A pass over an arena, every half
+ * window while it holds memory not yet given back, gives back its empty
+ * slabs (into the heap) and the free blocks of OSMEM_DECAY_MIN bytes and
+ * more that the last pass found free already and that nothing has taken,
+ * merged or split since (heap_decay): their whole inner pages are purged
+ * (MADV_DONTNEED, so resident memory drops), and a free top is trimmed
+ * (the break shrinks, a region decommits), so that address space goes back
+ * too. A free block goes back between half a window and a window after it
+ * was freed.
+ *
+ * The pass runs inside the calls that reach the arena (a malloc the thread
+ * cache cannot serve, a free the cache does not take), when the clock,
+ * read every DECAY_TICKS of them, says it is due; and, once the process has
+ * threads, from a thread of osmem's own (the purger) that looks at every
+ * arena each half window, so an idle process gives its memory back too. A
+ * single-threaded process starts no thread: its memory goes back at its
+ * next calls into the heap. 0: every such call gives back at once; -1:
+ * never (as before decay: malloc_trim and the trim threshold). */
+
+static void decay_pass(struct arena *a, uint64_t now)
+{
+	struct block_meta *last;
+	size_t left, purged;
+
+	slab_trim(a);
+	last = heap_last(a);
+	if (last && last->status == STATUS_FREE && (!tune.decay_ms || (*block_tag(last) & BLOCK_AGED)))
+		trim_now(a, tune.top_pad);
+	purged = heap_decay(a, OSMEM_DECAY_MIN, &left);
+	if (!tune.decay_ms && left)   /* at once: what this pass saw goes now */
+		purged += heap_decay(a, OSMEM_DECAY_MIN, &left);
+	returned(a, purged);
+	a->dirty = left != 0;
+	a->decay_at = left ? now + (uint64_t)tune.decay_ms / 2 : 0;
+}
+
+void arena_decay_due(struct arena *a)
+{
+	uint64_t now;
+
+	if (tune.decay_ms < 0) {
+		a->dirty = false;
+		return;
+	}
+	now = now_ms();
+	if (!a->decay_at && tune.decay_ms) {
+		a->decay_at = now + (uint64_t)tune.decay_ms / 2;
+		return;
+	}
+	if (now >= a->decay_at)
+		decay_pass(a, now);
+}
+
+bool purger_started;
+static pthread_t purger;
+
+/* Each half window, every arena that holds memory not yet given back and
+ * whose lock is free this moment (one that is busy ticks by itself). It
+ * allocates nothing, so it never binds an arena, and blocks every signal:
+ * the program's signals go to its own threads. */
+static void *purger_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		int ms = tune.decay_ms > 20 ? tune.decay_ms / 2 : 10;
+		struct timespec t = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+		while (nanosleep(&t, &t) != 0)
+			;
+		for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
+			if (!__atomic_load_n(&a->dirty, __ATOMIC_RELAXED) || a->damaged || !arena_lock_try(&a->lock))
+				continue;
+			if (!a->damaged && a->dirty)
+				arena_decay_due(a);
+			arena_lock_drop(&a->lock);
+		}
+	}
+	return NULL;
+}
+
+/* Started at the first call into an arena once the process has threads
+ * (in a fork's child, again), with no lock of ours held (pthread_create
+ * allocates). A failure (no threads left,
+ * a sandbox) leaves decay to the calls. */
+void arena_purger_start(void)
+{
+	pthread_attr_t attr;
+	sigset_t all, old;
+
+	if (tune.decay_ms < 0 || __atomic_exchange_n(&purger_started, true, __ATOMIC_ACQ_REL))
+		return;
+	if (pthread_attr_init(&attr) != 0)
+		return;
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&purger, &attr, purger_main, NULL) == 0)
+		pthread_setname_np(purger, "osmem-purge");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
 }
 
 /* ---- the outbox ----
@@ -371,6 +494,8 @@ struct arena *arena_enter_threaded(bool *held)
 
 	if (outbox.n)
 		outbox_send();
+	if (__builtin_expect(!purger_started, 0))
+		arena_purger_start();
 	if (__builtin_expect(!a || a->damaged, 0))
 		a = bind();
 	if (arena_lock_try(&a->lock))
@@ -427,6 +552,7 @@ void arena_free_locked(struct arena *a, struct slab *s, void *p)
 
 	if (a->damaged)   /* out of service: what it held stays where it is */
 		return;
+	a->dirty = true;
 	tc_unmark(p);
 	if (s)
 		slab_free(a, s, p);
@@ -454,6 +580,7 @@ static inline void give_back_to(struct arena *a, struct slab *s, void *p)
 		insight_check_heap(a, "free");
 	arena_free_locked(a, s, p);
 	trim_over_threshold(a);
+	arena_tick(a);
 	arena_leave(a, held);
 }
 
@@ -600,6 +727,9 @@ static void fork_parent(void)
 static void fork_child(void)
 {
 	fork_locked = false;
+	/* The parent's purger is not here: the child's next thread to bind
+	 * starts its own, and until then its calls decay its arenas. */
+	purger_started = false;
 	pthread_mutex_init(&list_lock, NULL);
 	for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
 		a->lock = 0;

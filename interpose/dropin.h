@@ -325,6 +325,21 @@ void arena_outbox_close(void);
 /* A heap block or slab object (of s, or NULL) back to its arena, whose lock
  * the caller holds. */
 void arena_free_locked(struct arena *a, struct slab *s, void *p);
+/* Decay: memory that stays free in an arena for tune.decay_ms goes back to
+ * the system (arena.c). a, whose lock the caller holds, was called into;
+ * every DECAY_TICKS calls while it holds memory not yet given back, the
+ * clock says whether its pass is due. */
+#define DECAY_TICKS 32
+void arena_decay_due(struct arena *a);
+static inline void arena_tick(struct arena *a)
+{
+	if (__builtin_expect(a->dirty, 0) && ++a->decay_ticks % DECAY_TICKS == 0)
+		arena_decay_due(a);
+}
+/* The thread that decays idle arenas, started once the process has threads
+ * (the caller holds no lock of ours). */
+extern bool purger_started;
+void arena_purger_start(void);
 /* Every arena in turn, arena_main first (arena_next(NULL) is the first). */
 struct arena *arena_next(struct arena *a);
 unsigned arena_count(void);
@@ -340,6 +355,8 @@ struct tune {
 	size_t top_pad;                 /* extra bytes each growth of a heap asks for */
 	unsigned arena_max;             /* 0: from the CPUs */
 	unsigned arena_test;
+	int decay_ms;                   /* OSMEM_DECAY_MS: free memory goes back after it (-1: never) */
+	bool as_limited;                /* RLIMIT_AS is finite: free tops go back at once */
 };
 extern struct tune tune;
 void tune_init(void);                   /* MALLOC_* and OSMEM_ARENAS */

@@ -235,16 +235,20 @@ static void stats_report(const struct heap_usage *u)
 		for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
 			k.heap_peak += a->counters.heap_peak;
 			k.brk_calls += a->counters.brk_calls;
+			k.returned_bytes += a->counters.returned_bytes;
+			k.returns += a->counters.returns;
 		}
 		APPEND("  peak: heap %zu, mapped %zu, live usable %zu\n"
 		       "  syscalls: brk %zu, mmap %zu, munmap %zu, mremap %zu, mprotect %zu\n"
 		       "  at exit: heap %zu in %zu segments, in use %zu, free %zu in %zu blocks (largest %zu), "
-		       "mapped %zu in %zu blocks, fragmentation 0.%u%u%u\n",
+		       "mapped %zu in %zu blocks, fragmentation 0.%u%u%u\n"
+		       "  given back: %zu bytes of free memory in %zu trims and decay passes (OSMEM_DECAY_MS %d)\n",
 		       k.heap_peak, m->mapped_peak, st.live_peak,
 		       k.brk_calls, m->mmap_calls, m->munmap_calls, m->mremap_calls, m->mprotect_calls,
 		       u->heap_bytes, u->segments, u->in_use_bytes, u->free_bytes, u->free_blocks, u->largest_free,
 		       u->mapped_bytes, u->mapped_blocks,
-		       (unsigned)(frag_pm / 100), (unsigned)(frag_pm / 10 % 10), (unsigned)(frag_pm % 10));
+		       (unsigned)(frag_pm / 100), (unsigned)(frag_pm / 10 % 10), (unsigned)(frag_pm % 10),
+		       k.returned_bytes, k.returns, tune.decay_ms);
 		for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
 			struct heap_usage au = { 0 };
 

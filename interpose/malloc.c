@@ -91,6 +91,7 @@ static inline void *alloc_plain(const char *call, size_t align, size_t r)
 	struct arena *a = enter_checked(call, &held);
 	void *p = alloc_of(a, align, r);
 
+	arena_tick(a);
 	arena_leave(a, held);
 	if (!p && a != &arena_main && !arena_main.damaged) {
 		held = arena_lock(&arena_main);

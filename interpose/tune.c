@@ -1,11 +1,14 @@
 /* What a program may tune, as with glibc: mallopt's parameters and the
  * MALLOC_* variables glibc reads (MALLOC_ARENA_MAX, MALLOC_ARENA_TEST,
  * MALLOC_MMAP_THRESHOLD_, MALLOC_MMAP_MAX_, MALLOC_TRIM_THRESHOLD_,
- * MALLOC_TOP_PAD_), plus OSMEM_ARENAS, read once at initialisation. */
+ * MALLOC_TOP_PAD_), plus OSMEM_ARENAS and OSMEM_DECAY_MS, read once at
+ * initialisation. */
 #define _GNU_SOURCE
 #include <malloc.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 
 #include "dropin.h"
 
@@ -19,6 +22,7 @@ struct tune tune = {
 	.trim_threshold = 0,         /* osmem trims only when asked (malloc_trim), unless set */
 	.top_pad = OSMEM_GROW_PAD,
 	.arena_test = 8,             /* glibc's on 64 bits */
+	.decay_ms = OSMEM_DECAY_MS,
 };
 
 static unsigned cpus(void)
@@ -106,11 +110,23 @@ void tune_init(void)
 		{ "OSMEM_ARENAS", M_ARENA_MAX },   /* ours, read last: it wins */
 	};
 
+	struct rlimit as;
+	const char *d = getenv("OSMEM_DECAY_MS");
+	long n;
+
 	for (unsigned i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-		long n = env_num(vars[i].name);
+		n = env_num(vars[i].name);
 		if (n >= 0 && n <= 0x7fffffff)
 			tune_set(vars[i].param, (int)n);
 	}
+	if (d && !strcmp(d, "-1"))
+		tune.decay_ms = -1;
+	else if ((n = env_num("OSMEM_DECAY_MS")) >= 0)
+		tune.decay_ms = n > 3600000 ? 3600000 : (int)n;
+	/* Under an address-space limit a free top is address space another
+	 * mapping may need (the program's own, after it recovered from ENOMEM):
+	 * it goes back at free, as glibc's does. */
+	tune.as_limited = getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY;
 }
 
 void tune_freed_mapped(struct block_meta *b)

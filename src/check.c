@@ -154,7 +154,7 @@ static bool sealed_and_linked(struct arena *a, struct block_meta *b)
 	uint32_t tag = *block_tag(b);
 	size_t room;
 
-	if (!g || b->status != STATUS_ALLOC || (tag & (BLOCK_DEAD | BLOCK_PROXY | BLOCK_GROWN | BLOCK_PENDING)) ||
+	if (!g || b->status != STATUS_ALLOC || (tag & (BLOCK_DEAD | BLOCK_PROXY | BLOCK_GROWN | BLOCK_FREE_ONLY)) ||
 	    (tag & BLOCK_MAGIC_MASK) != block_magic(b, STATUS_ALLOC, b->size, tag) ||
 	    (size_t)(g->end - (char *)b) < HDR + 8)
 		return false;
@@ -187,7 +187,7 @@ const char *check_block_ends(struct arena *a, struct block_meta *b, bool start)
 	size = __atomic_load_n(&b->size, __ATOMIC_RELAXED);
 	if ((status == STATUS_FREE && (tag & BLOCK_MAGIC_MASK) != BLOCK_MAGIC) ||
 	    (tag & (BLOCK_DEAD | BLOCK_PROXY | BLOCK_GROWN)) || (status != STATUS_ALLOC && status != STATUS_FREE) ||
-	    (status == STATUS_ALLOC ? (tag & BLOCK_PENDING) != 0 : (tag & BLOCK_SLAB) != 0))
+	    (status == STATUS_ALLOC ? (tag & BLOCK_FREE_ONLY) != 0 : (tag & BLOCK_SLAB) != 0))
 		return "its status and tag disagree";
 	room = (size_t)(g->end - (char *)b) - HDR;
 	if (size == 0 || size % 8)

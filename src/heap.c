@@ -298,16 +298,24 @@ static bool region_trim(struct arena *a, size_t keep)
 	return true;
 }
 
-static void purge_block(struct arena *a, struct block_meta *b, void *sum)
+/* b's whole inner pages back to the system; b is clean until it changes. */
+static size_t purge_pages(struct block_meta *b)
 {
 	uintptr_t lo = page_up((uintptr_t)block_payload(b));
 	uintptr_t hi = (uintptr_t)block_end(b) & ~((uintptr_t)getpagesize() - 1);
 
+	*block_tag(b) |= BLOCK_CLEAN;
+	if (hi <= lo)
+		return 0;
+	map_purge((void *)lo, (size_t)(hi - lo));
+	return (size_t)(hi - lo);
+}
+
+static void purge_block(struct arena *a, struct block_meta *b, void *sum)
+{
 	(void)a;
-	if (hi > lo) {
-		map_purge((void *)lo, (size_t)(hi - lo));
-		*(size_t *)sum += (size_t)(hi - lo);
-	}
+	if (!(*block_tag(b) & BLOCK_CLEAN))
+		*(size_t *)sum += purge_pages(b);
 }
 
 size_t heap_purge(struct arena *a, size_t min)
@@ -316,6 +324,46 @@ size_t heap_purge(struct arena *a, size_t min)
 
 	index_each_large(a, min, purge_block, &sum);
 	return sum;
+}
+
+struct decay {
+	size_t purged, left;
+	bool all;   /* clean blocks too */
+};
+
+/* Bytes used again inside blocks still called clean (index.c) past which a
+ * pass purges those blocks too. */
+#define DIRT_MAX (1UL << 20)
+
+static void decay_block(struct arena *a, struct block_meta *b, void *arg)
+{
+	struct decay *d = arg;
+	uint32_t *tag = block_tag(b);
+
+	(void)a;
+	if ((*tag & BLOCK_CLEAN) && !d->all)
+		return;
+	if (*tag & BLOCK_AGED) {
+		bool again = *tag & BLOCK_CLEAN;
+		size_t n = purge_pages(b);
+		/* A clean block purged again gives back only what was used in it
+		 * since: uncounted. */
+		d->purged += again ? 0 : n;
+	} else {
+		*tag |= BLOCK_AGED;
+		d->left++;
+	}
+}
+
+size_t heap_decay(struct arena *a, size_t min, size_t *left)
+{
+	struct decay d = { 0, 0, a->idx.dirt >= DIRT_MAX };
+
+	if (d.all)
+		a->idx.dirt = 0;
+	index_each_large(a, min, decay_block, &d);
+	*left = d.left;
+	return d.purged;
 }
 
 bool heap_trim(struct arena *a, size_t pad)

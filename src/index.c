@@ -383,6 +383,8 @@ void index_each_large(struct arena *a, size_t min, void (*fn)(struct arena *, st
 /* b, just unlinked from the index, becomes ALLOC with its predecessor back. */
 static struct block_meta *mark_taken(struct arena *a, struct block_meta *b)
 {
+	a->idx.taken = b;
+	a->idx.taken_flags = *block_tag(b) & (BLOCK_AGED | BLOCK_CLEAN);
 	block_init(b, b->size, STATUS_ALLOC, *block_tag(b) & BLOCK_LAST, unstash(a, b), NULL);
 	return b;
 }
@@ -474,11 +476,48 @@ struct block_meta *index_find_aligned(struct arena *a, size_t s, size_t align, u
 	return NULL;
 }
 
-struct block_meta *index_release(struct arena *a, struct block_meta *b)
+/* What decay knows of a merged block's pages (heap_decay): aged as its
+ * largest part was, so that a small block freed into a large one long free
+ * does not hold that one's pages back (nor a large one freed beside a small
+ * one lose its wait); clean while the parts that were make up all but a
+ * sixteenth of it, so that a few pages used again do not make the next
+ * pass purge a large block again (they stay resident until it changes, or
+ * until such bytes add up to enough for heap_decay to purge everything
+ * again). */
+struct merge {
+	size_t most, clean, total;
+	uint32_t aged;
+};
+
+static void merge_part(struct merge *m, struct block_meta *n, uint32_t flags)
+{
+	if (n->size > m->most) {
+		m->most = n->size;
+		m->aged = flags & BLOCK_AGED;
+	}
+	if (flags & BLOCK_CLEAN)
+		m->clean += n->size;
+	m->total += n->size;
+}
+
+static uint32_t merged_flags(struct index *x, const struct merge *m)
+{
+	if (!m->clean || m->clean < m->total - m->total / 16)
+		return m->aged;
+	x->dirt += m->total - m->clean;   /* heap_decay purges all again past a limit */
+	return m->aged | BLOCK_CLEAN;
+}
+
+/* index_release of b, whose pages decay knows as kept says. */
+static struct block_meta *release_as(struct arena *a, struct block_meta *b, uint32_t kept)
 {
 	struct block_meta *succ = block_succ(b), *pred = b->prev, *n;
+	struct merge m = { 0, 0, 0, 0 };
 
+	merge_part(&m, b, kept);
+	a->idx.taken = NULL;
 	if (succ && succ->status == STATUS_FREE) {
+		merge_part(&m, succ, *block_tag(succ));
 		n = block_succ(succ);
 		index_remove(a, succ);
 		*block_tag(succ) = BLOCK_MAGIC | BLOCK_DEAD;
@@ -488,6 +527,7 @@ struct block_meta *index_release(struct arena *a, struct block_meta *b)
 		succ = n;
 	}
 	if (pred && pred->status == STATUS_FREE) {
+		merge_part(&m, pred, *block_tag(pred));
 		index_remove(a, pred);
 		*block_tag(b) = BLOCK_MAGIC | BLOCK_DEAD;
 		pred->size += HDR + b->size;
@@ -498,9 +538,14 @@ struct block_meta *index_release(struct arena *a, struct block_meta *b)
 	if (succ)
 		succ->prev = b;
 	b->status = STATUS_FREE;
-	*block_tag(b) = BLOCK_MAGIC | (succ ? 0 : BLOCK_LAST);
+	*block_tag(b) = BLOCK_MAGIC | merged_flags(&a->idx, &m) | (succ ? 0 : BLOCK_LAST);
 	index_insert(a, b);
 	return b;
+}
+
+struct block_meta *index_release(struct arena *a, struct block_meta *b)
+{
+	return release_as(a, b, 0);
 }
 
 struct block_meta *index_carve(struct arena *a, struct block_meta *b, char *at)
@@ -519,8 +564,10 @@ struct block_meta *index_carve(struct arena *a, struct block_meta *b, char *at)
 
 void index_split(struct arena *a, struct block_meta *b, size_t s)
 {
+	uint32_t kept = a->idx.taken == b ? a->idx.taken_flags : 0;
+
 	if (b->size - s >= MIN_SPLIT)
-		index_release(a, index_carve(a, b, (char *)b + HDR + s));
+		release_as(a, index_carve(a, b, (char *)b + HDR + s), kept);
 }
 
 void index_absorb_next(struct arena *a, struct block_meta *b)

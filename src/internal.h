@@ -37,12 +37,17 @@ _Static_assert(HDR % 16 == 0, "the header keeps 16-byte payload alignment");
 #define BLOCK_LAST      0x1u          /* heap block (ALLOC or FREE) that ends its segment */
 #define BLOCK_PROXY     0x2u          /* header in front of an over-aligned payload inside a
 					 mapped block; prev is that block (align.c) */
+#define BLOCK_CLEAN     0x4u          /* FREE block whose whole inner pages went back (heap.c:
+					 purged); cleared when it is taken, merged or split */
 #define BLOCK_PENDING   0x8u          /* FREE block on the index's pending list, not yet in a bin */
+#define BLOCK_AGED      0x40u         /* FREE block a decay pass has seen (heap_decay): the
+					 next pass purges it if it is still free as it was */
 #define BLOCK_SLAB      0x10u         /* ALLOC block holding a slab of small objects (slab.c) */
 #define BLOCK_GROWN     0x20u         /* MAPPED block the drop-in's realloc made or resized */
 #define BLOCK_DEAD      0x80u         /* a header merged into the block before it: now payload,
 					 kept recognisable so a second free of it is reported */
 #define BLOCK_NOT_PLAIN (BLOCK_PROXY | BLOCK_SLAB | BLOCK_DEAD)
+#define BLOCK_FREE_ONLY (BLOCK_PENDING | BLOCK_CLEAN | BLOCK_AGED)   /* never on a block in use */
 
 static inline uint32_t *block_tag(struct block_meta *b)
 {
@@ -137,6 +142,10 @@ struct counters {
 	size_t brk_calls, mmap_calls, munmap_calls, mremap_calls, mprotect_calls;
 	size_t heap_bytes, heap_peak;       /* memory in heap segments */
 	size_t mapped_bytes, mapped_peak;   /* mapped blocks, headers included */
+	/* The drop-in's giving back (interpose/arena.c): bytes of free memory
+	 * returned to the system (a top trimmed, pages purged), and the trims
+	 * and passes that returned any. */
+	size_t returned_bytes, returns;
 };
 static inline void stats_grew(size_t *now, size_t *peak, size_t by)
 {
@@ -160,6 +169,11 @@ struct index {
 	size_t nfree;                       /* in bins and pending */
 	size_t npending;
 	bool lists;                         /* the small bins are LIFO lists (the drop-in) */
+	/* The block taken last, and its BLOCK_AGED and BLOCK_CLEAN while it was
+	 * free: what is split off it again has its pages, so keeps them. */
+	struct block_meta *taken;
+	uint32_t taken_flags;
+	size_t dirt;     /* bytes used since purged inside blocks still called clean (index.c) */
 };
 
 struct heap {
@@ -199,6 +213,11 @@ struct arena {
 	unsigned threads;           /* threads bound to it */
 	uint64_t top_over_since;    /* ms its free top has been over the trim threshold (0: not) */
 	size_t trimmed_to;          /* its heap's size after its last trim, of any kind (0: none) */
+	/* Decay (arena.c): memory freed into it since its last pass, which is due at decay_at
+	 * (ms; 0: none set); the calls into it, counted between two looks at the clock. */
+	bool dirty;
+	unsigned decay_ticks;
+	uint64_t decay_at;
 };
 
 extern struct arena arena_main;
@@ -311,6 +330,13 @@ bool heap_trim(struct arena *a, size_t pad);
  * headers stay. Returns the bytes given back. Never used by os_* (SPEC rule
  * 15a keeps a freed block's bytes). */
 size_t heap_purge(struct arena *a, size_t min);
+/* One pass of the drop-in's decay over the FREE blocks of at least min
+ * bytes: those the last pass saw (BLOCK_AGED) and nothing has taken,
+ * merged or split since are purged, as heap_purge does; the rest are
+ * marked for the next pass. Returns the bytes given back; *left counts the
+ * blocks marked, which the next pass will purge if they stay. A purged
+ * block is skipped until it changes (BLOCK_CLEAN). */
+size_t heap_decay(struct arena *a, size_t min, size_t *left);
 
 /* An arena other than arena_main: its heap grows in regions of its own
  * (map_reserve), committed OSMEM_ARENA_COMMIT at a time. The struct sits in

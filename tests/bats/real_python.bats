@@ -116,3 +116,23 @@ EOF
 	[ "$(cat "$RUN_OSMEM_OUT")" = '{"a": [1, 2, {"b": null}]}' ] || { echo "unexpected output:"; cat "$RUN_OSMEM_OUT"; false; }
 	assert_osmem_served --prog 'python3*' python3 -c 'print(sum(range(10)))'
 }
+
+@test "python3 that ran out of address space (ulimit -v) recovers: the freed heap gives its room back for Python's own next mappings" {
+	cat >"$BATS_TEST_TMPDIR/as.py" <<'EOF2'
+blocks = []
+try:
+    while True:
+        blocks.append(b"x" * 100000)
+except MemoryError:
+    n = len(blocks)
+del blocks
+small = [str(i) * 3 for i in range(100000)]
+print("recovered" if n > 100 else "too few", len(small))
+EOF2
+	# The same limit on glibc: the script itself works there.
+	run bash -c "ulimit -v 400000 && exec '$PY' '$BATS_TEST_TMPDIR/as.py'"
+	[ "$status" -eq 0 ] && [ "$output" = "recovered 100000" ] || { echo "glibc: $output"; false; }
+	run bash -c "ulimit -v 400000 && LD_PRELOAD='$LIB' exec '$PY' '$BATS_TEST_TMPDIR/as.py'"
+	[ "$status" -eq 0 ] || { echo "osmem: status $status: $output"; false; }
+	[ "$output" = "recovered 100000" ] || { echo "osmem: $output"; false; }
+}

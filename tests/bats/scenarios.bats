@@ -365,3 +365,54 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	echo "# took $((SECONDS - t0)) s"
 	[ $((SECONDS - t0)) -lt 20 ] || { echo "too slow: 20 s at most"; false; }
 }
+
+# ---- 30-33: decay (OSMEM_DECAY_MS) ----
+
+@test "30. single-threaded, with calls going on: free slab objects, heap blocks and tops go back within two windows and not before, 1 block in 1000 kept or none; OSMEM_STATS counts it" {
+	local kind pin
+	for kind in small medium large; do
+		for pin in 0 1000; do
+			run_scn OSMEM_DECAY_MS=200 OSMEM_STATS="$BATS_TEST_TMPDIR/stats" decay "$kind" "$pin" calls
+			expect_clean
+			echo "$kind $pin: $out"
+			[[ "$(grep '^  given back:' "$BATS_TEST_TMPDIR/stats")" =~ ^\ \ given\ back:\ ([0-9]+)\ bytes\ of\ free\ memory\ in\ ([0-9]+) ]]
+			# At least half of the 64 MiB freed, in a pass or more.
+			[ "${BASH_REMATCH[1]}" -gt $((32 << 20)) ] && [ "${BASH_REMATCH[2]}" -ge 1 ]
+		done
+	done
+}
+
+@test "31. OSMEM_DECAY_MS=0 gives free memory back at once; -1 never (single-threaded and idle threads)" {
+	run_scn OSMEM_DECAY_MS=0 decay medium 0 calls
+	expect_clean
+	run_scn OSMEM_DECAY_MS=0 decay small 1000 calls
+	expect_clean
+	run_scn OSMEM_DECAY_MS=-1 decay medium 0 calls
+	expect_clean
+	run_scn OSMEM_DECAY_MS=-1 decay medium 0 idle
+	expect_clean
+	# The program's own check can fail: with decay on, -1's expectation does not hold.
+	run_scn OSMEM_DECAY_MS=200 decay medium 0 idle
+	expect_clean
+}
+
+@test "32. threads that go idle after freeing: osmem's purger gives their memory back without another call, in parent and child after fork" {
+	local kind
+	for kind in small medium large; do
+		run_scn OSMEM_DECAY_MS=200 decay "$kind" 0 idle
+		expect_clean
+		echo "$kind: $out"
+	done
+	run_scn OSMEM_DECAY_MS=200 decay medium 1000 idle
+	expect_clean
+	run_scn OSMEM_DECAY_MS=200 decay medium 0 fork
+	expect_clean
+	[ "$(grep -c '^child: ' <<<"$out")" -eq 1 ] && [ "$(grep -c '^parent: ' <<<"$out")" -eq 1 ]
+}
+
+@test "33. a single-threaded program stays one thread (no purger), and exits as before; a threaded one has one purger" {
+	run_scn OSMEM_DECAY_MS=100 decay medium 0 tasks
+	expect_clean
+	[ "$out" = "single-threaded: 1 threads, 0 purger
+after a thread: 2 threads, 1 purger" ]
+}
