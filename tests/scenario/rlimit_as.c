@@ -6,24 +6,12 @@
 #include "scenario.h"
 
 #include <sys/mman.h>
-#include <sys/resource.h>
 
 #define MIB ((size_t)1 << 20)
 
 /* Blocks are kept in singly linked lists threaded through themselves, so the
  * bookkeeping needs no memory of its own. */
 struct node { struct node *next; size_t n; uint64_t seed; };
-
-static size_t vm_size(void)
-{
-	FILE *f = fopen("/proc/self/statm", "r");
-	unsigned long pages = 0;
-
-	CHECK(f != NULL, "cannot open /proc/self/statm");
-	CHECK(fscanf(f, "%lu", &pages) == 1, "cannot read /proc/self/statm");
-	fclose(f);
-	return (size_t)pages * (size_t)getpagesize();
-}
 
 static struct node *push(struct node *head, void *p, size_t n, uint64_t seed)
 {
@@ -56,7 +44,6 @@ int main(void)
 	struct node *big = NULL, *small = NULL, *mid = NULL;
 	size_t nbig = 0, nsmall = 0, nmid = 0, nbig0, nfail, i;
 	void *probe_mmap, *probe_brk;
-	struct rlimit rl;
 	char *keep, *p;
 
 	require_osmem("rlimit_as");
@@ -65,10 +52,7 @@ int main(void)
 	CHECK(keep != NULL, "malloc(5000) failed");
 	pat_fill(keep, 5000, 5000);
 
-	CHECK(getrlimit(RLIMIT_AS, &rl) == 0, "getrlimit: %s", strerror(errno));
-	rl.rlim_cur = vm_size() + 64 * MIB;
-	CHECK(rl.rlim_max == RLIM_INFINITY || rl.rlim_cur <= rl.rlim_max, "hard RLIMIT_AS too low");
-	CHECK(setrlimit(RLIMIT_AS, &rl) == 0, "setrlimit(RLIMIT_AS): %s", strerror(errno));
+	limit_as(64 * MIB);
 
 	/* 1 MiB blocks (mapped) until NULL. */
 	for (;;) {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include "../bench/rng.h"   /* rng_next: cheap per-thread randomness */
 
@@ -77,6 +78,30 @@ static void require_osmem(const char *name)
 	if (!m || !dladdr(m, &a) || !dladdr(om, &b) || a.dli_fbase != b.dli_fbase)
 		FAIL("malloc does not resolve to the object that defines os_malloc (%s)",
 		     m && dladdr(m, &a) ? a.dli_fname : "?");
+}
+
+/* The process's address space now, from /proc/self/statm. */
+static inline size_t vm_size(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long pages = 0;
+
+	CHECK(f != NULL, "cannot open /proc/self/statm");
+	CHECK(fscanf(f, "%lu", &pages) == 1, "cannot read /proc/self/statm");
+	fclose(f);
+	return (size_t)pages * (size_t)getpagesize();
+}
+
+/* Sets the soft RLIMIT_AS to the address space now plus `room` bytes: brk
+ * and mmap fail beyond it. */
+static inline void limit_as(size_t room)
+{
+	struct rlimit rl;
+
+	CHECK(getrlimit(RLIMIT_AS, &rl) == 0, "getrlimit: %s", strerror(errno));
+	rl.rlim_cur = vm_size() + room;
+	CHECK(rl.rlim_max == RLIM_INFINITY || rl.rlim_cur <= rl.rlim_max, "hard RLIMIT_AS too low");
+	CHECK(setrlimit(RLIMIT_AS, &rl) == 0, "setrlimit(RLIMIT_AS): %s", strerror(errno));
 }
 
 /* A pattern of period 8 seeded by `seed`: written as 64-bit words, checked
