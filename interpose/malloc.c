@@ -548,6 +548,9 @@ static void *aligned(enum call c, size_t align, size_t n)
 	return OBSERVED(c, NULL, 0, align, n, p);
 }
 
+/* As glibc's: EINVAL leaves errno alone, ENOMEM sets it too (glibc's
+ * tst-malloc-thread-fail takes any other errno for a bug), and a success
+ * keeps the caller's errno whatever failed on the way (a refused brk). */
 EXPORT int posix_memalign(void **memptr, size_t align, size_t n)
 {
 	int saved = errno;
@@ -556,9 +559,11 @@ EXPORT int posix_memalign(void **memptr, size_t align, size_t n)
 	if (!pow2(align) || align % sizeof(void *))
 		return EINVAL;
 	p = aligned(CALL_POSIX_MEMALIGN, align, n);
-	errno = saved;
-	if (!p)
+	if (!p) {
+		errno = ENOMEM;
 		return ENOMEM;
+	}
+	errno = saved;
 	*memptr = p;
 	return 0;
 }

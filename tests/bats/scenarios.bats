@@ -68,7 +68,7 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	expect_clean
 }
 
-@test "3. posix_memalign: EINVAL, ENOMEM, *memptr untouched, aligned and usable on success" {
+@test "3. posix_memalign: EINVAL (errno kept), ENOMEM (errno ENOMEM), *memptr untouched, aligned and usable on success" {
 	run_scn posix_memalign
 	expect_clean
 }
@@ -319,6 +319,15 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 @test "28. an arena that grew again after giving its free top back waits a second before it gives it back again; malloc_trim does not wait" {
 	run_scn trim_delay
 	expect_clean
+}
+
+@test "29. posix_memalign under RLIMIT_AS in 4 threads: ENOMEM sets errno to ENOMEM (glibc's tst-malloc-thread-fail); success and EINVAL keep it" {
+	run_scn memalign_errno late
+	expect_clean
+	[[ "$out" == "late: 4 threads, "*" ENOMEM returns, errno ENOMEM at each" ]]
+	run_scn memalign_errno bound
+	expect_clean
+	[[ "$out" == "bound: 4 threads, "*" ENOMEM returns, errno ENOMEM at each" ]]
 }
 
 # ---- 16, 17 ----

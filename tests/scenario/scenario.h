@@ -58,6 +58,16 @@ static inline size_t opaque(size_t n)
 	return v;
 }
 
+/* posix_memalign, but gcc cannot tell: it takes posix_memalign for a builtin
+ * that writes *memptr and nothing else, and would reuse the errno stored
+ * before the call instead of reading it back. */
+static inline int posix_memalign_opaque(void **memptr, size_t align, size_t n)
+{
+	int (*volatile call)(void **, size_t, size_t) = posix_memalign;
+
+	return call(memptr, align, n);
+}
+
 static inline int aligned_to(const void *p, size_t a)
 {
 	return ((uintptr_t)p & (a - 1)) == 0;
