@@ -190,8 +190,9 @@ check-tiers: all exports unit unit-asan unit-debug unit-tsan trace bats
 
 # ---- the demo and the benchmarks (never part of check) ----
 
-# Real programs (ls -lR, python3, gcc) on osmem beside glibc, jemalloc, mimalloc
-# and tcmalloc: tables, CSV, SVG (a few minutes). As root it installs the peers.
+# Real programs (ls -lR of a tree it generates, python3, gcc) on osmem beside
+# glibc, jemalloc, mimalloc and tcmalloc: tables, CSV, SVG (a few minutes). As
+# root it installs the peers.
 demo: $(LIBOUT)
 	@scripts/demo $(DEMO_ARGS)
 

@@ -1,13 +1,16 @@
 """Generated inputs for scripts/demo and scripts/bench: a large C file, a Python
-churn script, text to sort and compress, files for a git repository, and SQL.
+churn script, a directory tree to list, text to sort and compress, files for a
+git repository, and SQL.
 
 Everything is generated from fixed seeds, so the same call writes the same
 bytes on every machine, and the programs fed with it print the same output
 under every allocator.
 """
 
+import collections
 import os
 import random
+import shutil
 
 WORDS = ('alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike '
          'november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee '
@@ -110,6 +113,59 @@ def gen_python_script(path, rounds=3):
     """A Python script churning dicts, strings, lists and json; prints a hash."""
     with open(path, 'w') as f:
         f.write(PY_CHURN % {'rounds': rounds, 'words': WORDS})
+
+
+# Name endings for the tree's files, as in /usr: libraries, headers, manuals, docs.
+TREE_SUFFIXES = ('', '', '', '.so.1', '.so.6.0.2', '.h', '.hpp', '.py', '.pm', '.gz', '.1.gz',
+                 '.mo', '.txt', '.conf', '.xml', '.svg', '.png', '.cmake', '.pc', '.a')
+
+
+def gen_tree(root, entries=50000, seed=6):
+    """A tree of about `entries` files, directories and symlinks under root, for ls -lR.
+
+    Shaped like /usr: most directories hold a few to a few dozen entries, one
+    in a hundred holds hundreds to a few thousand (bin, lib), about a tenth of
+    the entries are directories and one in twenty-five a symlink. Files are
+    sparse (sizes of 0 to 4 MiB, no blocks) and every entry gets a mode and a
+    modification time from the seed, so a listing differs between machines
+    only by owner names. Whatever root held is removed first."""
+    rng = random.Random(seed)
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(root)
+    made = []              # (path, is a directory), for the times at the end
+    queue = collections.deque([root])
+    while queue and len(made) < entries:
+        d = queue.popleft()
+        nfiles = rng.randint(300, 2500) if rng.random() < 0.01 else int(rng.expovariate(1 / 10.0))
+        nsub = rng.choice((0, 0, 0, 1, 1, 2, 2, 3, 4, 6))
+        names = set()
+        while len(names) < nfiles + nsub:
+            words = rng.sample(WORDS, rng.randint(1, 3))
+            names.add('-'.join(words) + ('%d' % rng.randint(0, 99) if rng.random() < 0.3 else ''))
+        names = sorted(names)
+        rng.shuffle(names)
+        files = []
+        for i, name in enumerate(names):
+            path = os.path.join(d, name)
+            if i < nsub:
+                os.mkdir(path)
+                queue.append(path)
+                made.append((path, True))
+            elif files and rng.random() < 0.04:
+                os.symlink(rng.choice(files), path)
+                made.append((path, False))
+            else:
+                path += rng.choice(TREE_SUFFIXES)
+                with open(path, 'wb') as f:
+                    f.truncate(int(rng.paretovariate(1.2) * 200) % (4 << 20))
+                os.chmod(path, rng.choice((0o644, 0o644, 0o644, 0o755, 0o600, 0o444)))
+                files.append(os.path.basename(path))
+                made.append((path, False))
+    # Last, as creating an entry changes its directory's time.
+    for path, _ in made:
+        stamp = 1600000000 + rng.randrange(3 * 365 * 86400)
+        os.utime(path, (stamp, stamp), follow_symlinks=False)
+    return len(made)
 
 
 def gen_text(path, size, seed=3):

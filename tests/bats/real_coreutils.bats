@@ -25,6 +25,24 @@ setup_file() {
 	assert_osmem_served --prog ls ls -lR /usr/share
 }
 
+# make demo's tree (scripts/bench.d/workloads.py gen_tree), smaller: what it
+# lists must depend on the seed alone, never on when or where it was made.
+@test "ls -lR of make demo's generated tree: the same listing from the same seed, dated from it, and under osmem" {
+	local d=$BATS_TEST_TMPDIR
+	python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import workloads
+for root in sys.argv[2:]: workloads.gen_tree(root, entries=5000)' "$REPO/scripts/bench.d" "$d/a" "$d/b"
+	(cd "$d/a" && ls -lR .) >"$d/a.ls"
+	(cd "$d/b" && ls -lR .) >"$d/b.ls"
+	[ "$(wc -l <"$d/a.ls")" -gt 5000 ] || { echo "the tree lists $(wc -l <"$d/a.ls") lines"; false; }
+	cmp "$d/a.ls" "$d/b.ls" || { diff "$d/a.ls" "$d/b.ls" | head; false; }
+	local recent
+	recent=$(find "$d/a" -mindepth 1 -newermt 2024-01-01 | head -3)
+	[ -z "$recent" ] || { echo "entries dated at generation, not from the seed: $recent"; false; }
+	cd "$d/a"
+	run_both ls -lR .
+	assert_osmem_served --prog ls ls -lR .
+}
+
 @test "sort, sort -u, sort -k2,2n, uniq -c and wc agree with glibc on 400k generated lines" {
 	local w=$BATS_FILE_TMPDIR/words.txt
 	run_both sort "$w"
