@@ -35,7 +35,7 @@ CORE_OBJ      := $(CORE_SRC:%.c=$(BUILD)/%.o)
 INTERPOSE_OBJ := $(INTERPOSE_SRC:%.c=$(BUILD)/%.o)
 
 .PHONY: all check check-tiers deps unit unit-asan unit-debug unit-tsan trace exports bats demo bench bench-scale \
-	bench-threads bench-threads-progs harden-table clean FORCE
+	bench-threads bench-threads-progs harden-table headline clean FORCE
 .PHONY: install uninstall deb
 
 all: $(LIBOUT) $(LIBOUT).$(SOVERSION)
@@ -195,6 +195,14 @@ check-tiers: all exports unit unit-asan unit-debug unit-tsan trace bats
 # root it installs the peers.
 demo: $(LIBOUT)
 	@scripts/demo $(DEMO_ARGS)
+
+# The README's chart, doc/headline.svg, from doc/headline.csv: the summary.csv
+# of the make bench run the README's headline quotes. After a new run:
+# cp /tmp/osmem-bench-.../summary.csv doc/headline.csv, make headline, and
+# the README's headline table and its run's date and commit.
+HEADLINE_TITLE := osmem and its peers: make bench, 2026-12-01, at 7ed3590
+headline:
+	scripts/summary-svg --title '$(HEADLINE_TITLE)' doc/headline.csv doc/headline.svg
 
 # Heap-exploitation primitives (tests/scenario/harden.c) on glibc and on osmem:
 # a Markdown table of what each allocator did, for the README (a few seconds).

@@ -131,12 +131,36 @@ def write_summary_csv(path, groups):
 
 def write_summary_svg(path, group, title, cmp):
     """A chart of one group's geometric means, drawn by compare's write_svg."""
-    summaries = []
+    rows = []
     for name in group.allocs:
         n, w, c, r, missing = group.stats(name)
-        s = cmp.Summary(cmp.Allocator(name), [], wall_ratio=w, cpu_ratio=c, rss_ratio=r,
-                        status='ok' if not missing else '%d row(s) not ok' % len(missing))
-        summaries.append(s)
+        rows.append((name, w, c, r, len(missing)))
+    draw_summary_svg(path, rows, group.nrows, title, cmp)
+
+
+def draw_summary_svg(path, rows, nrows, title, cmp):
+    """The chart of write_summary_svg from rows (allocator, wall, cpu and RSS
+    geometric means, rows not ok) over nrows programs."""
+    summaries = [cmp.Summary(cmp.Allocator(name), [], wall_ratio=w, cpu_ratio=c, rss_ratio=r,
+                             status='ok' if not bad else '%d row(s) not ok' % bad)
+                 for name, w, c, r, bad in rows]
     rep = cmp.Report([], title, os.path.dirname(path), 0, summaries, [])
     cmp.write_svg(rep, path, subtitle='geometric mean over %d programs of the median ratio to '
-                                      'glibc malloc; lower is better' % group.nrows)
+                                      'glibc malloc; lower is better' % nrows)
+
+
+def read_summary_csv(path, group):
+    """One group of a summary.csv (write_summary_csv's): the rows of
+    draw_summary_svg and the number of programs."""
+    rows, nrows = [], 0
+    num = lambda v: float(v) if v else None
+    with open(path, newline='') as f:
+        for row in csv.DictReader(f):
+            if row['group'] != group:
+                continue
+            nrows = int(row['rows'])
+            rows.append((row['allocator'], num(row['wall_ratio_geomean']), num(row['cpu_ratio_geomean']),
+                         num(row['rss_ratio_geomean']), nrows - int(row['ok_rows'])))
+    if not rows:
+        raise ValueError('%s: no rows of group %r' % (path, group))
+    return rows, nrows

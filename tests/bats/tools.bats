@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# scripts/osmem-run and the exported-symbol list.
+# scripts/osmem-run, the exported-symbol list, and scripts/summary-svg (the
+# README's chart).
 
 load helpers
 bats_require_minimum_version 1.5.0
@@ -40,4 +41,20 @@ setup_file() {
 	cc -shared -fPIC -o "$BATS_TEST_TMPDIR/libx.so" "$BATS_TEST_TMPDIR/x.c"
 	run "$REPO/tests/check-exports" "$BATS_TEST_TMPDIR/libx.so"
 	[ "$status" -eq 1 ]
+}
+
+@test "doc/headline.svg is what scripts/summary-svg draws from doc/headline.csv, and a changed figure changes it" {
+	local title d=$BATS_TEST_TMPDIR
+	title=$(sed -n 's|^<text x="60" y="24" font-size="15" font-weight="bold">\(.*\)</text>$|\1|p' "$REPO/doc/headline.svg")
+	[ -n "$title" ] || { echo "no title in doc/headline.svg"; false; }
+	run "$REPO/scripts/summary-svg" --title "$title" "$REPO/doc/headline.csv" "$d/headline.svg"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	cmp "$REPO/doc/headline.svg" "$d/headline.svg" || { echo "doc/headline.svg is stale: make headline"; false; }
+	sed 's/^all,osmem,14,14,0.62,/all,osmem,14,14,0.72,/' "$REPO/doc/headline.csv" >"$d/changed.csv"
+	"$REPO/scripts/summary-svg" --title "$title" "$d/changed.csv" "$d/changed.svg"
+	! cmp -s "$d/headline.svg" "$d/changed.svg"
+	grep -q '>0.72<' "$d/changed.svg"
+	run "$REPO/scripts/summary-svg" --group nothing "$REPO/doc/headline.csv" "$d/none.svg"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"no rows of group 'nothing'"* ]]
 }
