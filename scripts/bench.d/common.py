@@ -1,8 +1,10 @@
-"""Helpers shared by scripts/demo and scripts/bench: loading scripts/compare as
-a module, geometric means of the ratios over several comparisons, and the
-summary table as text, Markdown, CSV and SVG."""
+"""Helpers shared by scripts/demo, scripts/bench, scripts/bench-threads and
+scripts/bench-memory: loading scripts/compare as a module, the interleaved
+order of runs, geometric means of the ratios over several comparisons, the
+summary table as text, Markdown, CSV and SVG, and line charts."""
 
 import csv
+import html
 import importlib.machinery
 import importlib.util
 import math
@@ -23,6 +25,16 @@ def load_compare():
     sys.modules['osmem_compare'] = mod
     loader.exec_module(mod)
     return mod
+
+
+def interleaved(rounds, cells, allocs):
+    """(round, cell, allocators in the order to run them) for each round and
+    each cell: every allocator in turn, the order rotated from one cell to the
+    next, so that no allocator always runs first or right after another."""
+    for i in range(1, rounds + 1):
+        for k, cell in enumerate(cells):
+            rot = (i + k) % len(allocs)
+            yield i, cell, allocs[rot:] + allocs[:rot]
 
 
 def geomean(values):
@@ -164,3 +176,72 @@ def read_summary_csv(path, group):
     if not rows:
         raise ValueError('%s: no rows of group %r' % (path, group))
     return rows, nrows
+
+
+def line_chart(cmp, title, subtitle, series, xlabel, ylabel, xticks=None, ref=None, xmarks=(), dots=True):
+    """An SVG line chart, as a list of lines: one line per series (name ->
+    points [(x, y)], y None where missing), coloured as compare colours the
+    allocators. xticks [(x, label)] names the x axis' ticks and spans it
+    (default: round steps over the points' x); ref draws a dashed level at
+    that y, xmarks a dashed vertical per (x, label); dots marks each point."""
+    pts_all = [(px, py) for ps in series.values() for px, py in ps if py is not None]
+    vals = [py for _, py in pts_all] + ([ref] if ref else [])
+    top = max(vals + [1e-9]) * 1.1
+    step = cmp.nice_step(top)
+    top = -(-top // step) * step
+    xs = [tx for tx, _ in xticks] if xticks else [px for px, _ in pts_all] or [0]
+    x0, x1 = min(xs), max(xs)
+    if xticks is None:
+        xstep = cmp.nice_step(x1 - x0) if x1 > x0 else 1
+        first = -(-x0 // xstep) * xstep
+        xticks = [(first + k * xstep, '%g' % float('%.6g' % (first + k * xstep)))
+                  for k in range(int((x1 - first) / xstep + 1e-9) + 1)]
+    W, H, left, right, ptop, pbot = 760, 440, 70, 130, 60, 50
+    pw, ph = W - left - right, H - ptop - pbot
+    x = lambda v: left + (pw * (v - x0) / (x1 - x0) if x1 > x0 else pw / 2)
+    y = lambda v: ptop + ph - v / top * ph
+    e = html.escape
+    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" '
+           'font-family="sans-serif" font-size="12">' % (W, H, W, H),
+           '<rect width="100%" height="100%" fill="white"/>',
+           '<text x="%d" y="22" font-size="15" font-weight="bold">%s</text>' % (left, e(title)),
+           '<text x="%d" y="42" fill="#555">%s</text>' % (left, e(subtitle))]
+    v = 0.0
+    while v <= top + 1e-9:
+        out.append('<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/>' % (left, left + pw, y(v), y(v)))
+        out.append('<text x="%d" y="%.1f" text-anchor="end" fill="#555">%g</text>'
+                   % (left - 6, y(v) + 4, float('%.6g' % v)))
+        v += step
+    for tx, label in xticks:
+        out.append('<text x="%.1f" y="%d" text-anchor="middle">%s</text>' % (x(tx), ptop + ph + 18, e(label)))
+    out.append('<text x="%.1f" y="%d" text-anchor="middle" fill="#555">%s</text>'
+               % (left + pw / 2, ptop + ph + 38, e(xlabel)))
+    out.append('<text transform="translate(16 %.1f) rotate(-90)" text-anchor="middle" fill="#555">%s</text>'
+               % (ptop + ph / 2, e(ylabel)))
+    if ref:
+        out.append('<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#333" stroke-dasharray="5,4"/>'
+                   % (left, left + pw, y(ref), y(ref)))
+    for mx, label in xmarks:
+        out.append('<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#999" stroke-dasharray="3,3"/>'
+                   % (x(mx), x(mx), ptop, ptop + ph))
+        out.append('<text x="%.1f" y="%d" text-anchor="middle" fill="#555" font-size="10">%s</text>'
+                   % (x(mx), ptop - 4, e(label)))
+    for si, (name, ps) in enumerate(series.items()):
+        color = cmp.color_of(name, si)
+        pts = [(x(px), y(py), py) for px, py in ps if py is not None]
+        if len(pts) > 1:
+            out.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>'
+                       % (color, ' '.join('%.1f,%.1f' % p[:2] for p in pts)))
+        for px, py, v in pts if dots else ():
+            out.append('<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"><title>%s: %.4g</title></circle>'
+                       % (px, py, color, e(name), v))
+        ly = ptop + 10 + 20 * si
+        out.append('<rect x="%d" y="%d" width="12" height="12" fill="%s"/>' % (left + pw + 16, ly, color))
+        out.append('<text x="%d" y="%d">%s</text>' % (left + pw + 34, ly + 10, e(name)))
+    out.append('</svg>')
+    return out
+
+
+def write_svg(path, lines):
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
