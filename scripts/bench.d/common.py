@@ -9,9 +9,11 @@ import importlib.machinery
 import importlib.util
 import math
 import os
+import platform
 import sys
 
 SCRIPTS = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+CHART_W, CHART_H = 760, 440      # a line chart's size
 
 
 def load_compare():
@@ -35,6 +37,18 @@ def interleaved(rounds, cells, allocs):
         for k, cell in enumerate(cells):
             rot = (i + k) % len(allocs)
             yield i, cell, allocs[rot:] + allocs[:rot]
+
+
+def machine_lines(cmp, allocs):
+    """A few facts about the machine and the libraries (allocators: names, or
+    None for compare's default list), for a summary."""
+    libc = platform.libc_ver()
+    lines = ['- machine: %s, %d CPUs, kernel %s, %s %s' % (platform.machine(), os.cpu_count(),
+                                                            platform.release(), libc[0], libc[1]),
+             '- load average at start: %s' % ' '.join(open('/proc/loadavg').read().split()[:3])]
+    for a in cmp.resolve_allocators(allocs or cmp.DEFAULT_ALLOCATORS):
+        lines.append('- %s: %s' % (a.name, a.lib or ('(no preload)' if not a.skipped else a.skipped)))
+    return lines
 
 
 def geomean(values):
@@ -196,7 +210,7 @@ def line_chart(cmp, title, subtitle, series, xlabel, ylabel, xticks=None, ref=No
         first = -(-x0 // xstep) * xstep
         xticks = [(first + k * xstep, '%g' % float('%.6g' % (first + k * xstep)))
                   for k in range(int((x1 - first) / xstep + 1e-9) + 1)]
-    W, H, left, right, ptop, pbot = 760, 440, 70, 130, 60, 50
+    W, H, left, right, ptop, pbot = CHART_W, CHART_H, 70, 130, 60, 50
     pw, ph = W - left - right, H - ptop - pbot
     x = lambda v: left + (pw * (v - x0) / (x1 - x0) if x1 > x0 else pw / 2)
     y = lambda v: ptop + ph - v / top * ph
@@ -238,6 +252,19 @@ def line_chart(cmp, title, subtitle, series, xlabel, ylabel, xticks=None, ref=No
         ly = ptop + 10 + 20 * si
         out.append('<rect x="%d" y="%d" width="12" height="12" fill="%s"/>' % (left + pw + 16, ly, color))
         out.append('<text x="%d" y="%d">%s</text>' % (left + pw + 34, ly + 10, e(name)))
+    out.append('</svg>')
+    return out
+
+
+def svg_grid(charts, columns):
+    """Charts made by line_chart side by side, `columns` to a row, as one SVG."""
+    W, H = CHART_W, CHART_H
+    rows = -(-len(charts) // columns)
+    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">'
+           % (W * columns, H * rows, W * columns, H * rows)]
+    for k, lines in enumerate(charts):
+        out.append(lines[0].replace('<svg ', '<svg x="%d" y="%d" ' % (W * (k % columns), H * (k // columns)), 1))
+        out += lines[1:]
     out.append('</svg>')
     return out
 
