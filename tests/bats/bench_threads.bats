@@ -20,14 +20,7 @@ setup_file() {
 
 # run_prog NAME ARGS...: the program under osmem; sets $status, $out, $err.
 run_prog() {
-	local d
-	d=$(new_tmpdir "$1")
-	_quiet_errors_begin
-	LD_PRELOAD="$LIB" timeout 60 "$TB_BIN/$1" "${@:2}" >"$d/out" 2>"$d/err"
-	status=$?
-	_quiet_errors_end
-	out=$(cat "$d/out")
-	err=$(cat "$d/err")
+	run_osmem "$TB_BIN/$1" "${@:2}"
 }
 
 @test "each threaded benchmark passes its content checks under osmem at 2 and 4 threads" {

@@ -22,6 +22,10 @@
 #
 # osmem_served_progs FILE...
 #     The programs whose OSMEM_STATS report in FILE... counts allocations.
+#
+# run_osmem CMD...
+#     Runs CMD under LD_PRELOAD="$LIB" for 60 s at most, outside bats' run;
+#     sets $status, $out (stdout) and $err (stderr).
 
 REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 LIB="$REPO/libosmem.so"
@@ -68,6 +72,17 @@ _quiet_errors_begin() {
 _quiet_errors_end() {
 	set -e
 	eval "${_SAVED_ERR_TRAP:-trap - ERR}"
+}
+
+run_osmem() {
+	local d
+	d=$(new_tmpdir run)
+	_quiet_errors_begin
+	LD_PRELOAD="$LIB" timeout 60 "$@" >"$d/out" 2>"$d/err"
+	status=$?
+	_quiet_errors_end
+	out=$(cat "$d/out")
+	err=$(cat "$d/err")
 }
 
 _show_file() {   # label file: print at most 40 lines of a file, for failure reports
