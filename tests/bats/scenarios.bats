@@ -381,7 +381,7 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	local kind pin
 	for kind in small medium large; do
 		for pin in 0 1000; do
-			run_scn OSMEM_DECAY_MS=200 OSMEM_STATS="$BATS_TEST_TMPDIR/stats" decay "$kind" "$pin" calls
+			run_scn OSMEM_DECAY_MS=400 OSMEM_STATS="$BATS_TEST_TMPDIR/stats" decay "$kind" "$pin" calls
 			expect_clean
 			echo "$kind $pin: $out"
 			[[ "$(grep '^  given back:' "$BATS_TEST_TMPDIR/stats")" =~ ^\ \ given\ back:\ ([0-9]+)\ bytes\ of\ free\ memory\ in\ ([0-9]+) ]]
