@@ -317,8 +317,9 @@ void arena_decay_due(struct arena *a)
 bool purger_started;
 static pthread_t purger;
 
-/* Each half window, every arena that holds memory not yet given back and
- * whose lock is free this moment (one that is busy ticks by itself). It
+/* Each half window, a pass over every arena that holds memory not yet
+ * given back and whose lock is free this moment (one that is busy ticks by
+ * itself). It
  * allocates nothing, so it never binds an arena, and blocks every signal:
  * the program's signals go to its own threads. */
 static void *purger_main(void *arg)
@@ -333,8 +334,14 @@ static void *purger_main(void *arg)
 		for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
 			if (!__atomic_load_n(&a->dirty, __ATOMIC_RELAXED) || a->damaged || !arena_lock_try(&a->lock))
 				continue;
-			if (!a->damaged && a->dirty)
-				arena_decay_due(a);
+			/* A pass at once where none is due yet: what it sees free
+			 * goes back at the next, half a window on. */
+			if (!a->damaged && a->dirty) {
+				uint64_t now = now_ms();
+
+				if (!a->decay_at || now >= a->decay_at)
+					decay_pass(a, now);
+			}
 			arena_lock_drop(&a->lock);
 		}
 	}
