@@ -297,6 +297,8 @@ static void decay_pass(struct arena *a, uint64_t now)
 	a->decay_at = left ? now + (uint64_t)tune.decay_ms / 2 : 0;
 }
 
+/* A pass at once where none is due yet (the first since a's memory was
+ * freed): what it sees free goes back at the next, half a window on. */
 void arena_decay_due(struct arena *a)
 {
 	uint64_t now;
@@ -306,22 +308,16 @@ void arena_decay_due(struct arena *a)
 		return;
 	}
 	now = now_ms();
-	if (!a->decay_at && tune.decay_ms) {
-		a->decay_at = now + (uint64_t)tune.decay_ms / 2;
-		return;
-	}
-	if (now >= a->decay_at)
+	if (!a->decay_at || now >= a->decay_at)
 		decay_pass(a, now);
 }
 
 bool purger_started;
-static pthread_t purger;
 
 /* Each half window, a pass over every arena that holds memory not yet
  * given back and whose lock is free this moment (one that is busy ticks by
- * itself). It
- * allocates nothing, so it never binds an arena, and blocks every signal:
- * the program's signals go to its own threads. */
+ * itself). It allocates nothing, so it never binds an arena, and blocks
+ * every signal: the program's signals go to its own threads. */
 static void *purger_main(void *arg)
 {
 	(void)arg;
@@ -332,16 +328,10 @@ static void *purger_main(void *arg)
 		while (nanosleep(&t, &t) != 0)
 			;
 		for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
-			if (!__atomic_load_n(&a->dirty, __ATOMIC_RELAXED) || a->damaged || !arena_lock_try(&a->lock))
+			if (!__atomic_load_n(&a->dirty, __ATOMIC_RELAXED) || !arena_lock_try(&a->lock))
 				continue;
-			/* A pass at once where none is due yet: what it sees free
-			 * goes back at the next, half a window on. */
-			if (!a->damaged && a->dirty) {
-				uint64_t now = now_ms();
-
-				if (!a->decay_at || now >= a->decay_at)
-					decay_pass(a, now);
-			}
+			if (!a->damaged && a->dirty)   /* again, now that it is ours */
+				arena_decay_due(a);
 			arena_lock_drop(&a->lock);
 		}
 	}
@@ -350,14 +340,16 @@ static void *purger_main(void *arg)
 
 /* Started at the first call into an arena once the process has threads
  * (in a fork's child, again), with no lock of ours held (pthread_create
- * allocates). A failure (no threads left,
- * a sandbox) leaves decay to the calls. */
+ * allocates). A failure (no threads left, a sandbox) leaves decay to the
+ * calls. With decay off it is marked started all the same: the callers'
+ * test stays false. */
 void arena_purger_start(void)
 {
 	pthread_attr_t attr;
+	pthread_t purger;
 	sigset_t all, old;
 
-	if (tune.decay_ms < 0 || __atomic_exchange_n(&purger_started, true, __ATOMIC_ACQ_REL))
+	if (__atomic_exchange_n(&purger_started, true, __ATOMIC_ACQ_REL) || tune.decay_ms < 0)
 		return;
 	if (pthread_attr_init(&attr) != 0)
 		return;
@@ -734,8 +726,8 @@ static void fork_parent(void)
 static void fork_child(void)
 {
 	fork_locked = false;
-	/* The parent's purger is not here: the child's next thread to bind
-	 * starts its own, and until then its calls decay its arenas. */
+	/* The parent's purger is not here: the child's next call into an
+	 * arena starts its own (if the child counts as threaded). */
 	purger_started = false;
 	pthread_mutex_init(&list_lock, NULL);
 	for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {

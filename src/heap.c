@@ -311,11 +311,12 @@ static size_t purge_pages(struct block_meta *b)
 	return (size_t)(hi - lo);
 }
 
+/* malloc_trim's: every block, clean or not (one called clean may hold a
+ * few pages used since it was purged). */
 static void purge_block(struct arena *a, struct block_meta *b, void *sum)
 {
 	(void)a;
-	if (!(*block_tag(b) & BLOCK_CLEAN))
-		*(size_t *)sum += purge_pages(b);
+	*(size_t *)sum += purge_pages(b);
 }
 
 size_t heap_purge(struct arena *a, size_t min)
