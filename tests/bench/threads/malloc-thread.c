@@ -41,12 +41,11 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-	long ops = 0;
+	long ops;
 	double t0;
 
 	tb_args("malloc-thread", argc, argv);
-	for (int i = 0; i < tb_threads; i++)
-		ops += tb_share(BASE_OPS, i);
+	ops = tb_total(BASE_OPS);
 	t0 = tb_now();
 	tb_run(tb_threads, worker);
 	tb_result(ops, tb_now() - t0);

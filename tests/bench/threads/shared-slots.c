@@ -81,15 +81,14 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-	long ops = 0;
+	long ops;
 	double secs;
 
 	tb_args("shared-slots", argc, argv);
 	pthread_barrier_init(&start, NULL, tb_threads);
 	tb_run(tb_threads, worker);
 	secs = tb_now() - t0;
-	for (int i = 0; i < tb_threads; i++)
-		ops += tb_share(BASE_OPS, i);
+	ops = tb_total(BASE_OPS);
 	for (int k = 0; k < SLOTS; k++)
 		if (slots[k])
 			check_and_free(slots[k]);

@@ -85,13 +85,20 @@ static inline void tb_args(const char *name, int argc, char **argv)
 		tb_usage();
 }
 
-/* The share of thread i (of tb_threads) in `base` operations times SCALE. */
-static inline long tb_share(long base, int i)
+/* `base` operations times SCALE, at least one per thread: what the threads'
+ * shares add up to. */
+static inline long tb_total(long base)
 {
 	long total = (long)(base * tb_scale);
 
-	if (total < tb_threads)
-		total = tb_threads;
+	return total < tb_threads ? tb_threads : total;
+}
+
+/* The share of thread i (of tb_threads) in tb_total(base). */
+static inline long tb_share(long base, int i)
+{
+	long total = tb_total(base);
+
 	return total / tb_threads + (i < total % tb_threads);
 }
 
