@@ -259,7 +259,7 @@ static void trim_over_threshold(struct arena *a)
 
 /* ---- decay ----
  * Free memory that nobody uses goes back to the system once it has stayed
- * unused for the window, tune.decay_ms (OSMEM_DECAY_MS, 1 s by default): a
+ * unused for the window, tune.decay_ms (OSMEM_DECAY_MS, 600 ms by default): a
  * program that frees and allocates again within it pays nothing, one whose
  * peak has passed drops to what it uses. A pass over an arena, every half
  * window while it holds memory not yet given back, gives back its empty
@@ -273,11 +273,12 @@ static void trim_over_threshold(struct arena *a)
  *
  * The pass runs inside the calls that reach the arena (a malloc the thread
  * cache cannot serve, a free the cache does not take), when the clock,
- * read every DECAY_TICKS of them, says it is due; and, once the process has
- * threads, from a thread of osmem's own (the purger) that looks at every
- * arena each half window, so an idle process gives its memory back too. A
- * single-threaded process starts no thread: its memory goes back at its
- * next calls into the heap. 0: every such call gives back at once; -1:
+ * read every DECAY_TICKS of them, says it is due; in a single-threaded
+ * process also every TC_TICK blocks its thread cache hands out
+ * (arena_decay_main); and, once the process has threads, from a thread of
+ * osmem's own (the purger) that wakes when the next arena's pass is due, so
+ * an idle process gives its memory back too. A single-threaded process
+ * starts no thread: its memory goes back at its next calls. 0: every such call gives back at once; -1:
  * never (as before decay: malloc_trim and the trim threshold). */
 
 static void decay_pass(struct arena *a, uint64_t now)
@@ -312,28 +313,59 @@ void arena_decay_due(struct arena *a)
 		decay_pass(a, now);
 }
 
+static void decay_locked(struct arena *a, void *arg)
+{
+	(void)arg;
+	if (a->dirty)
+		arena_decay_due(a);
+}
+
+void arena_decay_main(void)
+{
+	if (arena_main.dirty)
+		arena_with_lock(&arena_main, decay_locked, NULL);
+}
+
 bool purger_started;
 
-/* Each half window, a pass over every arena that holds memory not yet
- * given back and whose lock is free this moment (one that is busy ticks by
- * itself). It allocates nothing, so it never binds an arena, and blocks
- * every signal: the program's signals go to its own threads. */
+/* A pass over every arena that holds memory not yet given back, when it is
+ * due and its lock is free this moment (one that is busy ticks by itself);
+ * then a sleep until the next arena's pass is due, half a window at most,
+ * so that a pass is not late by a whole sleep. It allocates nothing, so it
+ * never binds an arena, and blocks every signal: the program's signals go
+ * to its own threads. */
+#define PURGER_MIN_MS 10
+
 static void *purger_main(void *arg)
 {
 	(void)arg;
 	for (;;) {
-		int ms = tune.decay_ms > 20 ? tune.decay_ms / 2 : 10;
-		struct timespec t = { ms / 1000, (long)(ms % 1000) * 1000000 };
+		uint64_t now = now_ms(), next = now + (tune.decay_ms > 2 * PURGER_MIN_MS ? tune.decay_ms / 2 : PURGER_MIN_MS);
+		struct timespec t;
 
+		for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
+			uint64_t at = __atomic_load_n(&a->decay_at, __ATOMIC_RELAXED);
+
+			if (!__atomic_load_n(&a->dirty, __ATOMIC_RELAXED))
+				continue;
+			if (at <= now) {
+				if (!arena_lock_try(&a->lock)) {
+					at = now + PURGER_MIN_MS;   /* look again soon */
+				} else {
+					if (!a->damaged && a->dirty)   /* again, now that it is ours */
+						arena_decay_due(a);
+					at = a->dirty ? a->decay_at : 0;
+					arena_lock_drop(&a->lock);
+				}
+			}
+			if (at && at < next)
+				next = at;
+		}
+		next = next > now + PURGER_MIN_MS ? next - now : PURGER_MIN_MS;
+		t.tv_sec = (time_t)(next / 1000);
+		t.tv_nsec = (long)(next % 1000) * 1000000;
 		while (nanosleep(&t, &t) != 0)
 			;
-		for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
-			if (!__atomic_load_n(&a->dirty, __ATOMIC_RELAXED) || !arena_lock_try(&a->lock))
-				continue;
-			if (!a->damaged && a->dirty)   /* again, now that it is ours */
-				arena_decay_due(a);
-			arena_lock_drop(&a->lock);
-		}
 	}
 	return NULL;
 }

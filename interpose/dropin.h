@@ -114,6 +114,10 @@ struct tcache {
 	size_t bytes;
 	size_t budget;              /* bytes it may hold: TC_BYTES or TC_BYTES_MT (tc_put_slow) */
 	uint32_t puts, hits;        /* blocks cached, and taken back: decaying counts */
+	/* Blocks tc_get may still hand out before it lets one call through to
+	 * tc_tick, which adds them to hits and looks at decay: a thread whose
+	 * every malloc the cache serves still gives back what it freed. */
+	uint32_t tick;
 	/* Each class a stack of count blocks, kept here and not in the blocks:
 	 * a write into a cached block (a use after free) cannot change what
 	 * malloc hands out next. */
@@ -155,15 +159,17 @@ static inline void *tc_get(size_t r)
 	unsigned c = (unsigned)(r / 16) - 1, n;
 	void *p;
 
-	if (r > TC_MAX_SIZE || !(n = t->count[c]))
+	if (r > TC_MAX_SIZE || !(n = t->count[c]) || !--t->tick)
 		return NULL;
 	t->count[c] = (unsigned char)--n;
 	p = t->slot[c][n];
 	t->bytes -= r;
-	t->hits++;
 	tc_unmark(p);
 	return p;
 }
+#define TC_TICK 128
+/* tc_get let a call through (t->tick is 0): its count starts again. */
+void tc_tick(void);
 
 /* A block of at least r bytes (a multiple of 16, at most TC_BIG_MAX) from
  * the cache, or NULL: r's own class first (in a big class, its newest block
@@ -340,6 +346,9 @@ static inline void arena_tick(struct arena *a)
  * (the caller holds no lock of ours). */
 extern bool purger_started;
 void arena_purger_start(void);
+/* A single-threaded process's decay when its calls reach no arena (its
+ * thread cache serves them): arena_main's pass if it is due. */
+void arena_decay_main(void);
 /* Every arena in turn, arena_main first (arena_next(NULL) is the first). */
 struct arena *arena_next(struct arena *a);
 unsigned arena_count(void);

@@ -154,6 +154,8 @@ static void *alloc_core(size_t n)
 	if (n > core_max_request())
 		return core_nomem();
 	r = req(room(n));
+	if (__builtin_expect(!tc->tick, 0))
+		tc_tick();
 	/* An empty cache (a program building up its heap) is not searched. */
 	p = r <= TC_BIG_MAX && tc->bytes ? tc_get_fit(r) : NULL;
 	if (!p)
@@ -218,7 +220,9 @@ EXPORT void *malloc(size_t n)
 {
 	void *p;
 
-	if (__builtin_expect(boot_plain, 1) && n <= TC_MAX_SIZE && (p = tc_get(req(n))))
+	/* n - 1 wraps for malloc(0), which takes the slow way: req's test for
+	 * it stays off this one. */
+	if (__builtin_expect(boot_plain, 1) && n - 1 < TC_MAX_SIZE && (p = tc_get(ALIGN16(n))))
 		return p;
 	return malloc_slow(n);
 }

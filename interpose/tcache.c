@@ -28,7 +28,7 @@
 
 /* Full to every test that would put into it (no budget, no room to defer)
  * and empty to every take, so no path writes to it. */
-struct tcache tc_none = { .defer_bytes = TC_DEFER_BYTES };
+struct tcache tc_none = { .defer_bytes = TC_DEFER_BYTES, .tick = 1 };
 TLS_IE struct tcache *tc = &tc_none;
 uintptr_t tc_key;
 bool tc_off;
@@ -65,6 +65,7 @@ static bool tc_open(void)
 	} else if (!(t = map_region(TC_MAP_SIZE))) {
 		return false;
 	}
+	t->tick = TC_TICK;
 	pthread_setspecific(exit_key, t);
 	tc = t;
 	return true;
@@ -135,6 +136,19 @@ static void *take(unsigned c, unsigned i, size_t z)
 	return p;
 }
 
+/* tc_get of a class that holds a block: when its count of hits runs out
+ * there, tc_tick starts it again and the block is taken all the same. */
+static void *tc_get_counted(size_t r)
+{
+	void *p = tc_get(r);
+
+	if (!p) {
+		tc_tick();
+		p = tc_get(r);
+	}
+	return p;
+}
+
 /* Classes are searched upwards from r's own, newest block first: an exact
  * class's blocks all fit (tc_get). In r's own big class any block that
  * holds r will do (it is at most 255 bytes larger); past its own class a
@@ -152,7 +166,7 @@ void *tc_get_fit(size_t r)
 
 		for (; c <= last; c++)
 			if (t->count[c])
-				return tc_get((size_t)(c + 1) * 16);
+				return tc_get_counted((size_t)(c + 1) * 16);
 		if (most <= TC_MAX_SIZE)
 			return NULL;
 	}
@@ -167,6 +181,16 @@ void *tc_get_fit(size_t r)
 		}
 	}
 	return NULL;
+}
+
+void tc_tick(void)
+{
+	struct tcache *t = tc;
+
+	t->tick = TC_TICK;
+	t->hits += TC_TICK;
+	if (__libc_single_threaded)   /* threads have the purger */
+		arena_decay_main();
 }
 
 /* What tc_put leaves to here: full classes, the big classes, and the byte

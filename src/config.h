@@ -15,7 +15,8 @@
 #define OSMEM_GROW_PAD     (128UL << 10) /* extra bytes each growth of the break asks for */
 #define OSMEM_MMAP_MAX     (32UL << 20)  /* the mmap threshold rises to the size of a freed
 					    mapped block, up to this, as glibc's does */
-#define OSMEM_DECAY_MS     1000          /* free memory unused this long goes back (OSMEM_DECAY_MS) */
+#define OSMEM_DECAY_MS     600           /* free memory unused this long goes back (OSMEM_DECAY_MS):
+					    between half of it and all of it after its free */
 #define OSMEM_DECAY_MIN    (16UL << 10)  /* ... from free blocks of at least this many bytes */
 
 #ifndef OSMEM_DEBUG

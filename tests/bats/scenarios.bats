@@ -377,6 +377,17 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 
 # ---- 30-33: decay (OSMEM_DECAY_MS) ----
 
+# decay_each_kind VAR=value MODE: the decay scenario in MODE for slab
+# objects, heap blocks and 100 KiB blocks, none kept.
+decay_each_kind() {
+	local kind
+	for kind in small medium large; do
+		run_scn "$1" decay "$kind" 0 "$2"
+		expect_clean || return 1
+		echo "$kind: $out"
+	done
+}
+
 @test "30. single-threaded, with calls going on: free slab objects, heap blocks and tops go back within two windows and not before, 1 block in 1000 kept or none; OSMEM_STATS counts it" {
 	local kind pin
 	for kind in small medium large; do
@@ -389,6 +400,10 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 			[ "${BASH_REMATCH[1]}" -gt $((32 << 20)) ] && [ "${BASH_REMATCH[2]}" -ge 1 ]
 		done
 	done
+}
+
+@test "30. single-threaded, every call served by the thread cache: the cache's own count of blocks handed out still lets decay look, and the memory goes back" {
+	decay_each_kind OSMEM_DECAY_MS=400 hits
 }
 
 @test "31. OSMEM_DECAY_MS=0 gives free memory back at once; -1 never (single-threaded and idle threads)" {
@@ -406,12 +421,7 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 }
 
 @test "32. threads that go idle after freeing: osmem's purger gives their memory back without another call, in parent and child after fork" {
-	local kind
-	for kind in small medium large; do
-		run_scn OSMEM_DECAY_MS=200 decay "$kind" 0 idle
-		expect_clean
-		echo "$kind: $out"
-	done
+	decay_each_kind OSMEM_DECAY_MS=200 idle
 	run_scn OSMEM_DECAY_MS=200 decay medium 1000 idle
 	expect_clean
 	run_scn OSMEM_DECAY_MS=200 decay medium 0 fork

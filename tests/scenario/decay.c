@@ -7,6 +7,8 @@
  * MiB of them are built and freed, all but one in PIN (0: none kept). MODE:
  *   calls   single-threaded; after the frees, a request's worth of calls
  *           (64 blocks of 16-4000 bytes, allocated and freed) every ms
+ *   hits    the same with 16 malloc(64)/free pairs a ms instead, every one
+ *           served by the thread cache
  *   idle    4 threads build and free their share, then nobody calls malloc
  *   fork    idle, and then the process forks: in the child, 4 threads
  *           build and free again and go idle; the parent does the same
@@ -88,6 +90,22 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* What goes on after the frees: NONE; CALLS, a request's worth of calls
+ * (blocks of 16-4000 bytes, some from the heap); HITS, 16 pairs of
+ * malloc(64) and free that the thread cache serves, none reaching the heap. */
+enum activity { NONE, CALLS, HITS };
+
+static void cache_hits(void)
+{
+	for (int i = 0; i < 16; i++) {
+		char *volatile p = malloc(64);
+
+		CHECK(p != NULL, "malloc failed");
+		p[0] = 1;
+		free(p);
+	}
+}
+
 /* A request's worth of calls: what a program that goes on working makes. */
 static void some_calls(uint64_t *rs)
 {
@@ -102,21 +120,23 @@ static void some_calls(uint64_t *rs)
 		free(v[i]);
 }
 
-/* Waits ms milliseconds: making calls every millisecond, or none. */
-static void wait_ms(long ms, bool calls, uint64_t *rs)
+/* Waits ms milliseconds, with the activity every millisecond. */
+static void wait_ms(long ms, enum activity act, uint64_t *rs)
 {
 	double end = now_s() + (double)ms / 1000;
 
 	while (now_s() < end) {
-		if (calls)
+		if (act == CALLS)
 			some_calls(rs);
+		else if (act == HITS)
+			cache_hits();
 		usleep(1000);
 	}
 }
 
 /* One round: build, free, then the samples. The peak is taken with every
  * block built (single-threaded: before the frees; threads: the most seen). */
-static void round_of(const char *who, bool threads, bool calls)
+static void round_of(const char *who, bool threads, enum activity act)
 {
 	uint64_t rs = 12345;
 	double t0, dropping = 0;
@@ -146,11 +166,11 @@ static void round_of(const char *who, bool threads, bool calls)
 		dropping = now_s() - t0;
 	}
 	after = resident_kib();
-	wait_ms(window_ms, calls, &rs);
+	wait_ms(window_ms, act, &rs);
 	w1 = resident_kib();
-	wait_ms(window_ms, calls, &rs);
+	wait_ms(window_ms, act, &rs);
 	w2 = resident_kib();
-	wait_ms(2 * window_ms, calls, &rs);
+	wait_ms(2 * window_ms, act, &rs);
 	w4 = resident_kib();
 	if (threads) {
 		pthread_barrier_wait(&finish);
@@ -217,7 +237,7 @@ static void count_tasks(void)
 
 	build(0, nblocks);
 	drop(0, nblocks);
-	wait_ms(2 * window_ms, true, &rs);
+	wait_ms(2 * window_ms, CALLS, &rs);
 	n = tasks(&purgers);
 	printf("single-threaded: %d threads, %d purger\n", n, purgers);
 	CHECK(n == 1 && purgers == 0, "a single-threaded process has %d threads, %d purgers", n, purgers);
@@ -232,7 +252,7 @@ int main(int argc, char **argv)
 {
 	const char *w = getenv("OSMEM_DECAY_MS");
 
-	CHECK(argc == 4, "usage: decay small|medium|large PIN calls|idle|fork|tasks");
+	CHECK(argc == 4, "usage: decay small|medium|large PIN calls|hits|idle|fork|tasks");
 	require_osmem("decay");
 	size = !strcmp(argv[1], "small") ? 48 : !strcmp(argv[1], "medium") ? 1000 : 100 * 1024;
 	pin = strtoul(argv[2], NULL, 10);
@@ -243,16 +263,18 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[3], "tasks")) {
 		count_tasks();
 	} else if (!strcmp(argv[3], "calls")) {
-		round_of("single thread", false, true);
+		round_of("single thread", false, CALLS);
+	} else if (!strcmp(argv[3], "hits")) {
+		round_of("single thread, cache hits", false, HITS);
 	} else if (!strcmp(argv[3], "idle")) {
-		round_of("idle threads", true, false);
+		round_of("idle threads", true, NONE);
 	} else {
 		pid_t pid;
 		int st;
 
-		round_of("parent, before fork", true, false);
+		round_of("parent, before fork", true, NONE);
 		CHECK((pid = fork()) >= 0, "fork");
-		round_of(pid ? "parent" : "child", true, false);
+		round_of(pid ? "parent" : "child", true, NONE);
 		if (!pid)
 			_exit(0);
 		CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
