@@ -295,11 +295,11 @@ static void decay_pass(struct arena *a, uint64_t now)
 		purged += heap_decay(a, OSMEM_DECAY_MIN, &left);
 	returned(a, purged);
 	a->dirty = left != 0;
-	a->decay_at = left ? now + (uint64_t)tune.decay_ms / 2 : 0;
+	a->decay_at = now + (uint64_t)tune.decay_ms / 2;   /* the next pass, at the earliest */
 }
 
-/* A pass at once where none is due yet (the first since a's memory was
- * freed): what it sees free goes back at the next, half a window on. */
+/* Passes are half a window apart at least: what one sees free goes back
+ * at the next. */
 void arena_decay_due(struct arena *a)
 {
 	uint64_t now;
@@ -309,7 +309,7 @@ void arena_decay_due(struct arena *a)
 		return;
 	}
 	now = now_ms();
-	if (!a->decay_at || now >= a->decay_at)
+	if (now >= a->decay_at)
 		decay_pass(a, now);
 }
 
@@ -354,7 +354,7 @@ static void *purger_main(void *arg)
 				} else {
 					if (!a->damaged && a->dirty)   /* again, now that it is ours */
 						arena_decay_due(a);
-					at = a->dirty ? a->decay_at : 0;
+					at = a->dirty ? a->decay_at : 0;   /* 0: nothing to wait for */
 					arena_lock_drop(&a->lock);
 				}
 			}

@@ -213,8 +213,9 @@ struct arena {
 	unsigned threads;           /* threads bound to it */
 	uint64_t top_over_since;    /* ms its free top has been over the trim threshold (0: not) */
 	size_t trimmed_to;          /* its heap's size after its last trim, of any kind (0: none) */
-	/* Decay (arena.c): memory freed into it since its last pass, which is due at decay_at
-	 * (ms; 0: none set); the calls into it, counted between two looks at the clock. */
+	/* Decay (arena.c): memory freed into it that a pass has not given back yet; the
+	 * calls into it, counted between two looks at the clock; when (ms) its next pass
+	 * may run, half a window after the last. */
 	bool dirty;
 	unsigned decay_ticks;
 	uint64_t decay_at;

@@ -186,14 +186,14 @@ void slab_free(struct arena *a, struct slab *s, void *p)
 
 void slab_trim(struct arena *a)
 {
+	/* An empty slab stays only alone on its class's list (slab_free), so
+	 * each list's head is the one to look at: a pass costs the classes,
+	 * not the slabs (decay makes one every half window). */
 	for (unsigned c = 0; c < SLAB_CLASSES; c++) {
-		struct slab *s = a->partial[c], *next;
+		struct slab *s = a->partial[c];
 
-		for (; s; s = next) {
-			next = s->next;
-			if (s->nfree == s->cap)
-				slab_release(a, s);
-		}
+		if (s && s->nfree == s->cap && !s->next)
+			slab_release(a, s);
 	}
 }
 
