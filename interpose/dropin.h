@@ -339,8 +339,10 @@ void arena_free_locked(struct arena *a, struct slab *s, void *p);
 void arena_decay_due(struct arena *a);
 static inline void arena_tick(struct arena *a)
 {
-	if (__builtin_expect(a->dirty, 0) && ++a->decay_ticks % DECAY_TICKS == 0)
+	if (__builtin_expect(a->dirty, 0) && !--a->decay_ticks) {
+		a->decay_ticks = DECAY_TICKS;
 		arena_decay_due(a);
+	}
 }
 /* The thread that decays idle arenas, started once the process has threads
  * (the caller holds no lock of ours). */

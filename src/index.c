@@ -484,40 +484,39 @@ struct block_meta *index_find_aligned(struct arena *a, size_t s, size_t align, u
  * pass purge a large block again (they stay resident until it changes, or
  * until such bytes add up to enough for heap_decay to purge everything
  * again). */
-struct merge {
-	size_t most, clean, total;
-	uint32_t aged;
-};
-
-static void merge_part(struct merge *m, struct block_meta *n, uint32_t flags)
+/* Weighs the parts of a merged block (the freed block, then the free
+ * neighbours it absorbed, size 0 where none): only called where one of
+ * them has a flag. */
+static __attribute__((noinline)) uint32_t merged_flags(struct index *x, const size_t *size, const uint32_t *flags)
 {
-	if (n->size > m->most) {
-		m->most = n->size;
-		m->aged = flags & BLOCK_AGED;
+	size_t most = 0, clean = 0, total = 0;
+	uint32_t aged = 0;
+
+	for (unsigned i = 0; i < 3; i++) {
+		if (size[i] > most) {
+			most = size[i];
+			aged = flags[i] & BLOCK_AGED;
+		}
+		clean += flags[i] & BLOCK_CLEAN ? size[i] : 0;
+		total += size[i];
 	}
-	if (flags & BLOCK_CLEAN)
-		m->clean += n->size;
-	m->total += n->size;
-}
-
-static uint32_t merged_flags(struct index *x, const struct merge *m)
-{
-	if (!m->clean || m->clean < m->total - m->total / 16)
-		return m->aged;
-	x->dirt += m->total - m->clean;   /* heap_decay purges all again past a limit */
-	return m->aged | BLOCK_CLEAN;
+	if (!clean || clean < total - total / 16)
+		return aged;
+	x->dirt += total - clean;   /* heap_decay purges all again past a limit */
+	return aged | BLOCK_CLEAN;
 }
 
 /* index_release of b, whose pages decay knows as kept says. */
 static struct block_meta *release_as(struct arena *a, struct block_meta *b, uint32_t kept)
 {
 	struct block_meta *succ = block_succ(b), *pred = b->prev, *n;
-	struct merge m = { 0, 0, 0, 0 };
+	size_t bsize = b->size, ssize = 0, psize = 0;
+	uint32_t stag = 0, ptag = 0;
 
-	merge_part(&m, b, kept);
 	a->idx.taken = NULL;
 	if (succ && succ->status == STATUS_FREE) {
-		merge_part(&m, succ, *block_tag(succ));
+		ssize = succ->size;
+		stag = *block_tag(succ);
 		n = block_succ(succ);
 		index_remove(a, succ);
 		*block_tag(succ) = BLOCK_MAGIC | BLOCK_DEAD;
@@ -527,7 +526,8 @@ static struct block_meta *release_as(struct arena *a, struct block_meta *b, uint
 		succ = n;
 	}
 	if (pred && pred->status == STATUS_FREE) {
-		merge_part(&m, pred, *block_tag(pred));
+		psize = pred->size;
+		ptag = *block_tag(pred);
 		index_remove(a, pred);
 		*block_tag(b) = BLOCK_MAGIC | BLOCK_DEAD;
 		pred->size += HDR + b->size;
@@ -538,7 +538,10 @@ static struct block_meta *release_as(struct arena *a, struct block_meta *b, uint
 	if (succ)
 		succ->prev = b;
 	b->status = STATUS_FREE;
-	*block_tag(b) = BLOCK_MAGIC | merged_flags(&a->idx, &m) | (succ ? 0 : BLOCK_LAST);
+	*block_tag(b) = BLOCK_MAGIC | (succ ? 0 : BLOCK_LAST);
+	if ((kept | stag | ptag) & (BLOCK_AGED | BLOCK_CLEAN))   /* mostly none: nothing to weigh */
+		*block_tag(b) |= merged_flags(&a->idx, (size_t[]){ bsize, ssize, psize },
+					      (uint32_t[]){ kept, stag, ptag });
 	index_insert(a, b);
 	return b;
 }
