@@ -50,10 +50,11 @@ setup_file() {
 	run "$REPO/scripts/summary-svg" --title "$title" "$REPO/doc/headline.csv" "$d/headline.svg"
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	cmp "$REPO/doc/headline.svg" "$d/headline.svg" || { echo "doc/headline.svg is stale: make headline"; false; }
-	sed 's/^all,osmem,14,14,0.62,/all,osmem,14,14,0.72,/' "$REPO/doc/headline.csv" >"$d/changed.csv"
+	# osmem's wall time over all rows, whatever the run gave, becomes 0.91.
+	sed -E 's/^(all,osmem,[0-9]+,[0-9]+,)[0-9.]+,/\10.91,/' "$REPO/doc/headline.csv" >"$d/changed.csv"
 	"$REPO/scripts/summary-svg" --title "$title" "$d/changed.csv" "$d/changed.svg"
 	! cmp -s "$d/headline.svg" "$d/changed.svg"
-	grep -q '>0.72<' "$d/changed.svg"
+	grep -q '>0.91<' "$d/changed.svg"
 	run "$REPO/scripts/summary-svg" --group nothing "$REPO/doc/headline.csv" "$d/none.svg"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"no rows of group 'nothing'"* ]]
