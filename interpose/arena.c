@@ -6,7 +6,7 @@
  * to an arena and takes only that arena's lock: the main thread keeps
  * arena_main, each other thread gets an arena whose threads have all exited,
  * else a new one (heap_new_arena: its own 64 MiB regions) while there are
- * fewer than tune_arena_limit() (8 per CPU by default, M_ARENA_MAX,
+ * fewer than tune_arena_limit() (2 per CPU by default, M_ARENA_MAX,
  * MALLOC_ARENA_MAX, OSMEM_ARENAS), else the one with the fewest threads. A
  * thread that finds its arena's lock taken moves, as glibc's arena_get2 does:
  * to the first arena whose lock it can take at once, or to a new one, and

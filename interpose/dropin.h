@@ -105,14 +105,16 @@ static inline bool heap_in_use(struct arena *a, void *p)
 #define TC_FIT_SLACK(r) ((r) / 8 + 16)
 #define TC_BYTES    (64 * 1024)     /* payload bytes per thread while there is one */
 #define TC_BYTES_MT (256 * 1024)    /* ... and once there are more, for threads that reuse */
-#define TC_DEFER    32              /* heap blocks a thread's frees may leave for its next lock */
-#define TC_DEFER_BYTES (256 * 1024) /* ... holding at most these bytes */
+#define TC_SHARED   (4u << 20)      /* ... but all threads' caches together no more (tcache.c), */
+#define TC_FLOOR    (16 * 1024)     /* ... unless that leaves a cache less than this */
+#define TC_DEFER    32              /* heap blocks a thread's frees may leave for its next lock, */
+                                    /* ... as many bytes as its budget at most, */
 #define TC_DEFER_MAX (64 * 1024)    /* ... each at most this large */
 
 struct tcache {
 	unsigned char count[TC_CLASSES + TC_BIG_CLASSES];
 	size_t bytes;
-	size_t budget;              /* bytes it may hold: TC_BYTES or TC_BYTES_MT (tc_put_slow) */
+	size_t budget;              /* bytes it may hold, and defer (tcache.c: budget) */
 	uint32_t puts, hits;        /* blocks cached, and taken back: decaying counts */
 	/* Blocks tc_get may still hand out before it lets one call through to
 	 * tc_tick, which adds them to hits and looks at decay: a thread whose
@@ -221,7 +223,7 @@ static inline bool tc_defer(void *p, size_t r)
 {
 	struct tcache *t = tc;
 
-	if (t->ndefer == TC_DEFER || r > TC_DEFER_MAX || t->defer_bytes + r > TC_DEFER_BYTES)
+	if (t->ndefer == TC_DEFER || r > TC_DEFER_MAX || t->defer_bytes + r > t->budget)
 		return false;
 	t->defer[t->ndefer++] = p;
 	t->defer_bytes += r;
@@ -365,7 +367,8 @@ struct tune {
 	size_t trim_threshold;          /* free top beyond this goes back at free; 0: never */
 	size_t top_pad;                 /* extra bytes each growth of a heap asks for */
 	unsigned arena_max;             /* 0: from the CPUs */
-	unsigned arena_test;
+	unsigned arena_test;            /* 0: not set (glibc's default is 8) */
+	unsigned cpus;                  /* the CPUs the process may run on, at start */
 	int decay_ms;                   /* OSMEM_DECAY_MS: free memory goes back after it (-1: never) */
 	bool as_limited;                /* RLIMIT_AS is finite: free tops go back at once */
 };

@@ -265,7 +265,7 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 
 # ---- 21-26: arenas ----
 
-@test "21. threads that allocate at once get arenas of their own (malloc_stats names them), blocks intact" {
+@test "21. threads that allocate at once get arenas of their own (malloc_stats names them), 2 per CPU at most, blocks intact" {
 	run_scn arenas spread 16
 	expect_clean
 	[[ "$out" =~ ^16\ threads,\ ([0-9]+)\ arenas$ ]] && [ "${BASH_REMATCH[1]}" -gt 1 ]
@@ -283,6 +283,12 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 @test "23. 1000 short-lived threads: arenas and thread caches are reused; resident memory and address space do not grow" {
 	SCN_TIMEOUT=120
 	run_scn arenas reuse 1000
+	expect_clean
+	echo "$out"
+}
+
+@test "23. 64 threads that freed what they allocated hold no more in their caches together than the shared budget" {
+	run_scn arenas caches 64
 	expect_clean
 	echo "$out"
 }

@@ -3,6 +3,8 @@
  *   arenas spread T        T threads allocate at once: more than one arena
  *                          serves them (malloc_stats names each), and each
  *                          thread's blocks stay intact while the others churn
+ *                          no more than 2 per CPU unless a variable says
+ *                          otherwise
  *   arenas expect-one T    the same, but exactly one arena may exist
  *                          (run with MALLOC_ARENA_MAX=1 or OSMEM_ARENAS=1)
  *   arenas reuse N         N short-lived threads, a few at a time, each
@@ -25,6 +27,11 @@
  *                          no block is damaged on the way; then a thread that
  *                          only frees 20 of this thread's blocks and exits:
  *                          they are back in use by nobody (mallinfo2)
+ *   arenas caches T        T threads each free and take back 300 blocks of
+ *                          16-4000 bytes, 20 times, then free them and wait:
+ *                          what their caches and deferred frees hold
+ *                          together (mallinfo2's bytes in use, none of them
+ *                          the program's) stays within the shared budget
  *   arenas stdiofork F     threads that fopen/fclose/fflush(NULL) and
  *                          allocate while the main thread forks F times: no
  *                          deadlock between stdio's list lock and the
@@ -35,6 +42,7 @@
 
 #include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/wait.h>
@@ -60,6 +68,14 @@ static int arena_lines(char *buf, size_t len)
 	for (char *p = buf; (p = strstr(p, "osmem arena ")); p++)
 		n++;
 	return n;
+}
+
+static int cpus(void)
+{
+	cpu_set_t set;
+
+	CHECK(sched_getaffinity(0, sizeof set, &set) == 0, "sched_getaffinity: %s", strerror(errno));
+	return CPU_COUNT(&set);
 }
 
 /* ---- spread, expect-one: threads allocating at once ---- */
@@ -119,6 +135,9 @@ static void spread(int threads, bool one)
 		CHECK(arenas == 1, "%d arenas with the limit at one:\n%s", arenas, buf);
 	else
 		CHECK(arenas > 1, "%d threads allocating at once, yet one arena:\n%s", threads, buf);
+	if (!one && !getenv("MALLOC_ARENA_MAX") && !getenv("OSMEM_ARENAS") && !getenv("MALLOC_ARENA_TEST"))
+		CHECK(arenas <= 2 * cpus(), "%d arenas for %d threads on %d CPUs: more than 2 per CPU", arenas,
+		      threads, cpus());
 	printf("%d threads, %d arenas\n", threads, arenas);
 }
 
@@ -168,11 +187,16 @@ static void reuse(int n)
 		for (int t = 0; t < 4; t++)
 			pthread_join(th[t], NULL);
 		if (i + 4 == 100) {
+			/* What the arenas hold free goes back first: with fewer
+			 * arenas than threads, an arena another thread still uses
+			 * keeps it until decay, whenever that falls. */
+			malloc_trim(0);
 			at100 = resident_kib();
 			vm100 = statm_kib(0);
 			arenas100 = arena_lines(buf, sizeof buf);
 		}
 	}
+	malloc_trim(0);
 	now = resident_kib();
 	vm = statm_kib(0);
 	arenas = arena_lines(buf, sizeof buf);
@@ -370,6 +394,58 @@ static void stdiofork(int forks)
 	printf("%d forks while 4 threads used stdio\n", forks);
 }
 
+/* ---- caches: what many threads' caches hold together ---- */
+
+#define CACHED_BLOCKS 300
+#define CACHED_SIZE(i) (16 + (size_t)(i) * 977 % 3985)   /* every class of the cache, about 600 KB */
+static pthread_barrier_t caches_filled, caches_counted;
+
+static void *cache_thread(void *arg)
+{
+	char *v[CACHED_BLOCKS];
+
+	for (int round = 0; round < 20; round++) {
+		for (int i = 0; i < CACHED_BLOCKS; i++) {
+			CHECK((v[i] = malloc(CACHED_SIZE(i))) != NULL, "malloc(%zu) failed", CACHED_SIZE(i));
+			pat_fill(v[i], CACHED_SIZE(i), (uint64_t)(intptr_t)arg * CACHED_BLOCKS + (uint64_t)i);
+		}
+		for (int i = 0; i < CACHED_BLOCKS; i++) {
+			CHECK(pat_ok(v[i], CACHED_SIZE(i), (uint64_t)(intptr_t)arg * CACHED_BLOCKS + (uint64_t)i),
+			      "thread %d: block %p changed", (int)(intptr_t)arg, (void *)v[i]);
+			free(v[i]);
+		}
+	}
+	pthread_barrier_wait(&caches_filled);
+	pthread_barrier_wait(&caches_counted);
+	return NULL;
+}
+
+static void caches(int threads)
+{
+	pthread_t th[256];
+	size_t before, held, budget = (size_t)(cpus() * 256 > 4096 ? cpus() * 256 : 4096) << 10;
+
+	CHECK(threads >= 2 && threads <= 256, "2 to 256 threads");
+	before = mallinfo2().uordblks;
+	pthread_barrier_init(&caches_filled, NULL, (unsigned)threads + 1);
+	pthread_barrier_init(&caches_counted, NULL, (unsigned)threads + 1);
+	for (int t = 0; t < threads; t++)
+		CHECK(pthread_create(&th[t], NULL, cache_thread, (void *)(intptr_t)t) == 0, "pthread_create");
+	pthread_barrier_wait(&caches_filled);
+	held = mallinfo2().uordblks - before;
+	pthread_barrier_wait(&caches_counted);
+	for (int t = 0; t < threads; t++)
+		pthread_join(th[t], NULL);
+	printf("%d threads that freed everything hold %zu KiB in their caches (shared budget %zu KiB)\n", threads,
+	       held / 1024, budget / 1024);
+	/* The budget once in the classes and once in deferred frees, counted
+	 * by size class (a block may be a little larger), with the floor of
+	 * 16 KiB twice for each thread on top: 12 MiB for 64 threads on up to
+	 * 16 CPUs, where a full cache's worth each (256 KiB twice) would be 32. */
+	CHECK(held <= 2 * budget + (size_t)threads * 65536, "the caches hold %zu KiB: more than their shared budget",
+	      held / 1024);
+}
+
 /* ---- handoff: blocks freed by the thread that did not allocate them ---- */
 
 #define HANDOFF 24
@@ -492,7 +568,9 @@ int main(int argc, char **argv)
 		stdiofork(n);
 	else if (strcmp(mode, "handoff") == 0)
 		handoff(n);
+	else if (strcmp(mode, "caches") == 0)
+		caches(n);
 	else
-		FAIL("usage: arenas spread|expect-one|reuse|forkbusy|sigfork|stdiofork|handoff N");
+		FAIL("usage: arenas spread|expect-one|reuse|forkbusy|sigfork|stdiofork|handoff|caches N");
 	return 0;
 }
