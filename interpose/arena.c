@@ -210,25 +210,30 @@ static uint64_t now_ms(void)
 	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
-/* Memory given back to the system by arena a: counted for OSMEM_STATS. */
-static void returned(struct arena *a, size_t bytes)
+/* Memory given back to the system by arena a, whose lock the caller holds:
+ * counted for OSMEM_STATS, and with OSMEM_TRACE a line of kind why ("decay"
+ * for a pass, "trim" for the rest) written at once, so that a trace shows
+ * what the purger gave back while the program made no call. */
+static void returned(struct arena *a, size_t bytes, const char *why)
 {
 	if (bytes) {
 		a->counters.returned_bytes += bytes;
 		a->counters.returns++;
+		if (insight_trace)
+			trace_given(why, bytes);
 	}
 }
 
-/* Any trim of a: its top past pad back, the heap's size after it noted. */
-static bool trim_now(struct arena *a, size_t pad)
+/* Any trim of a: its top past pad back, the heap's size after it noted.
+ * Returns the bytes given back, for the caller to count (returned). */
+static size_t trim_now(struct arena *a, size_t pad)
 {
 	size_t before = a->counters.heap_bytes;
-	bool any = heap_trim(a, pad);
 
+	heap_trim(a, pad);
 	a->top_over_since = 0;
 	a->trimmed_to = a->counters.heap_bytes;
-	returned(a, before - a->counters.heap_bytes);
-	return any;
+	return before - a->counters.heap_bytes;
 }
 
 /* Under an address-space limit (tune.as_limited) a free top goes back at
@@ -254,7 +259,7 @@ static void trim_over_threshold(struct arena *a)
 		if (now - a->top_over_since < TRIM_DELAY_MS)
 			return;
 	}
-	trim_now(a, tune.top_pad);
+	returned(a, trim_now(a, tune.top_pad), "trim");
 }
 
 /* ---- decay ----
@@ -281,19 +286,20 @@ static void trim_over_threshold(struct arena *a)
  * starts no thread: its memory goes back at its next calls. 0: every such call gives back at once; -1:
  * never (as before decay: malloc_trim and the trim threshold). */
 
+/* What a pass gives back, its top and its purged pages, counts as one. */
 static void decay_pass(struct arena *a, uint64_t now)
 {
 	struct block_meta *last;
-	size_t left, purged;
+	size_t left, given = 0;
 
 	slab_trim(a);
 	last = heap_last(a);
 	if (last && last->status == STATUS_FREE && (!tune.decay_ms || (*block_tag(last) & BLOCK_AGED)))
-		trim_now(a, tune.top_pad);
-	purged = heap_decay(a, OSMEM_DECAY_MIN, &left);
+		given = trim_now(a, tune.top_pad);
+	given += heap_decay(a, OSMEM_DECAY_MIN, &left);
 	if (!tune.decay_ms && left)   /* at once: what this pass saw goes now */
-		purged += heap_decay(a, OSMEM_DECAY_MIN, &left);
-	returned(a, purged);
+		given += heap_decay(a, OSMEM_DECAY_MIN, &left);
+	returned(a, given, "decay");
 	a->dirty = left != 0;
 	a->decay_at = now + (uint64_t)tune.decay_ms / 2;   /* the next pass, at the earliest */
 }
@@ -675,7 +681,7 @@ static void leave_locked(struct arena *a, void *arg)
 {
 	(void)arg;
 	slab_trim(a);
-	trim_now(a, OSMEM_ARENA_COMMIT);
+	returned(a, trim_now(a, OSMEM_ARENA_COMMIT), "trim");
 }
 
 /* A thread exits: its arena may go to the next thread that needs one, with
@@ -709,9 +715,13 @@ struct trim_all {
 static void trim_locked(struct arena *a, void *arg)
 {
 	struct trim_all *t = arg;
+	size_t given;
 
 	slab_trim(a);
-	t->any |= trim_now(a, t->pad);
+	given = trim_now(a, t->pad);
+	returned(a, given, "trim");
+	t->any |= given > 0;
+	/* Uncounted: it purges again what decay already gave back. */
 	t->any |= heap_purge(a, PURGE_MIN) > 0;
 }
 

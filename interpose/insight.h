@@ -61,6 +61,11 @@ void trace_open(const char *path);
  * size a; otherwise the arguments (call_args), then "-> result usable". */
 void trace_event(enum call c, bool freeing, const void *arg0, size_t a, size_t b, const void *result,
 		 size_t usable, void *const *frames, int nframes);
+/* An arena gave bytes of free memory back to the system (why: "decay", a
+ * decay pass; "trim", any other trim): a line at once, with the resident
+ * bytes read afresh. Called with that arena's lock held, from any thread
+ * (the purger too), only while insight_trace is on. */
+void trace_given(const char *why, size_t bytes);
 void trace_heap_map(void);   /* every block and mapping, for the heap picture */
 void trace_close(void);
 void trace_fork_child(void);

@@ -205,7 +205,7 @@ leak_prog() {
 	head -3 "$t"
 	grep -q '^# osmem trace: pid [0-9]* (leak), backtraces on, depth 8$' "$t"
 	# The three leaking mallocs, with the leaking function as the first frame.
-	[ "$(grep -Ec '^[0-9]+ [0-9]+ malloc 1000 -> 0x[0-9a-f]+ 1008 heap=[0-9]+ mapped=0 \| 0x[0-9a-f]+ leak_here\+' "$t")" -eq 3 ]
+	[ "$(grep -Ec '^[0-9]+ [0-9]+ malloc 1000 -> 0x[0-9a-f]+ 1008 heap=[0-9]+ mapped=0 rss=[0-9]+ \| 0x[0-9a-f]+ leak_here\+' "$t")" -eq 3 ]
 	# churn(): 100 mallocs, reallocs and frees, each named by its frame.
 	[ "$(grep -Ec ' realloc 0x[0-9a-f]+ [0-9]+ -> 0x[0-9a-f]+ [0-9]+ heap=.* churn\+' "$t")" -eq 100 ]
 	[ "$(grep -Ec ' free 0x[0-9a-f]+ [0-9]+ heap=.* churn\+' "$t")" -eq 100 ]
@@ -215,6 +215,26 @@ leak_prog() {
 	# The heap at exit: the three leaked blocks are there, allocated; the map ends.
 	[ "$(grep -Ec '^block 0x[0-9a-f]+ 1008 alloc$' "$t")" -ge 3 ]
 	[ "$(tail -1 "$t")" = end ]
+}
+
+@test "OSMEM_TRACE: a forked child's lines carry its own resident bytes, not its parent's" {
+	cc -O0 -o "$BATS_FILE_TMPDIR/fork_rss" "$REPO/tests/insight/fork_rss.c"
+	t="$BATS_TEST_TMPDIR/fork.trace"
+	run env OSMEM_TRACE="$t" OSMEM_TRACE_DEPTH=0 LD_PRELOAD="$LIB" "$BATS_FILE_TMPDIR/fork_rss"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	child=${lines[0]}
+	# The largest rss= on the lines of each process's threads (TID = pid here).
+	most() { awk -v t="$1" -v want="$2" '$1 ~ /^[0-9]+$/ && ($2 == t) == want {
+		for (i = 4; i <= NF; i++) if ($i ~ /^rss=/ && substr($i, 5) + 0 > m) m = substr($i, 5) + 0
+		n++ } END { printf "%d %.0f\n", n, m }' "$t"; }
+	read -r nchild child_rss < <(most "$child" 1)
+	read -r nparent parent_rss < <(most "$child" 0)
+	echo "child: $nchild lines, rss up to $child_rss; parent: $nparent lines, rss up to $parent_rss"
+	[ "$nchild" -ge 100 ]
+	[ "$nparent" -ge 100 ]
+	[ "$parent_rss" -gt $((64 << 20)) ]
+	[ "$child_rss" -lt $((32 << 20)) ]
 }
 
 @test "OSMEM_TRACE_DEPTH limits the frames; 0 turns stacks off" {

@@ -8,6 +8,8 @@ PLOT="$REPO/scripts/osmem-plot"
 
 setup_file() {
 	require_lib
+	# Builds 64 MiB of blocks, frees them and waits four decay windows.
+	cc -O1 -g -pthread -o "$BATS_FILE_TMPDIR/decay" "$REPO/tests/scenario/decay.c" -ldl
 }
 
 # The trace in DIR written by the program named PROG (a glob), from the
@@ -58,6 +60,41 @@ min_points() {
 		awk '{ n = 0; for (i = 1; i <= NF; i++) if ($i ~ /^(points=")?[0-9.]+,[0-9.]+"?$/) n++
 		       if (min == "" || n < min) min = n; lines++ }
 		     END { if (lines < 3 || lines > 4) min = 0; print min + 0 }'
+}
+
+# The resident figures of a trace, one "name value" a line: peak (the
+# largest rss=), last (rss= of the last call line), lines (call lines),
+# with_rss (of them, those with rss=), decays (decay lines), decay_min (the
+# least rss= on a decay line), purger (decay lines of a thread that made no
+# call: osmem's purger), purger_min (the least rss= on those).
+rss_figures() {
+	awk 'function rss(   i) { for (i = 4; i <= NF && $i != "|"; i++) if ($i ~ /^rss=/) return substr($i, 5) + 0; return -1 }
+	     NR == FNR { if ($1 ~ /^[0-9]+$/ && $3 != "decay" && $3 != "trim") caller[$2] = 1; next }
+	     $1 !~ /^[0-9]+$/ { next }
+	     { r = rss(); if (r > peak) peak = r }
+	     $3 == "decay" { decays++; if (decay_min == "" || r < decay_min) decay_min = r
+	                     if (!($2 in caller)) { purger++; if (purger_min == "" || r < purger_min) purger_min = r } }
+	     $3 != "decay" && $3 != "trim" { lines++; if (r >= 0) { with_rss++; last = r } }
+	     END { printf "peak %.0f\nlast %.0f\nlines %d\nwith_rss %d\ndecays %d\ndecay_min %.0f\npurger %d\npurger_min %.0f\n",
+	                  peak, last, lines, with_rss, decays, decay_min, purger, purger_min }' "$1" "$1"
+}
+
+# "name value" of rss_figures' output.
+figure() { awk -v k="$1" '$1 == k { print $2 }' <<<"$2"; }
+
+# The resident line of a timeline: "PEAK LAST", the largest value on it and
+# its value at the end, in thousandths of the plot's height.
+resident_line() {
+	python3 - "$1" <<-'EOF'
+	import re, sys
+	svg = open(sys.argv[1]).read()
+	frame = re.search(r'<rect x="\d+" y="(\d+)" width="\d+" height="(\d+)" fill="none"', svg)
+	top, height = int(frame.group(1)), int(frame.group(2))
+	pts = re.search(r'class="series resident"[^>]* points="([^"]*)"', svg).group(1).split()
+	ys = [float(p.split(",")[1]) for p in pts]
+	value = lambda y: round(1000 * (top + height - y) / height)
+	print(value(min(ys)), value(ys[-1]))
+	EOF
 }
 
 # Runs osmem-plot on TRACE with prefix PREFIX and checks the pictures and
@@ -241,4 +278,104 @@ print(len(d), len(s))' >"$d/out"
 	run "$PLOT" "$d/missing.trace"
 	[ "$status" -ne 0 ]
 	[[ $output == *"cannot read"* ]]
+}
+
+# Four windows of 300 ms after the frees: decay gives the 64 MiB back.
+DECAY_WINDOW=300
+FREED=$((64 << 20))
+
+# Runs the decay scenario (tests/scenario/decay.c) medium 0 MODE under
+# OSMEM_TRACE into DIR/MODE.trace, without stacks; checks that every call
+# line records the resident bytes, that they rose above 50 MiB and that the
+# peak came down by 90% of what was freed at least (what stays is the
+# program's and the trace's own: its table of live blocks grew to 8 MiB).
+# Sets $figures (rss_figures).
+traced_decay() {
+	local mode=$1 dir=$2
+	run timeout 60 env OSMEM_DECAY_MS=$DECAY_WINDOW OSMEM_TRACE="$dir/$mode.trace" OSMEM_TRACE_DEPTH=0 \
+		LD_PRELOAD="$LIB" "$BATS_FILE_TMPDIR/decay" medium 0 "$mode"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(tail -n 1 "$dir/$mode.trace")" = end ]
+	figures=$(rss_figures "$dir/$mode.trace")
+	echo "$figures"
+	[ "$(figure lines "$figures")" -gt 1000 ]
+	[ "$(figure with_rss "$figures")" -eq "$(figure lines "$figures")" ]
+	[ "$(figure peak "$figures")" -gt $((50 << 20)) ]
+	[ "$(figure decays "$figures")" -ge 1 ]
+	[ "$(figure decay_min "$figures")" -le $(($(figure peak "$figures") - FREED * 9 / 10)) ]
+}
+
+@test "the trace records resident bytes and a decay line where they fall; osmem-plot draws the resident line coming down" {
+	local d=$BATS_TEST_TMPDIR figures
+	traced_decay calls "$d"
+	# The calls after the pass see it too.
+	[ "$(figure last "$figures")" -le $(($(figure peak "$figures") - FREED * 9 / 10)) ]
+	grep -Em1 '^[0-9]+ [0-9]+ decay [0-9]+ heap=[0-9]+ mapped=[0-9]+ rss=[0-9]+$' "$d/calls.trace"
+
+	run "$PLOT" "$d/calls.trace" -o "$d/calls"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	assert_xml "$d/calls-timeline.svg"
+	[ "$(min_points "$d/calls-timeline.svg")" -ge 10 ]
+	grep -q '>resident (rss=)<' "$d/calls-timeline.svg"
+	grep -q '<line class="given decay"' "$d/calls-timeline.svg"
+	# The summary's figures are the trace's.
+	[[ $output == *", peak resident $(figure peak "$figures") bytes "* ]]
+	[[ $output == *", final resident $(figure last "$figures") bytes "* ]]
+	[[ $output =~ given\ back\ ([0-9]+)\ bytes\ .*\ in\ ([0-9]+)\ decay\ passes ]]
+	[ "${BASH_REMATCH[1]}" -ge $((FREED / 2)) ]
+	[ "${BASH_REMATCH[2]}" -eq "$(figure decays "$figures")" ]
+	# The line reaches the top of the plot's data and ends far below it.
+	local line
+	line=$(resident_line "$d/calls-timeline.svg")
+	echo "resident line, peak and end in thousandths of the plot: $line"
+	[ "${line% *}" -ge 500 ]
+	[ "${line#* }" -le $((${line% *} / 4)) ]
+}
+
+@test "an idle threaded process: the purger's decay lines show the resident bytes falling with no call made" {
+	local d=$BATS_TEST_TMPDIR figures
+	traced_decay idle "$d"
+	# Only the purger gives back the threads' arenas while they are idle.
+	[ "$(figure purger "$figures")" -ge 1 ]
+	[ "$(figure purger_min "$figures")" -le $(($(figure peak "$figures") - FREED * 9 / 10)) ]
+	run "$PLOT" "$d/idle.trace" -o "$d/idle"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# Four threads of the program and its main one; the purger made no call.
+	[[ $output == *" calls in 5 threads, "* ]]
+	local line
+	line=$(resident_line "$d/idle-timeline.svg")
+	echo "resident line, peak and end in thousandths of the plot: $line"
+	[ "${line#* }" -le $((${line% *} / 4)) ]
+}
+
+@test "a trace without rss= (before it was recorded) still plots, without the resident line" {
+	local d=$BATS_TEST_TMPDIR new old py
+	py=$(python3 -c 'import sys; print(sys.executable)')   # not a wrapper script
+	run env OSMEM_TRACE="$d/new.trace" OSMEM_TRACE_DEPTH=0 LD_PRELOAD="$LIB" "$py" -c '
+l = [str(i) * 50 for i in range(20000)]
+del l[::2]
+print(len(l))'
+	[ "$status" -eq 0 ]
+	# What older osmem wrote: no rss=, no decay or trim lines.
+	sed -E -e '/^[0-9]+ [0-9]+ (decay|trim) /d' -e 's/ rss=[0-9]+//' "$d/new.trace" >"$d/old.trace"
+	! grep -q 'rss=' "$d/old.trace"
+	run "$PLOT" "$d/new.trace" -o "$d/new"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	new=$output
+	run "$PLOT" "$d/old.trace" -o "$d/old"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	old=$output
+	[[ $old == *", resident not in the trace, "* ]]
+	[[ $old != *"lines were not understood"* ]]
+	[ "$(peak_of "$old")" = "$(peak_of "$new")" ]
+	assert_xml "$d/old-timeline.svg"
+	grep -q 'class="series resident"' "$d/new-timeline.svg"
+	! grep -q 'class="series resident"' "$d/old-timeline.svg"
+	! grep -q '>resident (rss=)<' "$d/old-timeline.svg"
+	[ "$(min_points "$d/old-timeline.svg")" -ge 10 ]
 }
