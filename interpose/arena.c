@@ -127,6 +127,7 @@ static void move_to(struct arena *a)
 		__atomic_fetch_sub(&arena_bound->threads, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&a->threads, 1, __ATOMIC_RELAXED);
 	arena_bound = a;
+	tc_bound();
 }
 
 /* A thread's first arena, or the next when its own is out of service. */
@@ -697,6 +698,7 @@ static void unbind(void *arg)
 	if (!a)
 		return;
 	arena_bound = NULL;
+	tc_bound();
 	if (__atomic_sub_fetch(&a->threads, 1, __ATOMIC_RELAXED) == 0 && a != &arena_main)
 		arena_with_lock(a, leave_locked, NULL);
 }

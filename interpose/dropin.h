@@ -113,6 +113,10 @@ static inline bool heap_in_use(struct arena *a, void *p)
 
 struct tcache {
 	unsigned char count[TC_CLASSES + TC_BIG_CLASSES];
+	/* slab_key of the thread's arena (arena_main in a single-threaded
+	 * process; of NULL before a threaded one binds it): free's fast path
+	 * takes a slab object whose check word matches it. 0 in tc_none. */
+	uintptr_t slab_key;
 	size_t bytes;
 	size_t budget;              /* bytes it may hold, and defer (tcache.c: budget) */
 	uint32_t puts, hits;        /* blocks cached, and taken back: decaying counts */
@@ -204,6 +208,7 @@ static inline bool tc_put(void *p, size_t r)
 	return tc_push(t, p, r, c);
 }
 void tc_flush(void);                    /* the calling thread's cache back to the arenas */
+void tc_bound(void);                    /* the thread's arena changed: its slab_key follows */
 
 /* p, a live block checked as such (an object of slab s, or with s NULL a
  * plain heap block whose seal holds), into the cache if it has room for

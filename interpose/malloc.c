@@ -301,7 +301,7 @@ static void give_back(enum call c, void *p)
 	} else if ((s = slab_of(p))) {
 		if (__builtin_expect(!small_live(s, p), 0))
 			misuse_small(call_name(c), s, p);
-		else if (a = heap_arena_of(s), tc_off || !arena_is_callers(a) || !tc_put(p, s->size))
+		else if (a = slab_arena(s), tc_off || !arena_is_callers(a) || !tc_put(p, s->size))
 			arena_give_back(a, s, p);
 	} else if (heap_live(a = heap_arena_of(p), p)) {
 		heap_give_back(c, a, p);
@@ -332,29 +332,41 @@ static __attribute__((noinline)) void free_slow(void *p)
 /* free's way for p, not a slab object: a live heap block goes as
  * give_back's would, without its slab and switch tests again. Out of line,
  * so that the slab objects' way saves no registers for it. */
-static __attribute__((noinline)) void free_heap(void *p)
+
+/* free's way, with no switch on, for what its fast path did not keep: a
+ * live heap block as give_back's would go, without its tests again;
+ * anything else (a slab object of another arena, or whose class is full;
+ * a misuse) by free_slow. Out of line, so that the fast path saves no
+ * registers for it. The page of p lies in p's region, so one look finds
+ * the arena of both (slab_of's test, with it). */
+static __attribute__((noinline)) void free_other(void *p)
 {
 	struct arena *a;
 
-	if (p && heap_live(a = heap_arena_of(p), p))
+	if (!p)
+		return;
+	if (a = heap_arena_of(p), (uintptr_t)p % SLAB_PAGE && slab_arena(slab_page(p)) == a)
+		free_slow(p);
+	else if (heap_live(a, p))
 		heap_give_back(CALL_FREE, a, p);
 	else
 		free_slow(p);
 }
 
-/* The fast path: a live block of the caller's arena kept by the thread (a
- * slab object or a heap block; the slab's page read once). errno survives:
- * nothing here fails but a report, and the report keeps it. */
+/* The fast path: a live slab object of the caller's arena into its cache.
+ * Its page's check word matches the key the thread keeps for its arena
+ * (slab_key: authentic, and the thread's, in one comparison), its bit says
+ * it is handed out and its second word that no cache holds it. errno
+ * survives: nothing here fails but a report, and the report keeps it. */
 EXPORT void free(void *p)
 {
-	struct slab *s;
+	struct slab *s = slab_page(p);
 
 	if (__builtin_expect(!boot_plain, 0))
 		free_slow(p);
-	else if (!(s = slab_of(p)))
-		free_heap(p);
-	else if (!small_live(s, p) || !arena_is_callers(heap_arena_of(s)) || !tc_put(p, s->size))
-		free_slow(p);
+	else if ((uintptr_t)p % SLAB_PAGE == 0 || s->check != ((uintptr_t)s ^ tc->slab_key) || !small_live(s, p) ||
+		 !tc_put(p, s->size))
+		free_other(p);
 }
 
 /* ---- calloc, realloc ---- */

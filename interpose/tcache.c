@@ -87,6 +87,7 @@ static bool tc_open(void)
 		return false;
 	}
 	t->tick = TC_TICK;
+	t->slab_key = slab_key(arena_bound ? arena_bound : __libc_single_threaded ? &arena_main : NULL);
 	pthread_setspecific(exit_key, t);
 	__atomic_add_fetch(&open_caches, 1, __ATOMIC_RELAXED);
 	t->budget = budget(t);
@@ -264,6 +265,12 @@ void tc_release_deferred(struct arena *a)
 			core_remote_push(owner, p);
 	}
 	t->defer_bytes = 0;
+}
+
+void tc_bound(void)
+{
+	if (tc != &tc_none)
+		tc->slab_key = slab_key(arena_bound);
 }
 
 void tc_flush(void)

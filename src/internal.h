@@ -445,21 +445,41 @@ _Static_assert(SLAB_CLASSES == SLAB_MAX / 16, "one slab class per 16 bytes");
 #define SLAB_HDR     64UL
 
 struct slab {
-	uintptr_t check;             /* the slab's own address ^ slab_secret */
+	uintptr_t check;             /* the slab's own address ^ slab_key(its arena) */
 	struct slab *prev, *next;    /* its class's list of slabs with a free object */
-	uint16_t size, cap, nfree, pad;
+	uint16_t size, cap, nfree;
+	uint16_t cls;                /* size / 16 - 1: slab_inverse's index */
 	uint64_t free[SLAB_WORDS];   /* bit i set: object i is free */
 };
 
 extern uintptr_t slab_secret;
 void slab_init(void);                            /* draws the secrets (slabs', links'): once, before either is used */
+/* What a slab of a's check word holds beside its address: a page that
+ * passes for a slab names its arena, so the drop-in's free compares one
+ * word with the key its thread keeps for its own arena (never 0: the secret
+ * is odd, an arena's address even). */
+static inline uintptr_t slab_key(const struct arena *a)
+{
+	return slab_secret ^ (uintptr_t)a;
+}
+/* The page of p, which holds p if p is a slab object. */
+static inline struct slab *slab_page(const void *p)
+{
+	return (struct slab *)((uintptr_t)p & ~(uintptr_t)(SLAB_PAGE - 1));
+}
+/* The arena a slab's check word names (slab_of says whether it holds). */
+static inline struct arena *slab_arena(const struct slab *s)
+{
+	return (struct arena *)(s->check ^ (uintptr_t)s ^ slab_secret);
+}
 /* The slab holding p, or NULL: p must lie in a readable page (any pointer
- * osmem handed out, or a foreign one that is not wild). */
+ * osmem handed out, or a foreign one that is not wild). The arena the
+ * check word names must be the one whose heap holds the page. */
 static inline struct slab *slab_of(const void *p)
 {
-	struct slab *s = (struct slab *)((uintptr_t)p & ~(SLAB_PAGE - 1));
+	struct slab *s = slab_page(p);
 
-	if ((uintptr_t)p % SLAB_PAGE == 0 || s->check != ((uintptr_t)s ^ slab_secret))
+	if ((uintptr_t)p % SLAB_PAGE == 0 || slab_arena(s) != heap_arena_of(s))
 		return NULL;
 	return s;
 }
@@ -470,7 +490,7 @@ extern const uint32_t slab_inverse[SLAB_CLASSES];
 static inline int slab_index(const struct slab *s, const void *p)
 {
 	size_t off = (size_t)((const char *)p - (const char *)s) - SLAB_HDR;   /* wraps inside the header */
-	unsigned i = (unsigned)((off * slab_inverse[s->size / 16 - 1]) >> 32);
+	unsigned i = (unsigned)((off * slab_inverse[s->cls % SLAB_CLASSES]) >> 32);
 
 	return off < SLAB_BYTES - SLAB_HDR && i < s->cap && (size_t)i * s->size == off ? (int)i : -1;
 }

@@ -9,8 +9,12 @@
  * earlier slab left, if there is one. The page starts with struct slab;
  * objects of one size class follow it, packed. A pointer's slab is found by
  * rounding it down to its page and checking the first word there, the slab's
- * address XOR a per-process secret: no user data and no other block of ours
- * holds that value (a released slab has its word wiped first).
+ * address XOR a per-process secret XOR its arena's address (slab_key): no
+ * user data and no other block of ours holds that value (a released slab
+ * has its word wiped first), and the arena it names must be the one whose
+ * heap holds the page. The drop-in's free compares that word with its
+ * thread's own arena's key: one comparison says both that p's page is a
+ * slab and that it is the thread's.
  *
  * A bitmap says which objects are free, so a second free is caught exactly
  * and the lowest free object is found in a few instructions. Slabs with a
@@ -75,7 +79,7 @@ static inline unsigned class_of(size_t size)
  * further (issue 12): NULL, or a slab of s's class in a's heap. */
 static struct slab *follow(struct arena *a, struct slab *s, struct slab *t)
 {
-	if (t && ((uintptr_t)t % SLAB_PAGE || !heap_segment_of(a, t) || t->check != ((uintptr_t)t ^ slab_secret) ||
+	if (t && ((uintptr_t)t % SLAB_PAGE || !heap_segment_of(a, t) || t->check != ((uintptr_t)t ^ slab_key(a)) ||
 		  t->size != s->size))
 		core_corrupt(a, "slab list", s, "a link of it leads to no slab of its class");
 	return t;
@@ -85,7 +89,7 @@ static struct slab *follow(struct arena *a, struct slab *s, struct slab *t)
  * reaches it before the rest of the header) and its counts sane. */
 static struct slab *checked(struct arena *a, struct slab *s, size_t size)
 {
-	if (s->check != ((uintptr_t)s ^ slab_secret) || s->size != size ||
+	if (s->check != ((uintptr_t)s ^ slab_key(a)) || s->size != size || s->cls != class_of(size) ||
 	    s->cap != (SLAB_BYTES - SLAB_HDR) / size || s->nfree == 0 || s->nfree > s->cap)
 		core_corrupt(a, "slab", s, "its header was overwritten");
 	return s;
@@ -127,8 +131,9 @@ static struct slab *slab_new(struct arena *a, size_t size)
 	if (!page)
 		return NULL;
 	*block_tag(block_of(page)) |= BLOCK_SLAB;
-	s->check = (uintptr_t)s ^ slab_secret;
+	s->check = (uintptr_t)s ^ slab_key(a);
 	s->size = (uint16_t)size;
+	s->cls = (uint16_t)class_of(size);
 	s->cap = (uint16_t)cap;
 	s->nfree = (uint16_t)cap;
 	for (unsigned w = 0; w < SLAB_WORDS; w++) {
@@ -207,9 +212,9 @@ int slab_check(struct arena *a, struct block_meta *b, char *msg, size_t len)
 	/* A reused hole may leave a few bytes too few to split off past the page. */
 	if ((uintptr_t)s % SLAB_PAGE || b->size < SLAB_BYTES || b->size >= SLAB_BYTES + MIN_SPLIT)
 		FAIL("slab %p: block of %zu bytes, not a page at a page boundary", (void *)b, b->size);
-	if (s->check != ((uintptr_t)s ^ slab_secret))
+	if (s->check != ((uintptr_t)s ^ slab_key(a)))
 		FAIL("slab %p: check word %zx overwritten", (void *)b, (size_t)s->check);
-	if (s->size < 16 || s->size > SLAB_MAX || s->size % 16 ||
+	if (s->size < 16 || s->size > SLAB_MAX || s->size % 16 || s->cls != class_of(s->size) ||
 	    s->cap != (SLAB_BYTES - SLAB_HDR) / s->size)
 		FAIL("slab %p: object size %u, %u objects", (void *)b, s->size, s->cap);
 	for (unsigned w = 0; w < SLAB_WORDS; w++) {
