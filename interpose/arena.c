@@ -601,6 +601,13 @@ void arena_free_locked(struct arena *a, struct slab *s, void *p)
 }
 
 
+/* p, of a, for a's remote list, marked freed. */
+static inline void to_outbox(struct arena *a, struct slab *s, void *p)
+{
+	tc_mark(p);
+	outbox_put(a, p, s ? s->size : block_of(p)->size);
+}
+
 /* Straight in when it is the caller's arena, or nobody's and free; else
  * onto its remote list, by the outbox. */
 static inline void give_back_to(struct arena *a, struct slab *s, void *p)
@@ -610,8 +617,7 @@ static inline void give_back_to(struct arena *a, struct slab *s, void *p)
 	if (__libc_single_threaded || a == arena_bound || !__atomic_load_n(&a->threads, __ATOMIC_RELAXED))
 		held = arena_lock_if_free(a);
 	if (held < 0) {
-		tc_mark(p);
-		outbox_put(a, p, s ? s->size : block_of(p)->size);
+		to_outbox(a, s, p);
 		return;
 	}
 	if (insight_check)
@@ -644,6 +650,61 @@ void arena_give_back(struct arena *a, struct slab *s, void *p)
 		give_back_recoverable(a, s, p);
 	else
 		give_back_to(a, s, p);
+}
+
+/* The arena that owns p, a block osmem handed out. */
+static inline struct arena *owner_of(void *p, struct slab *s)
+{
+	return s ? slab_arena(s) : heap_arena_of(p);
+}
+
+/* The slab of v[i] (known to be one when slabs), or NULL. */
+static inline struct slab *slab_or_not(void *p, bool slabs)
+{
+	return slabs ? slab_page(p) : slab_of(p);
+}
+
+void arena_give_back_many(void **v, unsigned n, bool slabs)
+{
+	unsigned i = 0;
+
+	/* A report inside may unwind: then each goes alone, recoverably. */
+	if (__builtin_expect(!diag_abort, 0)) {
+		for (; i < n; i++)
+			arena_give_back(owner_of(v[i], slab_or_not(v[i], slabs)), slab_or_not(v[i], slabs), v[i]);
+		return;
+	}
+	while (i < n) {
+		struct slab *s = slab_or_not(v[i], slabs);
+		struct arena *a = owner_of(v[i], s);
+		int held = -1;
+
+		if (a->damaged) {   /* out of service: it keeps what it held */
+			i++;
+			continue;
+		}
+		if (__libc_single_threaded || a == arena_bound || !__atomic_load_n(&a->threads, __ATOMIC_RELAXED))
+			held = arena_lock_if_free(a);
+		if (held < 0) {
+			to_outbox(a, s, v[i++]);
+			continue;
+		}
+		/* Those of a that follow go under the same lock. */
+		if (slabs) {
+			/* Unmarked first: an emptied slab goes back to the heap. */
+			for (unsigned j = i; j < n; j++)
+				tc_unmark(v[j]);
+			a->dirty = true;
+			i += slab_free_many(a, v + i, n - i);
+		} else {
+			do
+				arena_free_locked(a, s, v[i]);
+			while (++i < n && owner_of(v[i], s = slab_or_not(v[i], slabs)) == a);
+		}
+		trim_over_threshold(a);
+		arena_tick(a);
+		arena_leave(a, held);
+	}
 }
 
 bool arena_with_lock(struct arena *a, void (*fn)(struct arena *a, void *arg), void *arg)

@@ -97,6 +97,7 @@ static inline bool heap_in_use(struct arena *a, void *p)
 #define TC_BIG_CLASSES 12
 #define TC_BIG_MAX  (TC_MAX_SIZE + TC_BIG_STEP * TC_BIG_CLASSES)   /* 4096 */
 #define TC_COUNT    16              /* blocks per class */
+#define TC_FLUSH    12              /* a full class gives back its oldest this many (tcache.c) */
 /* How much larger than a request a block of a later class may be: a
  * request whose own class is empty takes the newest such block rather than
  * the arena's lock (tc_get_fit). Random sizes meet it often: larson's peak
@@ -208,6 +209,11 @@ static inline bool tc_put(void *p, size_t r)
 	return tc_push(t, p, r, c);
 }
 void tc_flush(void);                    /* the calling thread's cache back to the arenas */
+/* r (at most SLAB_MAX) was just taken from a slab of a, the caller's arena,
+ * which it holds: more objects of r's class into the cache, up to half a
+ * class and the byte budget, so that a burst of mallocs takes the arena's
+ * way once in TC_COUNT / 2 (tc_none's key matches no arena: none then). */
+void tc_refill(struct arena *a, size_t r);
 void tc_bound(void);                    /* the thread's arena changed: its slab_key follows */
 
 /* p, a live block checked as such (an object of slab s, or with s NULL a
@@ -332,6 +338,10 @@ bool arena_usage(struct arena *a, struct heap_usage *u);
  * block): directly when the caller may lock a, else onto a's remote list,
  * by way of the thread's outbox (arena.c). */
 void arena_give_back(struct arena *a, struct slab *s, void *p);
+/* The n blocks of v (live or cached, checked; with slabs, all slab
+ * objects) back to their arenas: the blocks of one arena that follow each
+ * other under one lock. */
+void arena_give_back_many(void **v, unsigned n, bool slabs);
 /* The thread exits: the blocks it freed into other arenas go now, and any
  * it frees from here on go at once. */
 void arena_outbox_close(void);

@@ -69,8 +69,10 @@ static void *alloc_in(struct arena *a, size_t r)
 	struct block_meta *b;
 	void *p;
 
-	if (r <= SLAB_MAX && (p = slab_alloc(a, r)))
+	if (r <= SLAB_MAX && (p = slab_alloc(a, r))) {
+		tc_refill(a, r);
 		return p;
+	}
 	b = core_alloc(a, r, from);
 	return b ? block_payload(b) : NULL;
 }

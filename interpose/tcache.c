@@ -219,6 +219,48 @@ void tc_tick(void)
 		arena_decay_main();
 }
 
+/* Class c of t, full, gives its older half back (under one lock per
+ * arena, arena_give_back_many): a burst of frees pays the arena's way once
+ * in TC_COUNT / 2 instead of each time. */
+static void flush_half(struct tcache *t, unsigned c, size_t r)
+{
+	void *v[TC_FLUSH];
+	unsigned k = TC_FLUSH, n = t->count[c] - k;
+
+	for (unsigned i = 0; i < k; i++)
+		v[i] = t->slot[c][i];
+	for (unsigned i = 0; i < n; i++)
+		t->slot[c][i] = t->slot[c][k + i];
+	if (c >= TC_CLASSES) {
+		for (unsigned i = 0; i < k; i++)
+			t->bytes -= t->big_size[c - TC_CLASSES][i];
+		for (unsigned i = 0; i < n; i++)
+			t->big_size[c - TC_CLASSES][i] = t->big_size[c - TC_CLASSES][k + i];
+	} else {
+		t->bytes -= k * r;
+	}
+	t->count[c] = (unsigned char)n;
+	/* The classes up to SLAB_MAX hold only slab objects (tc_keep). */
+	arena_give_back_many(v, k, r <= SLAB_MAX);
+}
+
+void tc_refill(struct arena *a, size_t r)
+{
+	struct tcache *t = tc;
+	unsigned c = class_of(r);
+	void *v[TC_COUNT];
+	unsigned want = TC_COUNT, got;
+
+	if (tc_off || t->slab_key != slab_key(a) || t->count[c] >= want)   /* tc_none's key is 0 */
+		return;
+	want -= t->count[c];
+	if (t->bytes + want * r > t->budget)
+		want = t->budget > t->bytes ? (unsigned)((t->budget - t->bytes) / r) : 0;
+	got = want ? slab_alloc_more(a, r, v, want) : 0;
+	for (unsigned i = 0; i < got; i++)
+		tc_push(t, v[i], r, c);
+}
+
 /* What tc_put leaves to here: full classes, the big classes, and the byte
  * budget, weighed again from the counts (which decay) each time a put would
  * exceed it, as tc_put's inline test sees it; a thread's first put (its
@@ -233,8 +275,15 @@ bool tc_put_slow(void *p, size_t r)
 	if (tc_off || (tc == &tc_none && !tc_open()))
 		return false;
 	t = tc;
-	if (r > TC_BIG_MAX || big_off(c) || t->count[c] >= TC_COUNT)
+	if (r > TC_BIG_MAX || big_off(c))
 		return false;
+	if (t->count[c] >= TC_COUNT) {
+		/* Under an arena's lock (drain_remote's tc_keep) the class stays
+		 * full: its flush would take that lock again. */
+		if (arena_held)
+			return false;
+		flush_half(t, c, r);
+	}
 	if (t->puts >= 1u << 16) {
 		t->puts /= 2;
 		t->hits /= 2;

@@ -484,6 +484,9 @@ static inline struct slab *slab_of(const void *p)
 	return s;
 }
 void *slab_alloc(struct arena *a, size_t size);  /* size: 16..SLAB_MAX, a multiple of 16 */
+/* Up to n more objects of size into v from the slabs of its class that have
+ * room (no new slab): how many. */
+unsigned slab_alloc_more(struct arena *a, size_t size, void **v, unsigned n);
 /* Object index by multiplication: off * inverse >> 32 == off / size for every
  * off below a page (the rounding error stays under 1/size). */
 extern const uint32_t slab_inverse[SLAB_CLASSES];
@@ -506,6 +509,9 @@ static inline enum slab_obj slab_object(const struct slab *s, const void *p)
 	return __atomic_load_n(&s->free[i / 64], __ATOMIC_RELAXED) >> (i % 64) & 1 ? SLAB_OBJ_FREE : SLAB_OBJ_LIVE;
 }
 void slab_free(struct arena *a, struct slab *s, void *p);   /* p: a live object of s, in a */
+/* The objects of v, live and known to be objects (none checked again),
+ * back while they are a's: how many from the first were. */
+unsigned slab_free_many(struct arena *a, void *const *v, unsigned n);
 void slab_trim(struct arena *a);                 /* empty slabs back to the heap */
 int slab_check(struct arena *a, struct block_meta *b, char *msg, size_t len);
 

@@ -172,10 +172,31 @@ void *slab_alloc(struct arena *a, size_t size)
 	return (char *)s + SLAB_HDR + (64 * w + (unsigned)__builtin_ctzll(bit)) * size;
 }
 
-void slab_free(struct arena *a, struct slab *s, void *p)
+unsigned slab_alloc_more(struct arena *a, size_t size, void **v, unsigned n)
 {
-	int i = slab_index(s, p);
+	unsigned got = 0;
+	struct slab *s;
 
+	while (got < n && (s = a->partial[class_of(size)])) {
+		checked(a, s, size);
+		for (unsigned w = 0; w < SLAB_WORDS && got < n; w++) {
+			uint64_t f = s->free[w];
+			unsigned from = got;
+
+			for (; f && got < n; f &= f - 1)
+				v[got++] = (char *)s + SLAB_HDR + (64 * w + (unsigned)__builtin_ctzll(f)) * size;
+			s->free[w] = f;
+			s->nfree = (uint16_t)(s->nfree - (got - from));
+		}
+		if (s->nfree == 0)
+			list_unlink(a, s);
+	}
+	return got;
+}
+
+/* Object p (at index i) of s, live, back. */
+static inline void put_back(struct arena *a, struct slab *s, unsigned i)
+{
 	s->free[i / 64] |= 1ULL << (i % 64);
 	if (s->nfree++ == 0) {
 		struct slab *h = a->partial[class_of(s->size)];
@@ -187,6 +208,27 @@ void slab_free(struct arena *a, struct slab *s, void *p)
 	/* Empty: back to the core, unless no other slab of its class has room. */
 	if (s->nfree == s->cap && (s->prev || s->next))
 		slab_release(a, s);
+}
+
+void slab_free(struct arena *a, struct slab *s, void *p)
+{
+	put_back(a, s, (unsigned)slab_index(s, p));
+}
+
+unsigned slab_free_many(struct arena *a, void *const *v, unsigned n)
+{
+	uintptr_t key = slab_key(a);
+	unsigned k;
+
+	for (k = 0; k < n; k++) {
+		struct slab *s = slab_page(v[k]);
+		size_t off = (size_t)((char *)v[k] - (char *)s) - SLAB_HDR;
+
+		if (s->check != ((uintptr_t)s ^ key))
+			break;
+		put_back(a, s, (unsigned)((off * slab_inverse[s->cls % SLAB_CLASSES]) >> 32));
+	}
+	return k;
 }
 
 void slab_trim(struct arena *a)

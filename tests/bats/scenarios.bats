@@ -441,3 +441,14 @@ decay_each_kind() {
 	[ "$out" = "single-threaded: 1 threads, 0 purger
 after a thread: 2 threads, 1 purger" ]
 }
+
+# ---- 34: the thread cache's batches ----
+
+@test "34. bursts past the cache's limits (batches taken from the slabs and given back): every block intact, none handed out twice, none lost" {
+	run_scn cache_burst fill
+	expect_clean
+	run_scn cache_burst remote
+	expect_clean
+	run_scn cache_burst fork
+	expect_clean
+}

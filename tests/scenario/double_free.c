@@ -8,8 +8,9 @@
  *   merged  two 4000-byte neighbours freed (so they merge: too big for a small-block
  *           cache), the second one freed again
  *   realloc malloc, free, then realloc of the freed pointer (the line names realloc)
- *   slab    malloc(64) freed once the thread's cache of that size is full (so it
- *           goes back to its slab), then freed again
+ *   slab    malloc(64) freed, then 40 more blocks of its size (more than the
+ *           thread's cache keeps: a full class gives its oldest back to their
+ *           slab, this one among them), then freed again
  *   thread  malloc(64) freed by another thread (into that thread's cache, which
  *           lives on after it: the thread is still running), then freed here
  *   deferred once the process has threads: a 5000-byte block freed (too big
@@ -87,12 +88,14 @@ int main(int argc, char **argv)
 		char *fill[40];
 		for (i = 0; i < 40; i++)
 			CHECK((fill[i] = malloc(opaque(64))) != NULL, "malloc failed");
-		for (i = 0; i < 40; i++)   /* more than any cache keeps of one size */
-			free(fill[i]);
 		printf("%p\n", (void *)p);
 		fflush(stdout);
 		r = launder(p);
 		free(p);
+		/* More than any cache keeps of one size: a full class gives its
+		 * oldest back to their slabs, p first. */
+		for (i = 0; i < 40; i++)
+			free(fill[i]);
 		free(r);
 		free(q);
 	} else if (strcmp(mode, "thread") == 0) {

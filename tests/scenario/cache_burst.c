@@ -1,0 +1,205 @@
+/* Scenario 34 (issue 21): the thread cache fills and drains in batches: a
+ * malloc its class cannot serve takes a batch of slab objects into it, a
+ * free into a full class gives the older ones back together. Every block
+ * keeps its bytes through that, none is handed out twice, and none is lost.
+ *
+ *   cache_burst fill     bursts of 1 to 200 blocks of each size from 16 to
+ *                        4096 bytes (every class of the cache and past its
+ *                        limits), filled, then checked and freed newest
+ *                        first, oldest first and every other one first; in
+ *                        one thread, then in two at once; after
+ *                        malloc_trim(0) the bytes in use (mallinfo2) are
+ *                        where they started
+ *   cache_burst remote   a thread allocates bursts of 16-256 bytes and
+ *                        hands them to another, which checks and frees them
+ *                        (its cache fills with another arena's objects and
+ *                        gives them back), while both also churn their own
+ *   cache_burst fork     every class of a few sizes full, the process forks:
+ *                        child and parent each run bursts, checked, and the
+ *                        child exits 0
+ * Each block holds a pattern from its address and a round number; a block
+ * handed out twice, or changed while live or in a cache, fails the check. */
+#include "scenario.h"
+
+#include <pthread.h>
+#include <sys/wait.h>
+
+#define MAXN 200
+
+static uint64_t seed_of(const void *p, uint64_t round)
+{
+	return (uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ULL + round;
+}
+
+/* n blocks of size z into v, patterned. */
+static void make(char **v, int n, size_t z, uint64_t round)
+{
+	for (int i = 0; i < n; i++) {
+		CHECK((v[i] = malloc(z)) != NULL, "malloc(%zu) failed", z);
+		pat_fill(v[i], z, seed_of(v[i], round));
+	}
+}
+
+static void check_free(char *p, size_t z, uint64_t round)
+{
+	CHECK(pat_ok(p, z, seed_of(p, round)), "block %p of %zu bytes changed (round %llu)", (void *)p, z,
+	      (unsigned long long)round);
+	free(p);
+}
+
+/* One burst: made, then checked and freed in the order given by how. */
+static void burst(int n, size_t z, int how, uint64_t round)
+{
+	char *v[MAXN];
+
+	make(v, n, z, round);
+	/* No two live blocks may overlap: each one's pattern is checked after all were made. */
+	switch (how) {
+	case 0:
+		for (int i = n; i--;)
+			check_free(v[i], z, round);
+		break;
+	case 1:
+		for (int i = 0; i < n; i++)
+			check_free(v[i], z, round);
+		break;
+	default:
+		for (int i = 0; i < n; i += 2)
+			check_free(v[i], z, round);
+		for (int i = 1; i < n; i += 2)
+			check_free(v[i], z, round);
+	}
+}
+
+static void *fill_all(void *arg)
+{
+	uint64_t round = (uint64_t)(uintptr_t)arg * 1000000;
+
+	for (size_t z = 16; z <= 4096; z += z < 256 ? 16 : z < 1024 ? 48 : 256)
+		for (int n = 1; n <= MAXN; n += n < 20 ? 1 : 30)
+			for (int how = 0; how < 3; how++)
+				burst(n, z, how, round++);
+	return NULL;
+}
+
+static void fill(void)
+{
+	size_t before, after;
+	pthread_t t;
+
+	malloc_trim(0);
+	before = mallinfo2().uordblks;
+	fill_all((void *)1);
+	CHECK(pthread_create(&t, NULL, fill_all, (void *)2) == 0, "pthread_create");
+	fill_all((void *)3);
+	CHECK(pthread_join(t, NULL) == 0, "pthread_join");
+	malloc_trim(0);
+	after = mallinfo2().uordblks;
+	/* A thread's start leaves a few hundred bytes of glibc's own. */
+	CHECK(after <= before + 4096, "blocks went missing: %zu bytes in use, %zu before", after, before);
+	printf("in use %zu bytes before, %zu after\n", before, after);
+}
+
+/* ---- remote: one thread's bursts freed by another ---- */
+
+#define ROUNDS 2000
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *v[MAXN];
+	size_t z;
+	int n, full;
+	uint64_t round;
+} box = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static void *producer(void *arg)
+{
+	uint64_t rs = 5;
+
+	(void)arg;
+	for (uint64_t r = 0; r < ROUNDS; r++) {
+		int n = (int)(rng_next(&rs) % MAXN) + 1;
+		size_t z = (rng_next(&rs) % 16 + 1) * 16;
+
+		burst(n / 4 + 1, z, (int)(r % 3), r + 5000000);   /* its own churn */
+		pthread_mutex_lock(&box.mu);
+		while (box.full)
+			pthread_cond_wait(&box.cv, &box.mu);
+		make(box.v, n, z, r);
+		box.n = n;
+		box.z = z;
+		box.round = r;
+		box.full = 1;
+		pthread_cond_broadcast(&box.cv);
+		pthread_mutex_unlock(&box.mu);
+	}
+	return NULL;
+}
+
+static void remote(void)
+{
+	pthread_t t;
+
+	CHECK(pthread_create(&t, NULL, producer, NULL) == 0, "pthread_create");
+	for (int r = 0; r < ROUNDS; r++) {
+		pthread_mutex_lock(&box.mu);
+		while (!box.full)
+			pthread_cond_wait(&box.cv, &box.mu);
+		for (int i = 0; i < box.n; i++)
+			check_free(box.v[i], box.z, box.round);
+		box.full = 0;
+		pthread_cond_broadcast(&box.cv);
+		pthread_mutex_unlock(&box.mu);
+		burst(r % MAXN + 1, 48, r % 3, (uint64_t)r + 9000000);   /* and its own */
+	}
+	CHECK(pthread_join(t, NULL) == 0, "pthread_join");
+	printf("%d bursts passed between threads\n", ROUNDS);
+}
+
+/* ---- fork with the cache full ---- */
+
+static void bursts(uint64_t round)
+{
+	for (size_t z = 16; z <= 1024; z *= 2)
+		for (int n = 1; n <= MAXN; n += 7)
+			burst(n, z, n % 3, round++);
+}
+
+static void fork_full(void)
+{
+	char *v[64];
+	int status;
+	pid_t pid;
+
+	for (size_t z = 16; z <= 1024; z *= 2) {   /* each class full, and then some */
+		make(v, 64, z, 77);
+		for (int i = 0; i < 64; i++)
+			check_free(v[i], z, 77);
+	}
+	pid = fork();
+	CHECK(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		bursts(100);
+		_exit(0);
+	}
+	bursts(200);
+	CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child failed (status %#x)", status);
+	printf("child and parent ran their bursts after a fork with the cache full\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+
+	require_osmem("cache_burst");
+	if (strcmp(mode, "fill") == 0)
+		fill();
+	else if (strcmp(mode, "remote") == 0)
+		remote();
+	else if (strcmp(mode, "fork") == 0)
+		fork_full();
+	else
+		FAIL("usage: cache_burst fill|remote|fork");
+	return 0;
+}
