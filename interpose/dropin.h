@@ -97,7 +97,11 @@ static inline bool heap_in_use(struct arena *a, void *p)
 #define TC_BIG_CLASSES 12
 #define TC_BIG_MAX  (TC_MAX_SIZE + TC_BIG_STEP * TC_BIG_CLASSES)   /* 4096 */
 #define TC_COUNT    16              /* blocks per class */
-#define TC_FLUSH    12              /* a full class gives back its oldest this many (tcache.c) */
+#define TC_FLUSH    12              /* a full class gives back its oldest this many (tcache.c), */
+/* ... and an empty slab class takes up to this many at once: a whole
+ * class's worth made churn small (random sizes, one at a time) mispredict
+ * half again as often, for 4% fewer instructions in long bursts. */
+#define TC_REFILL   (TC_COUNT / 2)
 /* How much larger than a request a block of a later class may be: a
  * request whose own class is empty takes the newest such block rather than
  * the arena's lock (tc_get_fit). Random sizes meet it often: larson's peak
@@ -210,9 +214,9 @@ static inline bool tc_put(void *p, size_t r)
 }
 void tc_flush(void);                    /* the calling thread's cache back to the arenas */
 /* r (at most SLAB_MAX) was just taken from a slab of a, the caller's arena,
- * which it holds: more objects of r's class into the cache, up to half a
- * class and the byte budget, so that a burst of mallocs takes the arena's
- * way once in TC_COUNT / 2 (tc_none's key matches no arena: none then). */
+ * which it holds: more objects of r's class into the cache, up to
+ * TC_REFILL and the byte budget, so that a burst of mallocs takes the
+ * arena's way once in TC_REFILL + 1 (tc_none's key matches no arena: none then). */
 void tc_refill(struct arena *a, size_t r);
 void tc_bound(void);                    /* the thread's arena changed: its slab_key follows */
 

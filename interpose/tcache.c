@@ -248,8 +248,8 @@ void tc_refill(struct arena *a, size_t r)
 {
 	struct tcache *t = tc;
 	unsigned c = class_of(r);
-	void *v[TC_COUNT];
-	unsigned want = TC_COUNT, got;
+	void *v[TC_REFILL];
+	unsigned want = TC_REFILL, got;
 
 	if (tc_off || t->slab_key != slab_key(a) || t->count[c] >= want)   /* tc_none's key is 0 */
 		return;
