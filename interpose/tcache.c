@@ -328,20 +328,24 @@ void tc_flush(void)
 
 	if (t == &tc_none)
 		return;
+	/* A class at a time, under one lock per arena (one trim, not one per
+	 * block: a thread's exit had trimmed its arena's top again at each
+	 * block). Each class is emptied before it goes: a report that unwinds
+	 * (issue 12) leaves no block here twice. */
 	for (unsigned c = 0; c < TC_CLASSES + TC_BIG_CLASSES; c++) {
-		while (t->count[c]) {
-			void *p = t->slot[c][--t->count[c]];
+		unsigned n = t->count[c];
 
-			arena_give_back(heap_arena_of(p), slab_of(p), p);
+		if (n) {
+			t->count[c] = 0;
+			arena_give_back_many(t->slot[c], n, (size_t)(c + 1) * 16 <= SLAB_MAX);
 		}
 	}
 	t->bytes = 0;
-	/* Mostly the first goes alone: the rest follow it while its arena,
-	 * the thread's, is locked. */
-	while (t->ndefer) {
-		void *p = t->defer[--t->ndefer];
+	if (t->ndefer) {
+		unsigned n = t->ndefer;
 
-		t->defer_bytes -= block_of(p)->size;
-		arena_give_back(heap_arena_of(p), NULL, p);
+		t->ndefer = 0;
+		t->defer_bytes = 0;
+		arena_give_back_many(t->defer, n, false);
 	}
 }
