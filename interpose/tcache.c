@@ -1,7 +1,10 @@
 /* The thread cache: each thread keeps a few freed small blocks per 16-byte
  * size class and hands them back to its next malloc of that class with no
- * lock and no atomic operation (tc_get and tc_put, inline in dropin.h); once
- * there are threads, heap blocks up to 4 KiB too, in wider classes; a
+ * lock and no atomic operation (tc_get and tc_put, inline in dropin.h);
+ * heap blocks up to 4 KiB too, in wider classes (a single-threaded process
+ * as well: churn mixed, 16-4096 B, ran 1.23x glibc's time without them and
+ * 0.98x with them, peak RSS 1.03x and 1.04x: the byte budget bounds what
+ * they keep from merging); a
  * request its own class cannot serve takes a block a little larger
  * (tc_get_fit); and the thread's own arena's heap blocks it does not keep
  * wait for its next lock of that arena (tc_defer, tc_release_deferred). Up to
@@ -132,14 +135,6 @@ static inline unsigned class_of(size_t r)
 				: TC_CLASSES + (unsigned)((r - TC_MAX_SIZE - 1) / TC_BIG_STEP);
 }
 
-/* The big classes only once there are threads: there they save a lock; a
- * single thread would only keep the blocks from merging (its heap's free
- * top, for one). So it never puts into them, nor looks there. */
-static inline bool big_off(unsigned c)
-{
-	return c >= TC_CLASSES && __libc_single_threaded;
-}
-
 /* The smallest block big class c holds. */
 static inline size_t big_floor(unsigned c)
 {
@@ -195,8 +190,6 @@ void *tc_get_fit(size_t r)
 		if (most <= TC_MAX_SIZE)
 			return NULL;
 	}
-	if (big_off(c))   /* a single thread's big classes are empty */
-		return NULL;
 	for (; c < TC_CLASSES + TC_BIG_CLASSES && big_floor(c) <= most; c++) {
 		for (unsigned i = t->count[c]; i--;) {
 			size_t z = t->big_size[c - TC_CLASSES][i];
@@ -275,7 +268,7 @@ bool tc_put_slow(void *p, size_t r)
 	if (tc_off || (tc == &tc_none && !tc_open()))
 		return false;
 	t = tc;
-	if (r > TC_BIG_MAX || big_off(c))
+	if (r > TC_BIG_MAX)
 		return false;
 	if (t->count[c] >= TC_COUNT) {
 		/* Under an arena's lock (drain_remote's tc_keep) the class stays
