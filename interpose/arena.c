@@ -691,11 +691,15 @@ void arena_give_back_many(void **v, unsigned n, bool slabs)
 		}
 		/* Those of a that follow go under the same lock. */
 		if (slabs) {
+			unsigned k;
+
 			/* Unmarked first: an emptied slab goes back to the heap. */
 			for (unsigned j = i; j < n; j++)
 				tc_unmark(v[j]);
 			a->dirty = true;
-			i += slab_free_many(a, v + i, n - i);
+			/* The first is a's (its word named a): k is at least 1. */
+			k = slab_free_many(a, v + i, n - i);
+			i += k ? k : (arena_free_locked(a, s, v[i]), 1);
 		} else {
 			do
 				arena_free_locked(a, s, v[i]);

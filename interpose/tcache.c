@@ -116,6 +116,8 @@ static void at_thread_exit(void *arg)
 void tcache_fork_child(void)
 {
 	pool_lock = 0;
+	/* Only the forking thread lives on, and its cache if it had one. */
+	open_caches = tc != &tc_none;
 }
 
 void tcache_init(void)
@@ -212,9 +214,9 @@ void tc_tick(void)
 		arena_decay_main();
 }
 
-/* Class c of t, full, gives its older half back (under one lock per
+/* Class c of t, full, gives its TC_FLUSH oldest back (under one lock per
  * arena, arena_give_back_many): a burst of frees pays the arena's way once
- * in TC_COUNT / 2 instead of each time. */
+ * in TC_FLUSH instead of each time, and the newest stay. */
 static void flush_half(struct tcache *t, unsigned c, size_t r)
 {
 	void *v[TC_FLUSH];
@@ -254,7 +256,8 @@ void tc_refill(struct arena *a, size_t r)
 		tc_push(t, v[i], r, c);
 }
 
-/* What tc_put leaves to here: full classes, the big classes, and the byte
+/* What tc_put leaves to here: full classes (which give their oldest back
+ * first, but not under an arena's lock), the big classes, and the byte
  * budget, weighed again from the counts (which decay) each time a put would
  * exceed it, as tc_put's inline test sees it; a thread's first put (its
  * budget still 0) also arms the flush at its exit. */
