@@ -484,8 +484,8 @@ static inline struct slab *slab_of(const void *p)
 	return s;
 }
 void *slab_alloc(struct arena *a, size_t size);  /* size: 16..SLAB_MAX, a multiple of 16 */
-/* Up to n more objects of size into v from the slabs of its class that have
- * room (no new slab): how many. */
+/* Up to n more objects of size into v from the first slab of its class
+ * that has room (no new slab): how many. */
 unsigned slab_alloc_more(struct arena *a, size_t size, void **v, unsigned n);
 /* Object index by multiplication: off * inverse >> 32 == off / size for every
  * off below a page (the rounding error stays under 1/size). */

@@ -175,9 +175,12 @@ void *slab_alloc(struct arena *a, size_t size)
 unsigned slab_alloc_more(struct arena *a, size_t size, void **v, unsigned n)
 {
 	unsigned got = 0;
-	struct slab *s;
+	struct slab *s = a->partial[class_of(size)];
 
-	while (got < n && (s = a->partial[class_of(size)])) {
+	/* From the first slab with room only: taking from the next ones too
+	 * left churn small's peak RSS 100 KiB higher (medians of 8), for no
+	 * fewer instructions. */
+	if (n && s) {
 		checked(a, s, size);
 		for (unsigned w = 0; w < SLAB_WORDS && got < n; w++) {
 			uint64_t f = s->free[w];
