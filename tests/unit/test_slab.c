@@ -209,6 +209,51 @@ static void holes_reused(void)
 	CHECK_HEAP();
 }
 
+/* slab_alloc_more takes from the first slab with room only, each object
+ * once, and slab_free_many gives a run back while the objects are the
+ * arena's (it stops at the first that is not a slab of it): the counts, the
+ * bitmaps and the lists stay what the checker expects after each. */
+static void batches(void)
+{
+	enum { N = 40 };
+	void *v[N], *more[N];
+	struct slab *s;
+	unsigned got, cap, k;
+	void *heap;
+
+	EXPECT((v[0] = slab_alloc(&arena_main, 64)) != NULL);
+	s = slab_of(v[0]);
+	cap = s->cap;
+	got = slab_alloc_more(&arena_main, 64, v + 1, N - 1);
+	CHECK_HEAP();
+	EXPECT(got == N - 1 && s->nfree == cap - N);
+	for (unsigned i = 0; i < N; i++) {
+		EXPECT(slab_of(v[i]) == s && slab_object(s, v[i]) == SLAB_OBJ_LIVE);
+		for (unsigned j = 0; j < i; j++)
+			EXPECT(v[i] != v[j]);
+		memset(v[i], 0xa5, 64);
+	}
+	/* The rest of the slab, and no more: its first slab only. */
+	got = slab_alloc_more(&arena_main, 64, more, N);
+	EXPECT(got == (cap - N < N ? cap - N : N));
+	CHECK_HEAP();
+	EXPECT(slab_free_many(&arena_main, more, got) == got);
+	CHECK_HEAP();
+	/* A run that meets a heap block stops there. */
+	EXPECT((heap = os_malloc(300)) != NULL);
+	more[0] = v[N - 1];
+	more[1] = heap;
+	k = slab_free_many(&arena_main, more, 2);
+	EXPECT(k == 1 && slab_object(s, v[N - 1]) == SLAB_OBJ_FREE);
+	os_free(heap);
+	CHECK_HEAP();
+	EXPECT(slab_free_many(&arena_main, v, N - 1) == N - 1);
+	CHECK_HEAP();
+	EXPECT(slab_alloc_more(&arena_main, 64, more, 0) == 0);
+	slab_trim(&arena_main);
+	CHECK_HEAP();
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long ops = argc > 1 ? strtoul(argv[1], NULL, 10) : 60000;
@@ -217,6 +262,7 @@ int main(int argc, char **argv)
 	slab_init();
 	spare_and_release();
 	holes_reused();
+	batches();
 	edges();
 	random_ops(ops);
 	for (int i = 0; i < NSLOTS; i++)
