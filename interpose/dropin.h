@@ -119,8 +119,9 @@ static inline bool heap_in_use(struct arena *a, void *p)
 struct tcache {
 	unsigned char count[TC_CLASSES + TC_BIG_CLASSES];
 	/* slab_key of the thread's arena (arena_main in a single-threaded
-	 * process; of NULL before a threaded one binds it): free's fast path
-	 * takes a slab object whose check word matches it. 0 in tc_none. */
+	 * process; of NULL, which no slab holds, before a threaded one binds
+	 * it, while a switch is on, and in tc_none): free's fast path takes a
+	 * slab object whose check word matches it. */
 	uintptr_t slab_key;
 	size_t bytes;
 	size_t budget;              /* bytes it may hold, and defer (tcache.c: budget) */

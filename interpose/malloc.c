@@ -335,16 +335,20 @@ static __attribute__((noinline)) void free_slow(void *p)
  * give_back's would, without its slab and switch tests again. Out of line,
  * so that the slab objects' way saves no registers for it. */
 
-/* free's way, with no switch on, for what its fast path did not keep: a
- * live heap block as give_back's would go, without its tests again;
- * anything else (a slab object of another arena, or whose class is full;
- * a misuse) by free_slow. Out of line, so that the fast path saves no
+/* free's way for what its fast path did not keep: with a switch on,
+ * everything, by free_slow; else a live heap block as give_back's would
+ * go, without its tests again, and anything else (a slab object of another
+ * arena, or whose class is full; a misuse) by free_slow. Out of line, so that the fast path saves no
  * registers for it. The page of p lies in p's region, so one look finds
  * the arena of both (slab_of's test, with it). */
 static __attribute__((noinline)) void free_other(void *p)
 {
 	struct arena *a;
 
+	if (__builtin_expect(!boot_plain, 0)) {
+		free_slow(p);
+		return;
+	}
 	if (!p)
 		return;
 	if (a = heap_arena_of(p), (uintptr_t)p % SLAB_PAGE && slab_arena(slab_page(p)) == a)
@@ -364,10 +368,11 @@ EXPORT void free(void *p)
 {
 	struct slab *s = slab_page(p);
 
-	if (__builtin_expect(!boot_plain, 0))
-		free_slow(p);
-	else if ((uintptr_t)p % SLAB_PAGE == 0 || s->check != ((uintptr_t)s ^ tc->slab_key) || !small_live(s, p) ||
-		 !tc_put(p, s->size))
+	/* A thread's key names no arena while a switch is on (thread_key,
+	 * tcache.c) and before the first free of its own opens its cache:
+	 * free_other then. */
+	if ((uintptr_t)p % SLAB_PAGE == 0 || s->check != ((uintptr_t)s ^ tc->slab_key) || !small_live(s, p) ||
+	    !tc_put(p, s->size))
 		free_other(p);
 }
 

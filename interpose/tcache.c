@@ -31,8 +31,9 @@
 
 /* Full to every test that would put into it (no budget, no room to defer)
  * and empty to every take, so no path writes to it (tc_tick leaves it as it
- * is). All zero, so in .bss: initialised, its 10.6 KiB made the library's
- * data three pages, each resident in every process. */
+ * is) but tcache_init, once: its key. In .bss: initialised at build time,
+ * its 10.6 KiB made the library's data three pages, each resident in every
+ * process. */
 struct tcache tc_none;
 TLS_IE struct tcache *tc = &tc_none;
 uintptr_t tc_key;
@@ -71,6 +72,17 @@ static size_t budget(const struct tcache *t)
 	return b;
 }
 
+/* What a thread of arena a keeps as its slab_key: while a switch is on,
+ * the key of no arena, which no slab's word holds (free's fast path then
+ * has no flag of its own to test: whatever it would keep must be seen).
+ * Never 0: a page that begins with its own address (a list head pointing
+ * to itself) would match it, and a forged slab header behind it would
+ * put a block of the program's choosing into the cache. */
+static uintptr_t thread_key(const struct arena *a)
+{
+	return slab_key(boot_plain ? a : NULL);
+}
+
 /* The calling thread's first cache: from the pool, else mapped (zero). Its
  * exit flushes and retires it. */
 static bool tc_open(void)
@@ -92,7 +104,7 @@ static bool tc_open(void)
 		return false;
 	}
 	t->tick = TC_TICK;
-	t->slab_key = slab_key(arena_bound ? arena_bound : __libc_single_threaded ? &arena_main : NULL);
+	t->slab_key = thread_key(arena_bound ? arena_bound : __libc_single_threaded ? &arena_main : NULL);
 	pthread_setspecific(exit_key, t);
 	__atomic_add_fetch(&open_caches, 1, __ATOMIC_RELAXED);
 	t->budget = budget(t);
@@ -124,6 +136,9 @@ void tcache_fork_child(void)
 
 void tcache_init(void)
 {
+	/* The key of no arena (thread_key): a secret's, never 0. slab_init
+	 * has drawn the secret. */
+	tc_none.slab_key = slab_key(NULL);
 	/* Its own random value: a freed block shows it to a use-after-free read,
 	 * and it must not give the slabs' secret away. */
 	if (getrandom(&tc_key, sizeof tc_key, GRND_NONBLOCK) != (ssize_t)sizeof tc_key)
@@ -250,7 +265,7 @@ void tc_refill(struct arena *a, size_t r)
 	void *v[TC_REFILL];
 	unsigned want = TC_REFILL, got;
 
-	if (tc_off || t->slab_key != slab_key(a) || t->count[c] >= want)   /* tc_none's key is 0 */
+	if (tc_off || t->slab_key != slab_key(a) || t->count[c] >= want)   /* tc_none's names no arena */
 		return;
 	want -= t->count[c];
 	if (t->bytes + want * r > t->budget)
@@ -319,7 +334,7 @@ void tc_release_deferred(struct arena *a)
 void tc_bound(void)
 {
 	if (tc != &tc_none)
-		tc->slab_key = slab_key(arena_bound);
+		tc->slab_key = thread_key(arena_bound);
 }
 
 void tc_flush(void)

@@ -452,3 +452,8 @@ after a thread: 2 threads, 1 purger" ]
 	run_scn cache_burst fork
 	expect_clean
 }
+
+@test "34. a freed heap block whose page begins with its own address and a forged slab header: back to the heap, never handed out as a slab object" {
+	run_scn cache_burst selfpage
+	expect_clean
+}

@@ -17,6 +17,12 @@
  *   cache_burst fork     every class of a few sizes full, the process forks:
  *                        child and parent each run bursts, checked, and the
  *                        child exits 0
+ *   cache_burst selfpage a heap block whose page begins, inside the block
+ *                        before it, with the page's own address and a slab
+ *                        header forged behind it, freed by a thread that has
+ *                        no cache yet: it goes back to the heap, and none of
+ *                        that thread's next mallocs of the forged size hands
+ *                        it out (free's fast path keys on a secret, never 0)
  * Each block holds a pattern from its address and a round number; a block
  * handed out twice, or changed while live or in a cache, fails the check. */
 #include "scenario.h"
@@ -188,6 +194,66 @@ static void fork_full(void)
 	printf("child and parent ran their bursts after a fork with the cache full\n");
 }
 
+/* ---- selfpage: a forged slab header at a page that names itself ---- */
+
+static void *free_then_take(void *arg)
+{
+	uintptr_t b = (uintptr_t)arg;
+	char *q[300];
+
+	free(arg);   /* this thread's first free */
+	for (int i = 0; i < 300; i++) {
+		CHECK((q[i] = malloc(16)) != NULL, "malloc(16) failed");
+		CHECK((uintptr_t)q[i] != b, "malloc(16) handed out %#lx, a freed 8000-byte block taken for a slab object",
+		      (unsigned long)b);
+	}
+	for (int i = 0; i < 300; i++)
+		free(q[i]);
+	return NULL;
+}
+
+static void selfpage(void)
+{
+	char *a = NULL, *b = NULL, *spare[64];
+	uint64_t *page = NULL;
+	size_t off = 0;
+	int n = 0;
+	pthread_t t;
+
+	/* a and b neighbours, b's page starting inside a at least a slab
+	 * header's worth before b's own header. */
+	for (; n < 64; n++) {
+		spare[n] = malloc(16 + 48 * (size_t)n);
+		a = malloc(8000);
+		b = malloc(8000);
+		CHECK(a && b && spare[n], "malloc failed");
+		page = (uint64_t *)((uintptr_t)b & ~(uintptr_t)4095);
+		off = (size_t)(b - (char *)page);
+		if ((char *)page > a && (char *)page + 64 <= b - 32 && off >= 96 && off < 4000)
+			break;
+		free(a);
+		free(b);
+		a = b = NULL;
+	}
+	CHECK(b, "no block found whose page starts inside its neighbour");
+	memset(page, 0, 64);
+	page[0] = (uint64_t)(uintptr_t)page;   /* check word: the page's own address */
+	((uint16_t *)page)[12] = 16;           /* size */
+	((uint16_t *)page)[13] = 250;          /* cap */
+	((uint16_t *)page)[14] = 1;            /* nfree */
+	((uint16_t *)page)[15] = 0;            /* class */
+	CHECK(pthread_create(&t, NULL, free_then_take, b) == 0, "pthread_create");
+	CHECK(pthread_join(t, NULL) == 0, "pthread_join");
+	free(a);
+	while (n >= 0)
+		if (n < 64)
+			free(spare[n--]);
+		else
+			n--;
+	malloc_trim(0);   /* walks what it gives back: a damaged heap is reported */
+	printf("a freed block behind a self-addressed page went back to the heap (offset %zu)\n", off);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -199,7 +265,9 @@ int main(int argc, char **argv)
 		remote();
 	else if (strcmp(mode, "fork") == 0)
 		fork_full();
+	else if (strcmp(mode, "selfpage") == 0)
+		selfpage();
 	else
-		FAIL("usage: cache_burst fill|remote|fork");
+		FAIL("usage: cache_burst fill|remote|fork|selfpage");
 	return 0;
 }
