@@ -372,7 +372,7 @@ EXPORT void free(void *p)
 	 * tcache.c) and before the first free of its own opens its cache:
 	 * free_other then. */
 	if ((uintptr_t)p % SLAB_PAGE == 0 || s->check != ((uintptr_t)s ^ tc->slab_key) || !small_live(s, p) ||
-	    !tc_put(p, s->size))
+	    !tc_put_slab(p, s->size))
 		free_other(p);
 }
 

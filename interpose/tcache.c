@@ -18,7 +18,7 @@
  * sit here; they go back to their own arenas when the cache is flushed: at
  * malloc_trim and when the thread exits.
  *
- * Bounded by TC_COUNT per class and TC_BYTES, or TC_BYTES_MT once there are
+ * Bounded by TC_COUNT per class (TC_COUNT_SLAB for slab sizes) and TC_BYTES, or TC_BYTES_MT once there are
  * threads and every miss takes an arena lock (larson, two threads: 4-9 s with
  * 64 KiB, 0.7-1.2 s with 256 KiB, measured with one lock) - but only for a
  * thread that takes blocks back out of its cache: one that mostly frees what
@@ -37,6 +37,13 @@
 struct tcache tc_none;
 TLS_IE struct tcache *tc = &tc_none;
 uintptr_t tc_key;
+#define B4(c) TC_BASE(c), TC_BASE((c) + 1), TC_BASE((c) + 2), TC_BASE((c) + 3)
+#define B16(c) B4(c), B4((c) + 4), B4((c) + 8), B4((c) + 12)
+const uint16_t tc_bases[TC_CLASSES + TC_BIG_CLASSES] = {
+	B16(0), B16(16), B16(32), B16(48), B4(64), B4(68), B4(72),
+};
+_Static_assert(TC_CLASSES + TC_BIG_CLASSES == 76, "one base per class");
+_Static_assert(TC_BASE(TC_CLASSES + TC_BIG_CLASSES - 1) + TC_COUNT == TC_SLOTS, "the stacks fill the slots");
 bool tc_off;
 
 static pthread_key_t exit_key;       /* flushes a thread's cache when it exits */
@@ -164,10 +171,11 @@ static inline size_t big_floor(unsigned c)
 static void *take(unsigned c, unsigned i, size_t z)
 {
 	struct tcache *t = tc;
-	void *p = t->slot[c][i];
+	void **stack = t->slot + tc_base(c);
+	void *p = stack[i];
 	unsigned n = --t->count[c];
 
-	t->slot[c][i] = t->slot[c][n];
+	stack[i] = stack[n];
 	t->big_size[c - TC_CLASSES][i] = t->big_size[c - TC_CLASSES][n];
 	t->bytes -= z;
 	t->hits++;
@@ -233,18 +241,18 @@ void tc_tick(void)
 		arena_decay_main();
 }
 
-/* Class c of t, full, gives its TC_FLUSH oldest back (under one lock per
- * arena, arena_give_back_many): a burst of frees pays the arena's way once
- * in TC_FLUSH instead of each time, and the newest stay. */
+/* Class c of t, full, gives its TC_FLUSH(c) oldest back (under one lock
+ * per arena, arena_give_back_many): a burst of frees pays the arena's way
+ * once in TC_FLUSH(c) instead of each time, and the newest stay. */
 static void flush_half(struct tcache *t, unsigned c, size_t r)
 {
-	void *v[TC_FLUSH];
-	unsigned k = TC_FLUSH, n = t->count[c] - k;
+	void *v[TC_COUNT_SLAB], **stack = t->slot + tc_base(c);
+	unsigned k = TC_FLUSH(c), n = t->count[c] - k;
 
 	for (unsigned i = 0; i < k; i++)
-		v[i] = t->slot[c][i];
+		v[i] = stack[i];
 	for (unsigned i = 0; i < n; i++)
-		t->slot[c][i] = t->slot[c][k + i];
+		stack[i] = stack[k + i];
 	if (c >= TC_CLASSES) {
 		for (unsigned i = 0; i < k; i++)
 			t->bytes -= t->big_size[c - TC_CLASSES][i];
@@ -292,7 +300,7 @@ bool tc_put_slow(void *p, size_t r)
 	t = tc;
 	if (r > TC_BIG_MAX)
 		return false;
-	if (t->count[c] >= TC_COUNT) {
+	if (t->count[c] >= tc_cap(c)) {
 		/* Under an arena's lock (drain_remote's tc_keep) the class stays
 		 * full: its flush would take that lock again. */
 		if (arena_held)
@@ -352,7 +360,7 @@ void tc_flush(void)
 
 		if (n) {
 			t->count[c] = 0;
-			arena_give_back_many(t->slot[c], n, (size_t)(c + 1) * 16 <= SLAB_MAX);
+			arena_give_back_many(t->slot + tc_base(c), n, c < SLAB_CLASSES);
 		}
 	}
 	t->bytes = 0;
