@@ -32,8 +32,8 @@
 /* Full to every test that would put into it (no budget, no room to defer)
  * and empty to every take, so no path writes to it (tc_tick leaves it as it
  * is) but tcache_init, once: its key. In .bss: initialised at build time,
- * its 10.6 KiB (then) made the library's data three pages, each resident in every
- * process. */
+ * a whole cache of it made the library's data three pages, each resident
+ * in every process. */
 struct tcache tc_none;
 TLS_IE struct tcache *tc = &tc_none;
 uintptr_t tc_key;
