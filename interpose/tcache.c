@@ -244,7 +244,7 @@ void tc_tick(void)
 /* Class c of t, full, gives its TC_FLUSH(c) oldest back (under one lock
  * per arena, arena_give_back_many): a burst of frees pays the arena's way
  * once in TC_FLUSH(c) instead of each time, and the newest stay. */
-static void flush_half(struct tcache *t, unsigned c, size_t r)
+static void flush_oldest(struct tcache *t, unsigned c, size_t r)
 {
 	void *v[TC_COUNT_SLAB], **stack = t->slot + tc_base(c);
 	unsigned k = TC_FLUSH(c), n = t->count[c] - k;
@@ -305,7 +305,7 @@ bool tc_put_slow(void *p, size_t r)
 		 * full: its flush would take that lock again. */
 		if (arena_held)
 			return false;
-		flush_half(t, c, r);
+		flush_oldest(t, c, r);
 	}
 	if (t->puts >= 1u << 16) {
 		t->puts /= 2;
