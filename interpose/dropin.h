@@ -87,16 +87,15 @@ static inline bool heap_in_use(struct arena *a, void *p)
 
 #define TC_MAX_SIZE 1024            /* largest size of the exact classes */
 #define TC_CLASSES  (TC_MAX_SIZE / 16)
-/* Above them, heap blocks up to 8 KiB in classes 256 bytes wide (4 KiB
- * until live_heap, blocks of 16 B-8 KiB, went from 1.03x glibc's time to
- * 0.97x with 8), each slot's size kept beside it: a request takes
+/* Above them, once the process has threads, heap blocks up to 4 KiB in
+ * classes 256 bytes wide, each slot's size kept beside it: a request takes
  * the newest block of its class that holds it (the same size freed and
  * asked for again is the newest), at most 255 bytes more than it asked
  * for. Random sizes find a block there that exact classes of 16 bytes
  * would not have. */
 #define TC_BIG_STEP 256
-#define TC_BIG_CLASSES 28
-#define TC_BIG_MAX  (TC_MAX_SIZE + TC_BIG_STEP * TC_BIG_CLASSES)   /* 8192 */
+#define TC_BIG_CLASSES 12
+#define TC_BIG_MAX  (TC_MAX_SIZE + TC_BIG_STEP * TC_BIG_CLASSES)   /* 4096 */
 #define TC_COUNT    16              /* blocks per class, */
 /* ... and per class of slab objects (up to SLAB_MAX), which bursts of
  * small blocks fill: with 16, burst-mixed (16-128 B) took 1.16x glibc's
@@ -169,7 +168,7 @@ struct tcache {
 
 /* The calling thread's cache: the one word of it in initial-exec TLS (the
  * library stays loadable by dlopen, whose static TLS surplus is a few hundred
- * bytes; the cache is 15 KiB). Until the thread's first put it points to
+ * bytes; the cache is 12 KiB). Until the thread's first put it points to
  * tc_none, which holds nothing and has no room, so every inline test of the
  * cache fails on it without a further test; tc_put_slow then gives the thread
  * a cache of its own. */

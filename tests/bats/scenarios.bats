@@ -137,7 +137,7 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	expect_report 134 free "$DOUBLE"
 }
 
-@test "10. double free of a block whose free waits for the thread's next lock (threads, 9000 B): reported, abort" {
+@test "10. double free of a block whose free waits for the thread's next lock (threads, 5000 B): reported, abort" {
 	run_scn double_free deferred
 	expect_report 134 free "$DOUBLE"
 }

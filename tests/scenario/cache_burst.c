@@ -4,7 +4,7 @@
  * keeps its bytes through that, none is handed out twice, and none is lost.
  *
  *   cache_burst fill     bursts of 1 to 200 blocks of each size from 16 to
- *                        8192 bytes (every class of the cache and past its
+ *                        4096 bytes (every class of the cache and past its
  *                        limits), filled, then checked and freed newest
  *                        first, oldest first and every other one first; in
  *                        one thread, then in two at once; after
@@ -81,7 +81,7 @@ static void *fill_all(void *arg)
 {
 	uint64_t round = (uint64_t)(uintptr_t)arg * 1000000;
 
-	for (size_t z = 16; z <= 8192; z += z < 256 ? 16 : z < 1024 ? 48 : 256)
+	for (size_t z = 16; z <= 4096; z += z < 256 ? 16 : z < 1024 ? 48 : 256)
 		for (int n = 1; n <= MAXN; n += n < 20 ? 1 : 30)
 			for (int how = 0; how < 3; how++)
 				burst(n, z, how, round++);

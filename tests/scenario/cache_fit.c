@@ -3,7 +3,7 @@
  * never with one much larger or too small:
  *   - one thread: a 320-byte block freed is handed out for 300 bytes, and one
  *     freed again is not handed out for 200;
- *   - with threads (the cache's classes of 1-8 KiB): a 1808-byte block freed
+ *   - with threads (the cache's classes of 1-4 KiB): a 1808-byte block freed
  *     is handed out for 1700 bytes, a 2048-byte one is not for 1600.
  * Every block handed out holds what it was asked for, and the blocks around
  * keep their contents. */

@@ -13,7 +13,7 @@
  *           slab, this one among them), then freed again
  *   thread  malloc(64) freed by another thread (into that thread's cache, which
  *           lives on after it: the thread is still running), then freed here
- *   deferred once the process has threads: a 9000-byte block freed (too big
+ *   deferred once the process has threads: a 5000-byte block freed (too big
  *           for the cache, so it waits for the thread's next lock of its
  *           arena), which the next malloc of its size takes back; freed
  *           again while it waits the second time, then again
@@ -122,7 +122,7 @@ int main(int argc, char **argv)
 		free(q);
 	} else if (strcmp(mode, "deferred") == 0 || strcmp(mode, "bigcached") == 0) {
 		int cached = strcmp(mode, "bigcached") == 0;
-		size_t n = cached ? 3000 : 9000, m = cached ? 2900 : 9000;
+		size_t n = cached ? 3000 : 5000, m = cached ? 2900 : 5000;
 		char *big = malloc(opaque(n)), *again, *more = NULL;
 
 		CHECK(big != NULL, "malloc failed");

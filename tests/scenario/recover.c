@@ -33,9 +33,9 @@
 #include "../../include/block_meta.h"
 
 #define HDR sizeof(struct block_meta)
-/* Above the thread cache's sizes (8 KiB), below the largest free a thread
+/* Above the thread cache's sizes (4 KiB), below the largest free a thread
  * defers (64 KiB). */
-#define BIG 9000
+#define BIG 6000
 #define NKEEP 4
 
 static char *keep[NKEEP];
