@@ -600,7 +600,6 @@ void arena_free_locked(struct arena *a, struct slab *s, void *p)
 		index_release(a, block_of(p));
 }
 
-
 /* p, of a, for a's remote list, marked freed. */
 static inline void to_outbox(struct arena *a, struct slab *s, void *p)
 {
@@ -608,14 +607,29 @@ static inline void to_outbox(struct arena *a, struct slab *s, void *p)
 	outbox_put(a, p, s ? s->size : block_of(p)->size);
 }
 
-/* Straight in when it is the caller's arena, or nobody's and free; else
- * onto its remote list, by the outbox. */
+/* a, to free into, locked (arena_lock_if_free's answer) when it is the
+ * caller's arena, or nobody's and free; else -1: the blocks go onto its
+ * remote list, by the outbox. */
+static inline int lock_to_free(struct arena *a)
+{
+	if (__libc_single_threaded || a == arena_bound || !__atomic_load_n(&a->threads, __ATOMIC_RELAXED))
+		return arena_lock_if_free(a);
+	return -1;
+}
+
+/* After frees into a, locked by lock_to_free: its free top over the
+ * threshold back, decay's count, the lock let go. */
+static inline void freed_into(struct arena *a, int held)
+{
+	trim_over_threshold(a);
+	arena_tick(a);
+	arena_leave(a, held);
+}
+
 static inline void give_back_to(struct arena *a, struct slab *s, void *p)
 {
-	int held = -1;
+	int held = lock_to_free(a);
 
-	if (__libc_single_threaded || a == arena_bound || !__atomic_load_n(&a->threads, __ATOMIC_RELAXED))
-		held = arena_lock_if_free(a);
 	if (held < 0) {
 		to_outbox(a, s, p);
 		return;
@@ -623,9 +637,7 @@ static inline void give_back_to(struct arena *a, struct slab *s, void *p)
 	if (insight_check)
 		insight_check_heap(a, "free");
 	arena_free_locked(a, s, p);
-	trim_over_threshold(a);
-	arena_tick(a);
-	arena_leave(a, held);
+	freed_into(a, held);
 }
 
 /* OSMEM_ABORT_ON_ERROR=0: the same inside a recovery point. */
@@ -670,22 +682,23 @@ void arena_give_back_many(void **v, unsigned n, bool slabs)
 
 	/* A report inside may unwind: then each goes alone, recoverably. */
 	if (__builtin_expect(!diag_abort, 0)) {
-		for (; i < n; i++)
-			arena_give_back(owner_of(v[i], slab_or_not(v[i], slabs)), slab_or_not(v[i], slabs), v[i]);
+		for (; i < n; i++) {
+			struct slab *s = slab_or_not(v[i], slabs);
+
+			arena_give_back(owner_of(v[i], s), s, v[i]);
+		}
 		return;
 	}
 	while (i < n) {
 		struct slab *s = slab_or_not(v[i], slabs);
 		struct arena *a = owner_of(v[i], s);
-		int held = -1;
+		int held;
 
 		if (a->damaged) {   /* out of service: it keeps what it held */
 			i++;
 			continue;
 		}
-		if (__libc_single_threaded || a == arena_bound || !__atomic_load_n(&a->threads, __ATOMIC_RELAXED))
-			held = arena_lock_if_free(a);
-		if (held < 0) {
+		if ((held = lock_to_free(a)) < 0) {
 			to_outbox(a, s, v[i++]);
 			continue;
 		}
@@ -705,9 +718,7 @@ void arena_give_back_many(void **v, unsigned n, bool slabs)
 				arena_free_locked(a, s, v[i]);
 			while (++i < n && owner_of(v[i], s = slab_or_not(v[i], slabs)) == a);
 		}
-		trim_over_threshold(a);
-		arena_tick(a);
-		arena_leave(a, held);
+		freed_into(a, held);
 	}
 }
 

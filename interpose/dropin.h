@@ -210,14 +210,19 @@ void tc_tick(void);
  * larger. */
 void *tc_get_fit(size_t r);
 
-/* Onto class c's stack of t (the thread's own cache), marked. */
-static inline bool tc_push(struct tcache *t, void *p, size_t r, unsigned c)
+/* Onto class c's stack of t (the thread's own cache), which starts at
+ * slot base (tc_base(c)), marked. */
+static inline bool tc_push_at(struct tcache *t, void *p, size_t r, unsigned c, unsigned base)
 {
 	t->puts++;
-	t->slot[tc_base(c) + t->count[c]++] = p;
+	t->slot[base + t->count[c]++] = p;
 	t->bytes += r;
 	tc_mark(p);
 	return true;
+}
+static inline bool tc_push(struct tcache *t, void *p, size_t r, unsigned c)
+{
+	return tc_push_at(t, p, r, c, tc_base(c));
 }
 
 bool tc_put_slow(void *p, size_t r);
@@ -244,11 +249,7 @@ static inline bool tc_put_slab(void *p, size_t r)
 
 	if (t->count[c] >= TC_COUNT_SLAB || t->bytes + r > t->budget)
 		return tc_put_slow(p, r);
-	t->puts++;
-	t->slot[c * TC_COUNT_SLAB + t->count[c]++] = p;
-	t->bytes += r;
-	tc_mark(p);
-	return true;
+	return tc_push_at(t, p, r, c, c * TC_COUNT_SLAB);
 }
 void tc_flush(void);                    /* the calling thread's cache back to the arenas */
 /* r (at most SLAB_MAX) was just taken from a slab of a, the caller's arena,

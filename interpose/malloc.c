@@ -331,10 +331,6 @@ static __attribute__((noinline)) void free_slow(void *p)
 	release(CALL_FREE, p);
 }
 
-/* free's way for p, not a slab object: a live heap block goes as
- * give_back's would, without its slab and switch tests again. Out of line,
- * so that the slab objects' way saves no registers for it. */
-
 /* free's way for what its fast path did not keep: with a switch on,
  * everything, by free_slow; else a live heap block as give_back's would
  * go, without its tests again, and anything else (a slab object of another

@@ -262,8 +262,8 @@ static void flush_oldest(struct tcache *t, unsigned c, size_t r)
 		t->bytes -= k * r;
 	}
 	t->count[c] = (unsigned char)n;
-	/* The classes up to SLAB_MAX hold only slab objects (tc_keep). */
-	arena_give_back_many(v, k, r <= SLAB_MAX);
+	/* The slab classes hold only slab objects (tc_keep). */
+	arena_give_back_many(v, k, c < SLAB_CLASSES);
 }
 
 void tc_refill(struct arena *a, size_t r)

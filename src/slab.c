@@ -156,20 +156,12 @@ static void slab_release(struct arena *a, struct slab *s)
 
 void *slab_alloc(struct arena *a, size_t size)
 {
-	struct slab *s = a->partial[class_of(size)];
-	unsigned w = 0;
-	uint64_t bit;
+	void *p;
 
-	if (!s && !(s = slab_new(a, size)))
+	if (!a->partial[class_of(size)] && !slab_new(a, size))
 		return core_nomem();
-	checked(a, s, size);
-	while (!s->free[w])
-		w++;
-	bit = s->free[w] & -s->free[w];
-	s->free[w] &= ~bit;
-	if (--s->nfree == 0)
-		list_unlink(a, s);
-	return (char *)s + SLAB_HDR + (64 * w + (unsigned)__builtin_ctzll(bit)) * size;
+	slab_alloc_more(a, size, &p, 1);
+	return p;
 }
 
 unsigned slab_alloc_more(struct arena *a, size_t size, void **v, unsigned n)
