@@ -18,11 +18,14 @@
  * sit here; they go back to their own arenas when the cache is flushed: at
  * malloc_trim and when the thread exits.
  *
- * Bounded by TC_COUNT per class (TC_COUNT_SLAB for slab sizes) and TC_BYTES, or TC_BYTES_MT once there are
- * threads and every miss takes an arena lock (larson, two threads: 4-9 s with
- * 64 KiB, 0.7-1.2 s with 256 KiB, measured with one lock) - but only for a
- * thread that takes blocks back out of its cache: one that mostly frees what
- * others allocated (a consumer) would only sit on the memory. */
+ * Bounded by TC_COUNT per class (TC_COUNT_SLAB for slab sizes) and a byte
+ * budget (budget(), OSMEM_TCACHE_KB): TC_BYTES, or TC_BYTES_MT once there
+ * are threads and every miss takes an arena lock (larson, two threads: 4-9 s
+ * with 64 KiB, 0.7-1.2 s with 256 KiB, measured with one lock) - but only
+ * for a thread that takes blocks back out of its cache: one that mostly
+ * frees what others allocated (a consumer) would only sit on the memory, and
+ * keeps TC_BYTES_FREER. Past the budget the older half of each class goes
+ * back (make_room). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sys/random.h>
@@ -59,9 +62,11 @@ static TLS_IE bool closed;           /* the thread is exiting: no cache again */
 static int pool_lock;
 static struct tcache *pool;
 
-/* What t may hold, in its classes and again in blocks deferred: TC_BYTES,
- * or TC_BYTES_MT for a thread of a threaded process that takes blocks back
- * out; but no more than its share of TC_SHARED (or of TC_BYTES_MT for each
+/* What t may hold, in its classes and again in blocks deferred: TC_BYTES
+ * in a single-threaded process; in a threaded one TC_BYTES_MT for a thread
+ * that takes blocks back out, TC_BYTES_FREER for one that does not (a
+ * consumer: it would only sit on the memory); and no more than its share
+ * of TC_SHARED (or of TC_BYTES_MT for each
  * CPU, if more), down to TC_FLOOR. Many more threads than CPUs would
  * otherwise each sit on a cache's worth: 256 threads held 30 MiB in their
  * caches and deferred frees beside 4.5 MiB of live blocks. Weighed again at
@@ -69,12 +74,12 @@ static struct tcache *pool;
  * threads. */
 static size_t budget(const struct tcache *t)
 {
-	size_t b = __libc_single_threaded || t->hits < t->puts / 2 ? TC_BYTES : TC_BYTES_MT;
-	size_t all = (size_t)tune.cpus * TC_BYTES_MT;
+	size_t b = __libc_single_threaded ? tune.tc_bytes : t->hits < t->puts / 2 ? tune.tc_bytes_freer : tune.tc_bytes_mt;
+	size_t all = (size_t)tune.cpus * tune.tc_bytes_mt;
 	unsigned n = __atomic_load_n(&open_caches, __ATOMIC_RELAXED);
 	size_t share = (all > TC_SHARED ? all : TC_SHARED) / (n ? n : 1);
 
-	if (share < b)
+	if (share < b)   /* b is 0 only when OSMEM_TCACHE_KB=0 turned the caches off */
 		b = share > TC_FLOOR ? share : TC_FLOOR;
 	return b;
 }
@@ -241,13 +246,13 @@ void tc_tick(void)
 		arena_decay_main();
 }
 
-/* Class c of t, full, gives its TC_FLUSH(c) oldest back (under one lock
- * per arena, arena_give_back_many): a burst of frees pays the arena's way
- * once in TC_FLUSH(c) instead of each time, and the newest stay. */
-static void flush_oldest(struct tcache *t, unsigned c, size_t r)
+/* Class c of t gives its k oldest back (under one lock per arena,
+ * arena_give_back_many): a burst of frees pays the arena's way once in k
+ * instead of each time, and the newest stay. */
+static void flush_oldest(struct tcache *t, unsigned c, unsigned k)
 {
 	void *v[TC_COUNT_SLAB], **stack = t->slot + tc_base(c);
-	unsigned k = TC_FLUSH(c), n = t->count[c] - k;
+	unsigned n = t->count[c] - k;
 
 	for (unsigned i = 0; i < k; i++)
 		v[i] = stack[i];
@@ -259,11 +264,25 @@ static void flush_oldest(struct tcache *t, unsigned c, size_t r)
 		for (unsigned i = 0; i < n; i++)
 			t->big_size[c - TC_CLASSES][i] = t->big_size[c - TC_CLASSES][k + i];
 	} else {
-		t->bytes -= k * r;
+		t->bytes -= k * (c + 1) * 16;
 	}
 	t->count[c] = (unsigned char)n;
 	/* The slab classes hold only slab objects (tc_keep). */
 	arena_give_back_many(v, k, c < SLAB_CLASSES);
+}
+
+/* t has no room for r more bytes: the older half of each class goes back,
+ * the largest classes first, until a quarter of the budget is free beyond
+ * r. Rather than the block just freed (the likeliest to be asked for
+ * again, and warm in the caches) going to the arena alone, as did every
+ * free past the budget before, and the cache keeping its oldest. */
+static void make_room(struct tcache *t, size_t r)
+{
+	size_t goal = t->budget - t->budget / 4;
+
+	for (unsigned c = TC_CLASSES + TC_BIG_CLASSES; c-- && t->bytes + r > goal;)
+		if (t->count[c])
+			flush_oldest(t, c, (t->count[c] + 1u) / 2);
 }
 
 void tc_refill(struct arena *a, size_t r)
@@ -305,7 +324,7 @@ bool tc_put_slow(void *p, size_t r)
 		 * full: its flush would take that lock again. */
 		if (arena_held)
 			return false;
-		flush_oldest(t, c, r);
+		flush_oldest(t, c, TC_FLUSH(c));
 	}
 	if (t->puts >= 1u << 16) {
 		t->puts /= 2;
@@ -313,6 +332,8 @@ bool tc_put_slow(void *p, size_t r)
 	}
 	if (t->bytes + r > t->budget) {
 		t->budget = budget(t);
+		if (t->bytes + r > t->budget && !arena_held)
+			make_room(t, r);
 		if (t->bytes + r > t->budget)
 			return false;
 	}

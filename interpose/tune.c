@@ -1,8 +1,8 @@
 /* What a program may tune, as with glibc: mallopt's parameters and the
  * MALLOC_* variables glibc reads (MALLOC_ARENA_MAX, MALLOC_ARENA_TEST,
  * MALLOC_MMAP_THRESHOLD_, MALLOC_MMAP_MAX_, MALLOC_TRIM_THRESHOLD_,
- * MALLOC_TOP_PAD_), plus OSMEM_ARENAS and OSMEM_DECAY_MS, read once at
- * initialisation. */
+ * MALLOC_TOP_PAD_), plus OSMEM_ARENAS, OSMEM_DECAY_MS and OSMEM_TCACHE_KB,
+ * read once at initialisation. */
 #define _GNU_SOURCE
 #include <malloc.h>
 #include <sched.h>
@@ -22,7 +22,14 @@ struct tune tune = {
 	.trim_threshold = 0,         /* osmem trims only when asked (malloc_trim), unless set */
 	.top_pad = OSMEM_GROW_PAD,
 	.decay_ms = OSMEM_DECAY_MS,
+	.tc_bytes = TC_BYTES,
+	.tc_bytes_mt = TC_BYTES_MT,
+	.tc_bytes_freer = TC_BYTES_FREER,
 };
+
+/* OSMEM_TCACHE_KB's largest value: the cache's per-class counts hold about
+ * 1 MiB of blocks at most anyway. */
+#define TCACHE_KB_MAX (64u << 10)
 
 static unsigned cpus(void)
 {
@@ -134,6 +141,8 @@ void tune_init(void)
 		tune.decay_ms = -1;
 	else if ((n = env_num("OSMEM_DECAY_MS")) >= 0)
 		tune.decay_ms = n > 3600000 ? 3600000 : (int)n;
+	if ((n = env_num("OSMEM_TCACHE_KB")) >= 0)   /* 0: no caching at all */
+		tune.tc_bytes = tune.tc_bytes_mt = tune.tc_bytes_freer = (size_t)(n > TCACHE_KB_MAX ? TCACHE_KB_MAX : n) << 10;
 	/* Under an address-space limit a free top is address space another
 	 * mapping may need (the program's own, after it recovered from ENOMEM):
 	 * it goes back at free, as glibc's does. */

@@ -453,6 +453,17 @@ after a thread: 2 threads, 1 purger" ]
 	expect_clean
 }
 
+@test "34. a thread's cache holds up to its byte budget, OSMEM_TCACHE_KB's when set: 0 caches nothing" {
+	run_scn cache_burst budget 112
+	expect_clean
+	run_scn OSMEM_TCACHE_KB=0 cache_burst budget 0
+	expect_clean
+	run_scn OSMEM_TCACHE_KB=40 cache_burst budget 40
+	expect_clean
+	run_scn OSMEM_TCACHE_KB=400 cache_burst budget 400
+	expect_clean
+}
+
 @test "34. a freed heap block whose page begins with its own address and a forged slab header: back to the heap, never handed out as a slab object" {
 	run_scn cache_burst selfpage
 	expect_clean

@@ -23,6 +23,14 @@
  *                        no cache yet: it goes back to the heap, and none of
  *                        that thread's next mallocs of the forged size hands
  *                        it out (free's fast path keys on a secret, never 0)
+ *   cache_burst budget KB  one thread frees 300 blocks of 272-4000 bytes
+ *                        (every heap class, about 640 KB) and takes as many
+ *                        back, three times: what the cache then holds
+ *                        (mallinfo2's bytes in use that malloc_trim gives
+ *                        back) is at
+ *                        most KB KiB (OSMEM_TCACHE_KB, or the default's
+ *                        112) and, unless KB is 0, at least half of it,
+ *                        and the blocks keep their bytes
  * Each block holds a pattern from its address and a round number; a block
  * handed out twice, or changed while live or in a cache, fails the check. */
 #include "scenario.h"
@@ -254,6 +262,33 @@ static void selfpage(void)
 	printf("a freed block behind a self-addressed page went back to the heap (offset %zu)\n", off);
 }
 
+#define BUDGET_BLOCKS 300
+#define BUDGET_SIZE(i) (272 + (size_t)(i) * 977 % 3729)   /* heap blocks: slabs count pages of their own */
+
+static void budget(size_t kb)
+{
+	char *v[BUDGET_BLOCKS];
+	size_t held;
+
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < BUDGET_BLOCKS; i++) {
+			CHECK((v[i] = malloc(BUDGET_SIZE(i))) != NULL, "malloc(%zu) failed", BUDGET_SIZE(i));
+			pat_fill(v[i], BUDGET_SIZE(i), seed_of(v[i], (uint64_t)round));
+		}
+		for (int i = 0; i < BUDGET_BLOCKS; i++) {
+			CHECK(pat_ok(v[i], BUDGET_SIZE(i), seed_of(v[i], (uint64_t)round)),
+			      "round %d: block %d (%zu bytes) changed", round, i, BUDGET_SIZE(i));
+			free(v[i]);
+		}
+	}
+	held = mallinfo2().uordblks;
+	malloc_trim(0);   /* flushes the thread's cache */
+	held -= mallinfo2().uordblks;
+	printf("the cache holds %zu KiB of a budget of %zu KiB\n", held / 1024, kb);
+	CHECK(held <= kb << 10, "the cache holds %zu bytes: more than its budget of %zu KiB", held, kb);
+	CHECK(held >= (kb << 10) / 2, "the cache holds %zu bytes: less than half its budget of %zu KiB", held, kb);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -267,7 +302,9 @@ int main(int argc, char **argv)
 		fork_full();
 	else if (strcmp(mode, "selfpage") == 0)
 		selfpage();
+	else if (strcmp(mode, "budget") == 0 && argc > 2)
+		budget(strtoul(argv[2], NULL, 10));
 	else
-		FAIL("usage: cache_burst fill|remote|fork|selfpage");
+		FAIL("usage: cache_burst fill|remote|fork|selfpage|budget KB");
 	return 0;
 }
