@@ -161,6 +161,15 @@ struct tcache {
 	 * a write into a cached block (a use after free) cannot change what
 	 * malloc hands out next. */
 	void *slot[TC_SLOTS];                           /* class c's from tc_base(c) */
+	/* A slab class's older blocks, past its stack (a burst of frees): a
+	 * list through each block's first word, stored mangled
+	 * (core_link_mangle) and checked before it is followed, so that a
+	 * write into a freed block makes the list fail its checks and never
+	 * leads it where the write says (tcache.c: spill, unspill). Counted
+	 * in bytes with the rest; malloc takes them back before the arena. */
+	void *spill[SLAB_CLASSES];
+	uint16_t nspill[SLAB_CLASSES];
+	size_t spill_bytes;         /* on all of them, at most TC_SPILL_BYTES */
 	uint16_t big_size[TC_BIG_CLASSES][TC_COUNT];   /* the big classes' block sizes */
 	/* Heap blocks of the thread's own arena that it freed and the cache
 	 * did not take, marked like cached ones: they go back to the arena
@@ -245,13 +254,14 @@ static inline bool tc_put(void *p, size_t r)
 		return tc_put_slow(p, r);
 	return tc_push(t, p, r, c);
 }
-/* tc_put for p, a slab object of r bytes (free's fast path: its class is
- * one of the first SLAB_CLASSES, so its stack starts at a multiple of
- * TC_COUNT_SLAB). */
-static inline bool tc_put_slab(void *p, size_t r)
+/* tc_put for p, an object of slab s (free's fast path: its class is one
+ * of the first SLAB_CLASSES, the slab's cls, which small_live has read, so
+ * its stack starts at a multiple of TC_COUNT_SLAB). */
+static inline bool tc_put_slab(void *p, const struct slab *s)
 {
 	struct tcache *t = tc;
-	unsigned c = ((unsigned)(r / 16) - 1) % SLAB_CLASSES;
+	unsigned c = s->cls % SLAB_CLASSES;
+	size_t r = s->size;
 
 	if (t->count[c] >= TC_COUNT_SLAB || t->bytes + r > t->budget)
 		return tc_put_slow(p, r);

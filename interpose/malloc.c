@@ -158,7 +158,9 @@ static void *alloc_core(size_t n)
 	r = req(room(n));
 	if (__builtin_expect(!tc->tick, 0))
 		tc_tick();
-	/* An empty cache (a program building up its heap) is not searched. */
+	/* An empty cache (a program building up its heap) is not searched. A
+	 * damaged spill list met there is malloc's to report. */
+	diag_call = "malloc";
 	p = r <= TC_BIG_MAX && tc->bytes ? tc_get_fit(r) : NULL;
 	if (!p)
 		p = alloc_locked("malloc", 0, r);
@@ -368,7 +370,7 @@ EXPORT void free(void *p)
 	 * tcache.c) and before the first free of its own opens its cache:
 	 * free_other then. */
 	if ((uintptr_t)p % SLAB_PAGE == 0 || s->check != ((uintptr_t)s ^ tc->slab_key) || !small_live(s, p) ||
-	    !tc_put_slab(p, s->size))
+	    !tc_put_slab(p, s))
 		free_other(p);
 }
 

@@ -17,6 +17,7 @@
 H='^osmem: free\(@P@\): corrupted header: '
 FB='^osmem: malloc\(\): corrupted free block at @P@: '
 declare -gA REPORT=(
+	[spill-uaf]='^osmem: malloc\(\): corrupted thread cache list at @P@: the link leads outside the heap$'
 	[remote-uaf]='^osmem: malloc\(\): corrupted remote-free list at @P@: the link leads outside the arena$'
 	[remote-both]='^osmem: malloc\(\): corrupted remote-free list at @P@: the block there is not marked freed$'
 	[fake-static]='^osmem: free\(@P@\): invalid pointer \(not allocated by osmem\)$'
@@ -146,6 +147,11 @@ harmless_both() {
 
 # ---- primitives osmem reports: one line, abort ----
 
+@test "spill-uaf: a 48-byte block past its cache class's stack (on the spill list), its first word set: malloc reports the list, abort" {
+	run_scn harden spill-uaf
+	expect_stopped spill-uaf
+}
+
 @test "remote-uaf: the remote-free list's link set: malloc reports the list, abort" {
 	run_scn harden remote-uaf
 	expect_stopped remote-uaf
@@ -213,9 +219,9 @@ harmless_both() {
 
 # ---- the same with OSMEM_ABORT_ON_ERROR=0: one line, the heap still works ----
 
-@test "remote-uaf, remote-both with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
+@test "spill-uaf, remote-uaf, remote-both with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
 	local mode
-	for mode in remote-uaf remote-both; do
+	for mode in spill-uaf remote-uaf remote-both; do
 		run_scn OSMEM_ABORT_ON_ERROR=0 harden "$mode"
 		expect_warned "$mode"
 	done

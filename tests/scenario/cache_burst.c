@@ -5,7 +5,9 @@
  *
  *   cache_burst fill     bursts of 1 to 200 blocks of each size from 16 to
  *                        4096 bytes (every class of the cache and past its
- *                        limits), filled, then checked and freed newest
+ *                        limits), and of 1000 and 3000 of 16, 64 and 256
+ *                        (past the stacks into the spill lists, and past
+ *                        the byte budget), filled, then checked and freed newest
  *                        first, oldest first and every other one first; in
  *                        one thread, then in two at once; after
  *                        malloc_trim(0) the bytes in use (mallinfo2) are
@@ -39,6 +41,9 @@
 #include <sys/wait.h>
 
 #define MAXN 200
+/* Past a thread cache's byte budget with slab sizes (3000 of 256 bytes:
+ * 750 KB), through its spill lists and back. */
+#define LONG_BURST 3000
 
 static uint64_t seed_of(const void *p, uint64_t round)
 {
@@ -64,7 +69,7 @@ static void check_free(char *p, size_t z, uint64_t round)
 /* One burst: made, then checked and freed in the order given by how. */
 static void burst(int n, size_t z, int how, uint64_t round)
 {
-	char *v[MAXN];
+	char *v[LONG_BURST];
 
 	make(v, n, z, round);
 	/* No two live blocks may overlap: each one's pattern is checked after all were made. */
@@ -91,6 +96,10 @@ static void *fill_all(void *arg)
 
 	for (size_t z = 16; z <= 4096; z += z < 256 ? 16 : z < 1024 ? 48 : 256)
 		for (int n = 1; n <= MAXN; n += n < 20 ? 1 : 30)
+			for (int how = 0; how < 3; how++)
+				burst(n, z, how, round++);
+	for (size_t z = 16; z <= 256; z *= 4)
+		for (int n = 1000; n <= LONG_BURST; n += 2000)
 			for (int how = 0; how < 3; how++)
 				burst(n, z, how, round++);
 	return NULL;

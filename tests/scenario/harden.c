@@ -293,22 +293,45 @@ static void tc_link(size_t n, int words)
 	attempt(n);
 }
 
-/* Small blocks back in their slab: more freed than any cache keeps. */
-static void slab_uaf(void)
+/* 40 blocks of 48 bytes made and freed, the one at index v the victim
+ * (printed): returns it, dangling. */
+static char *free_forty(size_t v)
 {
 	char *fill[40], *dangling;
 	size_t i;
 
 	for (i = 0; i < 40; i++)
 		fill[i] = hold(48);
-	dangling = launder(fill[38]);
+	dangling = launder(fill[v]);
 	victim(dangling);
 	for (i = 0; i < 40; i++) {
 		release(fill[i]);
 		free(fill[i]);
 	}
+	return dangling;
+}
+
+/* Small blocks back in their slab (osmem: the thread's cache given back
+ * by malloc_trim; glibc: more freed than its cache keeps). */
+static void slab_uaf(void)
+{
+	char *dangling = free_forty(38);
+
+	if (on_osmem)
+		malloc_trim(0);
 	write_words(dangling, 2);
-	for (i = 0; i < 64; i++)
+	for (int i = 0; i < 64; i++)
+		attempt(48);
+}
+
+/* The first of 40 blocks of 48 bytes freed: osmem's thread cache keeps 32
+ * of a slab class in its stack and lists the older ones through their
+ * first word (its spill list), where the victim goes; that word set,
+ * malloc takes the blocks back until it meets the link. */
+static void spill_uaf(void)
+{
+	write_words(free_forty(0), 1);
+	for (int i = 0; i < 64; i++)
 		attempt(48);
 }
 
@@ -526,8 +549,10 @@ static void slab_overflow(void)
 	}
 	CHECK(x != NULL, "no 48-byte block ends a slab page followed by another");
 	victim(on_osmem ? page : x);
-	/* Free 40 blocks of the next page (osmem: more than the thread cache
-	 * keeps, so that slab goes back on its class's list, first). */
+	/* Free 40 blocks of the next page (osmem: more than the thread cache's
+	 * stack keeps, so that the slab goes back on its class's list first, or
+	 * the older ones wait on the cache's spill list, whose check of the
+	 * next one taken back meets the slab's header). */
 	for (i = 0; i < N && freed < 40; i++)
 		if (obj[i] != x && (!on_osmem || (char *)((uintptr_t)obj[i] & ~(uintptr_t)4095) == page)) {
 			release(obj[i]);
@@ -641,7 +666,7 @@ static void heap_still_works(void)
 
 static const char *const modes[] = {
 	"tc-word0-40", "tc-word0-600", "tc-both-40", "tc-both-600", "slab-uaf",
-	"bin-uaf-3000", "bin-uaf-20000", "mapped-uaf", "remote-uaf", "remote-both",
+	"spill-uaf", "bin-uaf-3000", "bin-uaf-20000", "mapped-uaf", "remote-uaf", "remote-both",
 	"fake-static", "fake-stack", "fake-heap", "size-enlarge", "size-enlarge-2000",
 	"size-shrink", "pred-redirect", "free-links", "free-size", "mapped-size",
 	"slab-overflow",
@@ -676,6 +701,8 @@ int main(int argc, char **argv)
 		tc_link(600, 2);
 	else if (strcmp(mode, "slab-uaf") == 0)
 		slab_uaf();
+	else if (strcmp(mode, "spill-uaf") == 0)
+		spill_uaf();
 	else if (strcmp(mode, "bin-uaf-3000") == 0)
 		block_uaf(3000);
 	else if (strcmp(mode, "bin-uaf-20000") == 0)
