@@ -12,6 +12,10 @@
 
 #include "internal.h"
 
+/* Everything declared here is the library's own (-fvisibility=hidden only
+ * marks definitions): a reference from another file then needs no GOT. */
+#pragma GCC visibility push(hidden)
+
 #define EXPORT __attribute__((visibility("default")))
 
 /* ---- boot.c: initialisation, and the bootstrap area ----
@@ -459,5 +463,7 @@ static inline size_t tune_mmap_from(void)
 /* A mapped block of b's size was freed: like glibc's, the threshold rises to
  * it (up to OSMEM_MMAP_MAX) unless the program fixed it. */
 void tune_freed_mapped(struct block_meta *b);
+
+#pragma GCC visibility pop
 
 #endif

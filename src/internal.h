@@ -12,6 +12,10 @@
 #include "block_meta.h"
 #include "config.h"
 
+/* Everything declared here is the library's own (-fvisibility=hidden only
+ * marks definitions): a reference from another file then needs no GOT. */
+#pragma GCC visibility push(hidden)
+
 /* Thread-locals in the initial-exec model: the dynamic model's __tls_get_addr
  * may call malloc. A few words in all (the thread cache is reached through a
  * pointer): dlopen finds room for them in glibc's spare static TLS. */
@@ -495,7 +499,10 @@ static inline int slab_index(const struct slab *s, const void *p)
 	size_t off = (size_t)((const char *)p - (const char *)s) - SLAB_HDR;   /* wraps inside the header */
 	unsigned i = (unsigned)((off * slab_inverse[s->cls % SLAB_CLASSES]) >> 32);
 
-	return off < SLAB_BYTES - SLAB_HDR && i < s->cap && (size_t)i * s->size == off ? (int)i : -1;
+	/* No test of off against the page: past the last object i is cap or
+	 * more (the inverse is exact below a page), and inside the header off
+	 * wraps to far more than any i * size. */
+	return i < s->cap && (size_t)i * s->size == off ? (int)i : -1;
 }
 enum slab_obj { SLAB_OBJ_LIVE, SLAB_OBJ_FREE, SLAB_OBJ_BAD };
 /* Whether p is an object of s handed out (the lock not needed: a live
@@ -503,10 +510,11 @@ enum slab_obj { SLAB_OBJ_LIVE, SLAB_OBJ_FREE, SLAB_OBJ_BAD };
 static inline enum slab_obj slab_object(const struct slab *s, const void *p)
 {
 	int i = slab_index(s, p);
+	unsigned u = (unsigned)i;   /* unsigned from here: no sign to extend in the word's index */
 
 	if (i < 0)
 		return SLAB_OBJ_BAD;
-	return __atomic_load_n(&s->free[i / 64], __ATOMIC_RELAXED) >> (i % 64) & 1 ? SLAB_OBJ_FREE : SLAB_OBJ_LIVE;
+	return __atomic_load_n(&s->free[u / 64], __ATOMIC_RELAXED) >> (u % 64) & 1 ? SLAB_OBJ_FREE : SLAB_OBJ_LIVE;
 }
 void slab_free(struct arena *a, struct slab *s, void *p);   /* p: a live object of s, in a */
 /* The objects of v, live and known to be objects (none checked again),
@@ -579,5 +587,7 @@ void diag_corrupt(const char *what, const void *p, const char *detail);
 typedef void *diag_jmp[5];   /* __builtin_setjmp's buffer: no libc call (nothing to fortify) */
 extern TLS_IE diag_jmp *diag_recover;
 _Noreturn void diag_unwind(void);
+
+#pragma GCC visibility pop
 
 #endif

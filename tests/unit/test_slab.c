@@ -119,6 +119,32 @@ static void edges(void)
 	CHECK_HEAP();
 }
 
+/* Every byte of a slab of each class: an object's own address is one,
+ * live; any other (its header, inside an object, the tail past the last
+ * object, a byte off) is none (slab_index). */
+static void every_offset(void)
+{
+	for (size_t size = 16; size <= SLAB_MAX; size += 16) {
+		unsigned char *a = slab_alloc(&arena_main, size);
+		struct slab *s = slab_of(a);
+		unsigned char *page = (unsigned char *)s;
+		unsigned objects = 0;
+
+		EXPECT(s && s->size == size);
+		for (size_t off = 0; off < SLAB_PAGE; off++) {
+			bool start = off >= SLAB_HDR && (off - SLAB_HDR) % size == 0 && (off - SLAB_HDR) / size < s->cap;
+			enum slab_obj o = slab_object(s, page + off);
+
+			EXPECT(start ? o != SLAB_OBJ_BAD : o == SLAB_OBJ_BAD);
+			objects += start;
+		}
+		EXPECT(objects == s->cap && (size_t)s->cap * size <= SLAB_BYTES - SLAB_HDR);
+		slab_free(&arena_main, s, a);
+	}
+	slab_trim(&arena_main);
+	CHECK_HEAP();
+}
+
 /* A class keeps one empty slab while it has no other; the others go back to
  * the core, their check words wiped; slab_trim gives back the last. Run
  * before anything else holds a slab of this class. */
@@ -264,6 +290,7 @@ int main(int argc, char **argv)
 	holes_reused();
 	batches();
 	edges();
+	every_offset();
 	random_ops(ops);
 	for (int i = 0; i < NSLOTS; i++)
 		if (slots[i].p)
