@@ -338,7 +338,7 @@ static __attribute__((noinline)) void free_slow(void *p)
  * go, without its tests again, and anything else (a slab object of another
  * arena, or whose class is full; a misuse) by free_slow. Out of line, so that the fast path saves no
  * registers for it. The page of p lies in p's region, so one look finds
- * the arena of both (slab_of's test, with it). */
+ * the arena of both (slab_in, slab_of's test with it). */
 static __attribute__((noinline)) void free_other(void *p)
 {
 	struct arena *a;
@@ -349,7 +349,7 @@ static __attribute__((noinline)) void free_other(void *p)
 	}
 	if (!p)
 		return;
-	if (a = heap_arena_of(p), (uintptr_t)p % SLAB_PAGE && slab_arena(slab_page(p)) == a)
+	if (slab_in(p, a = heap_arena_of(p)))
 		free_slow(p);
 	else if (heap_live(a, p))
 		heap_give_back(CALL_FREE, a, p);

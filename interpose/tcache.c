@@ -179,22 +179,50 @@ static inline size_t big_floor(unsigned c)
 #define SPILL_MAX 4096
 #define TC_SPILL_BYTES (64 * 1024)
 
+/* The size of an exact class c's blocks (c < TC_CLASSES). */
+static inline size_t class_bytes(unsigned c)
+{
+	return (size_t)(c + 1) * 16;
+}
+
+/* Class c's k oldest blocks (the first k of its stack, which the caller
+ * has taken) out of it, the rest moved down: their bytes, still counted in
+ * t (a big class's sizes vary). */
+static size_t drop_oldest(struct tcache *t, unsigned c, unsigned k)
+{
+	void **stack = t->slot + tc_base(c);
+	unsigned n = t->count[c] - k;
+	size_t bytes = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		stack[i] = stack[k + i];
+	if (c >= TC_CLASSES) {
+		uint16_t *size = t->big_size[c - TC_CLASSES];
+
+		for (unsigned i = 0; i < k; i++)
+			bytes += size[i];
+		for (unsigned i = 0; i < n; i++)
+			size[i] = size[k + i];
+	} else {
+		bytes = k * class_bytes(c);
+	}
+	t->count[c] = (unsigned char)n;
+	return bytes;
+}
+
 /* Class c's k oldest onto its spill list (c a slab class): a burst of
  * frees past the stack costs a store per block, no lock and no slab. */
 static void spill(struct tcache *t, unsigned c, unsigned k)
 {
 	void **stack = t->slot + tc_base(c);
-	unsigned n = t->count[c] - k;
 
 	for (unsigned i = 0; i < k; i++) {
 		*(uintptr_t *)stack[i] = core_link_mangle(stack[i], t->spill[c]);
 		t->spill[c] = stack[i];
 	}
-	for (unsigned i = 0; i < n; i++)
-		stack[i] = stack[k + i];
-	t->count[c] = (unsigned char)n;
+	drop_oldest(t, c, k);
 	t->nspill[c] = (uint16_t)(t->nspill[c] + k);
-	t->spill_bytes += (size_t)k * (c + 1) * 16;
+	t->spill_bytes += k * class_bytes(c);
 }
 
 /* What is wrong with p, a block of class c's spill list, before it is
@@ -232,8 +260,8 @@ static unsigned unspill(struct tcache *t, unsigned c, void **v, unsigned k)
 
 	for (; p && n < k; from = p, p = core_link_next(p)) {
 		if (__builtin_expect((bad = spilled_bad(p, c, &slab)) != NULL, 0)) {
-			t->bytes -= (size_t)(t->nspill[c] - n) * (c + 1) * 16;
-			t->spill_bytes -= (size_t)(t->nspill[c] - n) * (c + 1) * 16;
+			t->bytes -= (t->nspill[c] - n) * class_bytes(c);
+			t->spill_bytes -= (t->nspill[c] - n) * class_bytes(c);
 			t->nspill[c] = (uint16_t)n;
 			p = NULL;
 			if (slab)
@@ -246,7 +274,7 @@ static unsigned unspill(struct tcache *t, unsigned c, void **v, unsigned k)
 	}
 	t->spill[c] = p;
 	t->nspill[c] = (uint16_t)(t->nspill[c] - n);
-	t->spill_bytes -= (size_t)n * (c + 1) * 16;
+	t->spill_bytes -= n * class_bytes(c);
 	return n;
 }
 
@@ -258,7 +286,7 @@ static void flush_spill(struct tcache *t, unsigned c, size_t keep)
 	unsigned n;
 
 	while (t->bytes > keep && (n = unspill(t, c, v, TC_COUNT_SLAB))) {
-		t->bytes -= (size_t)n * (c + 1) * 16;
+		t->bytes -= n * class_bytes(c);
 		arena_give_back_many(v, n, true);
 	}
 }
@@ -315,7 +343,7 @@ void *tc_get_fit(size_t r)
 
 		for (; c <= last; c++)
 			if (t->count[c])
-				return tc_get_counted((size_t)(c + 1) * 16);
+				return tc_get_counted(class_bytes(c));
 		if (most <= TC_MAX_SIZE)
 			return NULL;
 	}
@@ -349,21 +377,10 @@ void tc_tick(void)
 static void flush_oldest(struct tcache *t, unsigned c, unsigned k)
 {
 	void *v[TC_COUNT_SLAB], **stack = t->slot + tc_base(c);
-	unsigned n = t->count[c] - k;
 
 	for (unsigned i = 0; i < k; i++)
 		v[i] = stack[i];
-	for (unsigned i = 0; i < n; i++)
-		stack[i] = stack[k + i];
-	if (c >= TC_CLASSES) {
-		for (unsigned i = 0; i < k; i++)
-			t->bytes -= t->big_size[c - TC_CLASSES][i];
-		for (unsigned i = 0; i < n; i++)
-			t->big_size[c - TC_CLASSES][i] = t->big_size[c - TC_CLASSES][k + i];
-	} else {
-		t->bytes -= k * (c + 1) * 16;
-	}
-	t->count[c] = (unsigned char)n;
+	t->bytes -= drop_oldest(t, c, k);
 	/* The slab classes hold only slab objects (tc_keep). */
 	arena_give_back_many(v, k, c < SLAB_CLASSES);
 }

@@ -476,16 +476,22 @@ static inline struct arena *slab_arena(const struct slab *s)
 {
 	return (struct arena *)(s->check ^ (uintptr_t)s ^ slab_secret);
 }
+/* The slab holding p, or NULL, where a is the arena whose heap holds p
+ * (heap_arena_of(p): its page lies in the same region). */
+static inline struct slab *slab_in(const void *p, const struct arena *a)
+{
+	struct slab *s = slab_page(p);
+
+	if ((uintptr_t)p % SLAB_PAGE == 0 || slab_arena(s) != a)
+		return NULL;
+	return s;
+}
 /* The slab holding p, or NULL: p must lie in a readable page (any pointer
  * osmem handed out, or a foreign one that is not wild). The arena the
  * check word names must be the one whose heap holds the page. */
 static inline struct slab *slab_of(const void *p)
 {
-	struct slab *s = slab_page(p);
-
-	if ((uintptr_t)p % SLAB_PAGE == 0 || slab_arena(s) != heap_arena_of(s))
-		return NULL;
-	return s;
+	return slab_in(p, heap_arena_of(p));
 }
 void *slab_alloc(struct arena *a, size_t size);  /* size: 16..SLAB_MAX, a multiple of 16 */
 /* Up to n more objects of size into v from the first slab of its class
