@@ -371,35 +371,62 @@ void tc_tick(void)
 		arena_decay_main();
 }
 
+/* Class c's k oldest blocks out of t into v (which has room): their bytes
+ * are no longer t's. */
+static unsigned take_oldest(struct tcache *t, unsigned c, unsigned k, void **v)
+{
+	void **stack = t->slot + tc_base(c);
+
+	for (unsigned i = 0; i < k; i++)
+		v[i] = stack[i];
+	t->bytes -= drop_oldest(t, c, k);
+	return k;
+}
+
 /* Class c of t gives its k oldest back (under one lock per arena,
  * arena_give_back_many): a burst of frees pays the arena's way once in k
  * instead of each time, and the newest stay. */
 static void flush_oldest(struct tcache *t, unsigned c, unsigned k)
 {
-	void *v[TC_COUNT_SLAB], **stack = t->slot + tc_base(c);
+	void *v[TC_COUNT_SLAB];
 
-	for (unsigned i = 0; i < k; i++)
-		v[i] = stack[i];
-	t->bytes -= drop_oldest(t, c, k);
 	/* The slab classes hold only slab objects (tc_keep). */
-	arena_give_back_many(v, k, c < SLAB_CLASSES);
+	arena_give_back_many(v, take_oldest(t, c, k, v), c < SLAB_CLASSES);
 }
 
 /* t has no room for r more bytes: the older half of each class goes back,
  * the largest classes first, until a quarter of the budget is free beyond
  * r. Rather than the block just freed (the likeliest to be asked for
  * again, and warm in the caches) going to the arena alone, as did every
- * free past the budget before, and the cache keeping its oldest. */
+ * free past the budget before, and the cache keeping its oldest. The
+ * classes' halves go back together, under one lock: in a churn of 16-4096
+ * bytes a class holds a block or two, and a lock for each made 6% of the
+ * instructions. */
 static void make_room(struct tcache *t, size_t r)
 {
 	size_t goal = t->budget - t->budget / 4;
+	void *v[2 * TC_COUNT_SLAB];
+	unsigned n = 0;
 
 	/* Spilled blocks first: past their stacks, the least likely to be asked for soon. */
-	for (unsigned c = 0; c < SLAB_CLASSES && t->bytes + r > goal; c++)
-		flush_spill(t, c, goal > r ? goal - r : 0);
-	for (unsigned c = TC_CLASSES + TC_BIG_CLASSES; c-- && t->bytes + r > goal;)
-		if (t->count[c])
+	for (unsigned c = 0; t->spill_bytes && c < SLAB_CLASSES && t->bytes + r > goal; c++)
+		if (t->spill[c])
+			flush_spill(t, c, goal > r ? goal - r : 0);
+	for (unsigned c = TC_CLASSES + TC_BIG_CLASSES; c-- && t->bytes + r > goal;) {
+		if (!t->count[c])
+			continue;
+		/* Heap classes' blocks share batches; a slab class's go alone. */
+		if (n + TC_COUNT_SLAB > sizeof v / sizeof v[0] || (c == SLAB_CLASSES - 1 && n)) {
+			arena_give_back_many(v, n, false);
+			n = 0;
+		}
+		if (c < SLAB_CLASSES)
 			flush_oldest(t, c, (t->count[c] + 1u) / 2);
+		else
+			n += take_oldest(t, c, (t->count[c] + 1u) / 2, v + n);
+	}
+	if (n)
+		arena_give_back_many(v, n, false);
 }
 
 void tc_refill(struct arena *a, size_t r)
