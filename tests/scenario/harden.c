@@ -293,18 +293,22 @@ static void tc_link(size_t n, int words)
 	attempt(n);
 }
 
-/* 40 blocks of 48 bytes made and freed, the one at index v the victim
- * (printed): returns it, dangling. */
-static char *free_forty(size_t v)
+/* More blocks of a slab class than osmem's thread cache keeps in its
+ * stack (64). */
+#define PAST_STACK 80
+
+/* PAST_STACK blocks of 48 bytes made and freed, the one at index v the
+ * victim (printed): returns it, dangling. */
+static char *free_past_stack(size_t v)
 {
-	char *fill[40], *dangling;
+	char *fill[PAST_STACK], *dangling;
 	size_t i;
 
-	for (i = 0; i < 40; i++)
+	for (i = 0; i < PAST_STACK; i++)
 		fill[i] = hold(48);
 	dangling = launder(fill[v]);
 	victim(dangling);
-	for (i = 0; i < 40; i++) {
+	for (i = 0; i < PAST_STACK; i++) {
 		release(fill[i]);
 		free(fill[i]);
 	}
@@ -315,23 +319,23 @@ static char *free_forty(size_t v)
  * by malloc_trim; glibc: more freed than its cache keeps). */
 static void slab_uaf(void)
 {
-	char *dangling = free_forty(38);
+	char *dangling = free_past_stack(PAST_STACK - 2);
 
 	if (on_osmem)
 		malloc_trim(0);
 	write_words(dangling, 2);
-	for (int i = 0; i < 64; i++)
+	for (int i = 0; i < 2 * PAST_STACK; i++)
 		attempt(48);
 }
 
-/* The first of 40 blocks of 48 bytes freed: osmem's thread cache keeps 32
- * of a slab class in its stack and lists the older ones through their
- * first word (its spill list), where the victim goes; that word set,
- * malloc takes the blocks back until it meets the link. */
+/* The first of PAST_STACK blocks of 48 bytes freed: osmem's thread cache
+ * keeps 64 of a slab class in its stack and lists the older ones through
+ * their first word (its spill list), where the victim goes; that word
+ * set, malloc takes the blocks back until it meets the link. */
 static void spill_uaf(void)
 {
-	write_words(free_forty(0), 1);
-	for (int i = 0; i < 64; i++)
+	write_words(free_past_stack(0), 1);
+	for (int i = 0; i < 2 * PAST_STACK; i++)
 		attempt(48);
 }
 
@@ -549,11 +553,11 @@ static void slab_overflow(void)
 	}
 	CHECK(x != NULL, "no 48-byte block ends a slab page followed by another");
 	victim(on_osmem ? page : x);
-	/* Free 40 blocks of the next page (osmem: more than the thread cache's
-	 * stack keeps, so that the slab goes back on its class's list first, or
-	 * the older ones wait on the cache's spill list, whose check of the
-	 * next one taken back meets the slab's header). */
-	for (i = 0; i < N && freed < 40; i++)
+	/* Free PAST_STACK blocks of the next page (osmem: more than the thread
+	 * cache's stack keeps, so that the slab goes back on its class's list
+	 * first, or the older ones wait on the cache's spill list, whose check
+	 * of the next one taken back meets the slab's header). */
+	for (i = 0; i < N && freed < PAST_STACK; i++)
 		if (obj[i] != x && (!on_osmem || (char *)((uintptr_t)obj[i] & ~(uintptr_t)4095) == page)) {
 			release(obj[i]);
 			free(obj[i]);
