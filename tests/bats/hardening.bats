@@ -18,6 +18,7 @@ H='^osmem: free\(@P@\): corrupted header: '
 FB='^osmem: malloc\(\): corrupted free block at @P@: '
 declare -gA REPORT=(
 	[spill-uaf]='^osmem: malloc\(\): corrupted thread cache list at @P@: the link leads outside the heap$'
+	[spill-redirect]='^osmem: malloc\(\): corrupted thread cache list at @P@: the block there is not marked freed$'
 	[remote-uaf]='^osmem: malloc\(\): corrupted remote-free list at @P@: the link leads outside the arena$'
 	[remote-both]='^osmem: malloc\(\): corrupted remote-free list at @P@: the block there is not marked freed$'
 	[fake-static]='^osmem: free\(@P@\): invalid pointer \(not allocated by osmem\)$'
@@ -152,6 +153,11 @@ harmless_both() {
 	expect_stopped spill-uaf
 }
 
+@test "spill-redirect: a spilled 48-byte block's link turned to a live block on its page: malloc reports the list, abort" {
+	run_scn harden spill-redirect
+	expect_stopped spill-redirect
+}
+
 @test "remote-uaf: the remote-free list's link set: malloc reports the list, abort" {
 	run_scn harden remote-uaf
 	expect_stopped remote-uaf
@@ -219,9 +225,9 @@ harmless_both() {
 
 # ---- the same with OSMEM_ABORT_ON_ERROR=0: one line, the heap still works ----
 
-@test "spill-uaf, remote-uaf, remote-both with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
+@test "spill-uaf, spill-redirect, remote-uaf, remote-both with OSMEM_ABORT_ON_ERROR=0: reported, heap intact" {
 	local mode
-	for mode in spill-uaf remote-uaf remote-both; do
+	for mode in spill-uaf spill-redirect remote-uaf remote-both; do
 		run_scn OSMEM_ABORT_ON_ERROR=0 harden "$mode"
 		expect_warned "$mode"
 	done

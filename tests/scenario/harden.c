@@ -339,6 +339,45 @@ static void spill_uaf(void)
 		attempt(48);
 }
 
+static uintptr_t page_of(const void *p)
+{
+	return (uintptr_t)p & ~(uintptr_t)4095;
+}
+
+/* Every other one of 2 * PAST_STACK blocks of 48 bytes freed, and a freed
+ * one's first word XORed with the addresses of the block its link names
+ * (the one freed before it) and the live block beside that one: whatever
+ * the encoding (osmem's mangling, glibc's safe-linking), a link that XORs
+ * the address into it now leads to the live block, on the same page.
+ * osmem keeps 64 of a class in its cache's stack and spills the older
+ * ones, so the victim is on the spill list, linked to the block freed
+ * before it; its page was checked when the list reached it, the live
+ * block's mark is what is left to check. */
+static void spill_redirect(void)
+{
+	char *fill[2 * PAST_STACK], *dangling;
+	size_t i, k = 0;
+
+	for (i = 0; i < 2 * PAST_STACK; i++)
+		fill[i] = hold(48);
+	/* Among the first 48 freed, which osmem spills: the victim, the block
+	 * its link names and the live one beside that on one page. */
+	for (i = 2; i < 48 && !k; i += 2)
+		if (page_of(fill[i]) == page_of(fill[i - 2]) && page_of(fill[i - 1]) == page_of(fill[i - 2]))
+			k = i;
+	CHECK(k != 0, "no three 48-byte blocks in a row on one page");
+	dangling = launder(fill[k]);
+	victim(dangling);
+	for (i = 0; i < 2 * PAST_STACK; i += 2) {
+		release(fill[i]);
+		free(fill[i]);
+	}
+	*(uintptr_t *)dangling ^= (uintptr_t)fill[k - 2] ^ (uintptr_t)fill[k - 1];
+	escape(dangling);
+	for (i = 0; i < 2 * PAST_STACK; i++)
+		attempt(48);
+}
+
 /* A free heap block (or a mapped one, unmapped by now) written through a
  * dangling pointer, then its size asked for twice. */
 static void block_uaf(size_t n)
@@ -670,7 +709,7 @@ static void heap_still_works(void)
 
 static const char *const modes[] = {
 	"tc-word0-40", "tc-word0-600", "tc-both-40", "tc-both-600", "slab-uaf",
-	"spill-uaf", "bin-uaf-3000", "bin-uaf-20000", "mapped-uaf", "remote-uaf", "remote-both",
+	"spill-uaf", "spill-redirect", "bin-uaf-3000", "bin-uaf-20000", "mapped-uaf", "remote-uaf", "remote-both",
 	"fake-static", "fake-stack", "fake-heap", "size-enlarge", "size-enlarge-2000",
 	"size-shrink", "pred-redirect", "free-links", "free-size", "mapped-size",
 	"slab-overflow",
@@ -707,6 +746,8 @@ int main(int argc, char **argv)
 		slab_uaf();
 	else if (strcmp(mode, "spill-uaf") == 0)
 		spill_uaf();
+	else if (strcmp(mode, "spill-redirect") == 0)
+		spill_redirect();
 	else if (strcmp(mode, "bin-uaf-3000") == 0)
 		block_uaf(3000);
 	else if (strcmp(mode, "bin-uaf-20000") == 0)
