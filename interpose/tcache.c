@@ -319,7 +319,7 @@ static void *take(unsigned c, unsigned i, size_t z)
 
 /* tc_get of a class that holds a block: when its count of hits runs out
  * there, tc_tick starts it again and the block is taken all the same. */
-static void *tc_get_counted(size_t r)
+static __attribute__((noinline)) void *tc_get_counted(size_t r)
 {
 	void *p = tc_get(r);
 
@@ -335,19 +335,13 @@ static void *tc_get_counted(size_t r)
  * holds r will do (it is at most 255 bytes larger); past its own class a
  * block may be TC_FIT_SLACK(r) larger at most, so a request the cache holds
  * no block of its size for still finds one a little larger instead of
- * taking the lock. */
-void *tc_get_fit(size_t r)
+ * taking the lock. c is r's class. Calls nothing but in tail position, so
+ * that the search saves no registers. */
+static inline __attribute__((always_inline)) void *fit_search(struct tcache *t, size_t r, unsigned c)
 {
-	struct tcache *t = tc;
 	size_t most = r + TC_FIT_SLACK(r);
-	unsigned c = class_of(r), own = c;
+	unsigned own = c;
 
-	if (c < SLAB_CLASSES && !t->count[c] && t->spill[c]) {
-		/* Half a stack back from the spill list, newest first. */
-		t->count[c] = (unsigned char)unspill(t, c, t->slot + tc_base(c), TC_REFILL);
-		if (t->count[c])
-			return tc_get_counted(r);
-	}
 	if (c < TC_CLASSES) {
 		unsigned last = most > TC_MAX_SIZE ? TC_CLASSES - 1 : (unsigned)(most / 16) - 1;
 
@@ -366,6 +360,26 @@ void *tc_get_fit(size_t r)
 		}
 	}
 	return NULL;
+}
+
+/* Slab class c, empty, takes half a stack back from its spill list, newest
+ * first; then the search as ever. */
+static __attribute__((noinline)) void *fit_unspill(struct tcache *t, size_t r, unsigned c)
+{
+	t->count[c] = (unsigned char)unspill(t, c, t->slot + tc_base(c), TC_REFILL);
+	if (t->count[c])
+		return tc_get_counted(r);
+	return fit_search(t, r, c);
+}
+
+void *tc_get_fit(size_t r)
+{
+	struct tcache *t = tc;
+	unsigned c = class_of(r);
+
+	if (c < SLAB_CLASSES && !t->count[c] && t->spill[c])
+		return fit_unspill(t, r, c);
+	return fit_search(t, r, c);
 }
 
 void tc_tick(void)
