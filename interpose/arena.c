@@ -720,10 +720,12 @@ static inline struct arena *owner_of(void *p, struct slab *s)
 	return s ? slab_arena(s) : heap_arena_of(p);
 }
 
-/* The slab of v[i] (known to be one when slabs), or NULL. */
+/* The slab of p when the batch is of slab objects, else NULL: a heap
+ * block, whose page's first word (slab_of's test) is not read, a cache
+ * miss for each block the cache gives back long after it was freed. */
 static inline struct slab *slab_or_not(void *p, bool slabs)
 {
-	return slabs ? slab_page(p) : slab_of(p);
+	return slabs ? slab_page(p) : NULL;
 }
 
 void arena_give_back_many(void **v, unsigned n, bool slabs)
@@ -765,8 +767,8 @@ void arena_give_back_many(void **v, unsigned n, bool slabs)
 			i += k ? k : (arena_free_locked(a, s, v[i]), 1);
 		} else {
 			do
-				arena_free_locked(a, s, v[i]);
-			while (++i < n && owner_of(v[i], s = slab_or_not(v[i], slabs)) == a);
+				arena_free_locked(a, NULL, v[i]);
+			while (++i < n && heap_arena_of(v[i]) == a);
 		}
 		freed_into(a, held);
 	}

@@ -406,9 +406,9 @@ bool arena_usage(struct arena *a, struct heap_usage *u);
  * block): directly when the caller may lock a, else onto a's remote list,
  * by way of the thread's outbox (arena.c). */
 void arena_give_back(struct arena *a, struct slab *s, void *p);
-/* The n blocks of v (live or cached, checked; with slabs, all slab
- * objects) back to their arenas: the blocks of one arena that follow each
- * other under one lock. */
+/* The n blocks of v (live or cached, checked; with slabs all slab
+ * objects, else all plain heap blocks) back to their arenas: the blocks of
+ * one arena that follow each other under one lock. */
 void arena_give_back_many(void **v, unsigned n, bool slabs);
 /* The thread exits: the blocks it freed into other arenas go now, and any
  * it frees from here on go at once. */
