@@ -79,6 +79,7 @@ static void fork_child(void);
 void arena_init(void)
 {
 	arena_main.grow_pad = tune.top_pad;
+	arena_main.populate_moves = true;
 	if (!arena_main.heap.started)   /* a program that used os_* first keeps their index */
 		arena_main.idx.lists = true;
 	exit_key_ok = pthread_key_create(&exit_key, unbind) == 0;
@@ -126,6 +127,7 @@ static struct arena *create_locked(bool past_limit)
 	if ((!past_limit && narenas >= tune_arena_limit()) || !(a = heap_new_arena()))
 		return NULL;
 	a->grow_pad = tune.top_pad;
+	a->populate_moves = true;
 	a->id = narenas;
 	__atomic_store_n(&tail->next, a, __ATOMIC_RELEASE);
 	tail = a;

@@ -202,6 +202,10 @@ struct arena {
 	struct counters counters;   /* heap.c and map.c, for this arena */
 	size_t grow_pad;            /* bytes each growth of the heap asks for beyond the need:
 				       0 for os_* (SPEC rule 11), OSMEM_GROW_PAD in the drop-in */
+	/* A block realloc moves into a new mapping has the pages its copy
+	 * writes populated first (map_populate): the drop-in's; os_* keep
+	 * SPEC's exact traces. */
+	bool populate_moves;
 	/* Damage was found in its structures (issue 12): with
 	 * OSMEM_ABORT_ON_ERROR=0 the drop-in never uses it again. */
 	bool damaged;
@@ -269,6 +273,9 @@ void map_unreserve(void *base);
 bool map_commit(void *p, size_t len);            /* make [p, p + len) usable */
 void map_decommit(void *p, size_t len);          /* give its pages back, reserved again */
 void map_purge(void *p, size_t len);             /* drop its pages, still usable (zero again) */
+/* Fault in the pages of [p, p + len) at once, writable, in one call: the
+ * pages a copy is about to write, without a fault for each. */
+void map_populate(void *p, size_t len);
 extern uint64_t map_region_bits[];
 /* The reserved region holding p, or NULL: O(1), without touching p. */
 static inline void *map_region_of(const void *p)

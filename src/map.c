@@ -120,6 +120,18 @@ void map_purge(void *p, size_t len)
 	(void)madvise(p, len, MADV_DONTNEED);   /* refused, the pages stay: not an error */
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23   /* Linux 5.14; older kernels refuse it (EINVAL) */
+#endif
+
+void map_populate(void *p, size_t len)
+{
+	char *from = (char *)((uintptr_t)p & ~(uintptr_t)4095);
+	char *to = (char *)(((uintptr_t)p + len + 4095) & ~(uintptr_t)4095);
+
+	(void)madvise(from, (size_t)(to - from), MADV_POPULATE_WRITE);   /* refused: faulted as written */
+}
+
 /* A mapped block's tag holds, where others hold BLOCK_MAGIC, a keyed hash of
  * its address, size and list links (issue 12): list membership already says
  * the block is ours, and the hash says nobody has changed what free trusts

@@ -208,10 +208,16 @@ EXPORT void os_free(void *ptr)
 static void *realloc_move(struct arena *a, struct block_meta *b, size_t s, size_t mmap_from)
 {
 	struct block_meta *nb = core_alloc(a, s, mmap_from);
+	size_t keep = b->size < s ? b->size : s;
 
 	if (!nb)
 		return core_nomem();
-	memcpy(block_payload(nb), block_payload(b), b->size < s ? b->size : s);
+	/* A buffer growing past the threshold: its copy would fault a page at a
+	 * time (realloc_grow: 122,700 faults against glibc's 96,000, which keeps
+	 * such buffers in its heap). */
+	if (a->populate_moves && nb->status == STATUS_MAPPED)
+		map_populate(block_payload(nb), keep);
+	memcpy(block_payload(nb), block_payload(b), keep);
 	if (b->status == STATUS_MAPPED)
 		map_release(b);
 	else

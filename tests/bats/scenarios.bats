@@ -364,6 +364,18 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	[ "$mremaps" -le 60 ]
 }
 
+@test "18. large blocks: the heap block realloc moves into a mapping has the pages its copy writes populated in one call" {
+	local t="$BATS_TEST_TMPDIR/strace"
+	strace -f -o "$t" -e trace=madvise env LD_PRELOAD="$REPO/libosmem.so" "$SCN_BIN/large_blocks"
+	grep 'MADV_POPULATE_WRITE' "$t" || true
+	# One move out of the heap (64 KiB grown past the 128 KiB threshold),
+	# its copy over 124 KiB; the mremaps after it populate nothing.
+	[ "$(grep -c 'MADV_POPULATE_WRITE' "$t")" -eq 1 ]
+	len=$(grep 'MADV_POPULATE_WRITE' "$t" | sed -E 's/.*madvise\(0x[0-9a-f]+, ([0-9]+), MADV_POPULATE_WRITE.*/\1/')
+	[ "$len" -ge $((124 << 10)) ]
+	[ "$len" -le $((136 << 10)) ]
+}
+
 @test "19. free of a mapped block whose munmap hits vm.max_map_count: no abort, errno kept, the program goes on" {
 	run_scn munmap_refused
 	[[ "$out" != skip* ]] || skip "$out"
