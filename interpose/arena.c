@@ -228,7 +228,8 @@ static clock_fn find_vdso_clock(void)
 	size_t nsym = 0;
 	bool loaded = false;
 
-	if (!eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64)
+	if (!eh || eh->e_ident[EI_MAG0] != ELFMAG0 || eh->e_ident[EI_MAG1] != ELFMAG1 ||
+	    eh->e_ident[EI_MAG2] != ELFMAG2 || eh->e_ident[EI_MAG3] != ELFMAG3 || eh->e_ident[EI_CLASS] != ELFCLASS64)
 		return NULL;
 	ph = (const Elf64_Phdr *)((const char *)eh + eh->e_phoff);
 	for (unsigned i = 0; i < eh->e_phnum; i++) {
@@ -249,7 +250,7 @@ static clock_fn find_vdso_clock(void)
 	}
 	for (size_t i = 0; sym && str && i < nsym; i++)
 		if (ELF64_ST_TYPE(sym[i].st_info) == STT_FUNC && sym[i].st_shndx != SHN_UNDEF &&
-		    strcmp(str + sym[i].st_name, "__vdso_clock_gettime") == 0)
+		    str_same(str + sym[i].st_name, "__vdso_clock_gettime"))
 			return (clock_fn)(sym[i].st_value + bias);
 	return NULL;
 }

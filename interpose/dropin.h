@@ -459,6 +459,13 @@ struct tune {
 };
 extern struct tune tune;
 void tune_init(void);                   /* MALLOC_*, OSMEM_ARENAS, OSMEM_DECAY_MS, OSMEM_TCACHE_KB */
+/* The value of environment variable name, or NULL; and whether two strings
+ * are the same. getenv and strcmp would do, but their text lies in windows
+ * of libc that the kernel maps 64 KiB at a time and that nothing else in
+ * most programs touches: every process on osmem kept such a window (and
+ * the string functions' below it) resident for a few lookups at start. */
+const char *env_get(const char *name);
+bool str_same(const char *a, const char *b);
 int tune_set(int param, int value);     /* mallopt: 1 when honoured */
 unsigned tune_arena_limit(void);
 static inline size_t tune_mmap_from(void)

@@ -62,12 +62,12 @@ int insight_open(const char *v, char *out, size_t len)
 /* "1" means stderr; "0" or empty means off; anything else is a path. */
 static bool switch_on(const char *name, const char **path)
 {
-	const char *v = getenv(name);
+	const char *v = env_get(name);
 
-	if (!v || !*v || strcmp(v, "0") == 0)
+	if (!v || !*v || str_same(v, "0"))
 		return false;
 	if (path)
-		*path = strcmp(v, "1") == 0 ? NULL : v;
+		*path = str_same(v, "1") ? NULL : v;
 	return true;
 }
 
@@ -78,9 +78,9 @@ void insight_init(void)
 	insight_stats = switch_on("OSMEM_STATS", &stats_to);
 	insight_leaks = switch_on("OSMEM_LEAKS", &leaks_to);
 	insight_trace = switch_on("OSMEM_TRACE", &trace_to) && trace_to;
-	v = getenv("OSMEM_CHECK");
-	insight_check = v && strcmp(v, "1") == 0;
-	v = getenv("OSMEM_TRACE_DEPTH");
+	v = env_get("OSMEM_CHECK");
+	insight_check = v && str_same(v, "1");
+	v = env_get("OSMEM_TRACE_DEPTH");
 	if (v && *v) {
 		insight_depth = atoi(v);
 		if (insight_depth < 0)

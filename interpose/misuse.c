@@ -15,9 +15,9 @@ const char misuse_invalid[] = "invalid pointer (not allocated by osmem)";
 
 void misuse_init(void)
 {
-	const char *v = getenv("OSMEM_ABORT_ON_ERROR");
+	const char *v = env_get("OSMEM_ABORT_ON_ERROR");
 
-	if (v && strcmp(v, "0") == 0)
+	if (v && str_same(v, "0"))
 		diag_abort = false;   /* the core's flag: its reports and these go the same way */
 }
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "dropin.h"
 #include "system.h"
 
 struct system_malloc sys;
@@ -14,10 +14,10 @@ bool backend_system;
 
 void system_init(void)
 {
-	const char *v = getenv("OSMEM_BACKEND");
+	const char *v = env_get("OSMEM_BACKEND");
 
-	if (!v || strcmp(v, "system") != 0) {
-		if (v && *v && strcmp(v, "osmem") != 0)
+	if (!v || !str_same(v, "system")) {
+		if (v && *v && !str_same(v, "osmem"))
 			diag_write("osmem: OSMEM_BACKEND takes 'osmem' or 'system'; using osmem\n");
 		return;
 	}

@@ -67,10 +67,36 @@ unsigned tune_arena_limit(void)
 	return n > tune.arena_test ? n : tune.arena_test;
 }
 
+extern char **environ;
+
+const char *env_get(const char *name)
+{
+	for (char **e = environ; e && *e; e++) {
+		const char *s = *e, *n = name;
+
+		while (*n && *s == *n) {
+			s++;
+			n++;
+		}
+		if (!*n && *s == '=')
+			return s + 1;
+	}
+	return NULL;
+}
+
+bool str_same(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
 /* A decimal variable, or -1 when unset or not a number. */
 static long env_num(const char *name)
 {
-	const char *v = getenv(name);
+	const char *v = env_get(name);
 	char *end;
 	long n;
 
@@ -133,7 +159,7 @@ void tune_init(void)
 	};
 
 	struct rlimit as;
-	const char *d = getenv("OSMEM_DECAY_MS");
+	const char *d = env_get("OSMEM_DECAY_MS");
 	long n;
 
 	tune.cpus = cpus();
@@ -142,7 +168,7 @@ void tune_init(void)
 		if (n >= 0 && n <= 0x7fffffff)
 			tune_set(vars[i].param, (int)n);
 	}
-	if (d && !strcmp(d, "-1"))
+	if (d && str_same(d, "-1"))
 		tune.decay_ms = -1;
 	else if ((n = env_num("OSMEM_DECAY_MS")) >= 0)
 		tune.decay_ms = n > 3600000 ? 3600000 : (int)n;

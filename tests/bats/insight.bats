@@ -50,6 +50,17 @@ calls_of() { grep -o " $1 [0-9]*" <<<"$2" | head -1 | awk '{print $2}'; }
 	[ -z "$output" ]
 }
 
+@test "the switches are read by their whole names: OSMEM_STAT, OSMEM_STATSX and OSMEM_STATS_ report nothing, OSMEM_STATS after them does" {
+	# osmem reads its variables from environ itself (not getenv): a name
+	# that starts or extends another must not match it.
+	run env OSMEM_STAT=1 OSMEM_STATSX=1 OSMEM_STATS_=1 LD_PRELOAD="$LIB" "$BATS_FILE_TMPDIR/leaky"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	run env OSMEM_STAT=1 OSMEM_STATSX=1 OSMEM_STATS_=1 OSMEM_STATS=1 LD_PRELOAD="$LIB" "$BATS_FILE_TMPDIR/leaky"
+	[ "$status" -eq 0 ]
+	grep -q '^osmem stats: pid [0-9]* (leaky)' <<<"$output"
+}
+
 @test "OSMEM_STATS=PATH with %p gives each process of gcc its own report file" {
 	printf 'int main(void){return 0;}\n' >"$BATS_TEST_TMPDIR/t.c"
 	env OSMEM_STATS="$BATS_TEST_TMPDIR/st.%p" LD_PRELOAD="$LIB" gcc -O2 -o "$BATS_TEST_TMPDIR/t" "$BATS_TEST_TMPDIR/t.c"
