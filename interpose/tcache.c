@@ -429,7 +429,7 @@ static void flush_oldest(struct tcache *t, unsigned c, unsigned k)
 static void make_room(struct tcache *t, size_t r)
 {
 	size_t goal = t->budget - t->budget / 4;
-	void *v[2 * TC_COUNT_SLAB];
+	void *v[8 * TC_COUNT];   /* the heap classes' halves */
 	unsigned n = 0;
 
 	/* Spilled blocks first: past their stacks, the least likely to be asked for soon. */
@@ -439,15 +439,15 @@ static void make_room(struct tcache *t, size_t r)
 	for (unsigned c = TC_CLASSES + TC_BIG_CLASSES; c-- && t->bytes + r > goal;) {
 		if (!t->count[c])
 			continue;
-		/* Heap classes' blocks share batches; a slab class's go alone. */
-		if (n + TC_COUNT_SLAB > sizeof v / sizeof v[0] || (c == SLAB_CLASSES - 1 && n)) {
+		if (c < SLAB_CLASSES) {   /* slab objects: a batch of their own */
+			flush_oldest(t, c, (t->count[c] + 1u) / 2);
+			continue;
+		}
+		if (n + TC_COUNT > sizeof v / sizeof v[0]) {
 			arena_give_back_many(v, n, false);
 			n = 0;
 		}
-		if (c < SLAB_CLASSES)
-			flush_oldest(t, c, (t->count[c] + 1u) / 2);
-		else
-			n += take_oldest(t, c, (t->count[c] + 1u) / 2, v + n);
+		n += take_oldest(t, c, (t->count[c] + 1u) / 2, v + n);
 	}
 	if (n)
 		arena_give_back_many(v, n, false);
