@@ -287,6 +287,22 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	echo "$out"
 }
 
+@test "23. the first thread binds to arena 0 after another thread did, and so does a fork child's (forked by a thread with no arena)" {
+	run_scn arenas first
+	expect_clean
+	echo "$out"
+}
+
+@test "23. a thread's first arena costs no system call to tell the first thread: 1000 threads, gettid and getpid once" {
+	local t="$BATS_TEST_TMPDIR/strace"
+	SCN_TIMEOUT=120
+	strace -f -o "$t" -e trace=gettid,getpid env LD_PRELOAD="$REPO/libosmem.so" "$SCN_BIN/arenas" reuse 1000 >/dev/null
+	grep -c 'gettid\|getpid' "$t" || true
+	# Asked once, at the first call, not at each of the 1000 threads' first arena.
+	[ "$(grep -c 'gettid(' "$t")" -le 1 ]
+	[ "$(grep -c 'getpid(' "$t")" -le 1 ]
+}
+
 @test "23. 64 threads that freed what they allocated hold no more in their caches together than the shared budget" {
 	run_scn arenas caches 64
 	expect_clean

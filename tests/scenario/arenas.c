@@ -27,6 +27,10 @@
  *                          no block is damaged on the way; then a thread that
  *                          only frees 20 of this thread's blocks and exits:
  *                          they are back in use by nobody (mallinfo2)
+ *   arenas first           the process's first thread binds to arena 0 even
+ *                          when another thread bound first; and in a fork
+ *                          child made by a thread that had not bound, that
+ *                          thread is the child's first and binds to arena 0
  *   arenas caches T        T threads each free and take back 300 blocks of
  *                          16-4000 bytes, 20 times, then free them and wait:
  *                          what their caches and deferred frees hold
@@ -548,6 +552,114 @@ static void handoff(int rounds)
 	      before);
 }
 
+/* ---- first: which thread arena 0 is for ---- */
+
+/* The thread count of each of malloc_stats' arena lines into count[]
+ * (indexed by arena, -1 where no line): how many lines. */
+static int arena_threads(int *count, int max)
+{
+	char buf[16384], *p = buf;
+	int k, t, n = arena_lines(buf, sizeof buf);
+
+	for (int i = 0; i < max; i++)
+		count[i] = -1;
+	while ((p = strstr(p, "osmem arena "))) {
+		char *eol = strchr(p, '\n'), *c;
+
+		if (eol)
+			*eol = 0;
+		c = strrchr(p, ',');
+		if (sscanf(p, "osmem arena %d:", &k) == 1 && c && sscanf(c, ", %d threads", &t) == 1 && k >= 0 && k < max)
+			count[k] = t;
+		p = eol ? eol + 1 : p + 1;
+	}
+	return n;
+}
+
+/* The calling thread binds now (the process has threads): a few blocks
+ * through its arena. */
+static void churn_some(void)
+{
+	void *v[64];
+
+	for (int r = 0; r < 4; r++) {
+		for (int i = 0; i < 64; i++)
+			CHECK((v[i] = malloc(300 + 16 * i)) != NULL, "malloc failed");
+		for (int i = 0; i < 64; i++)
+			free(v[i]);
+	}
+}
+
+/* Arena 0 has one thread, the caller, and one other arena the other one. */
+static void expect_first_on_zero(const char *who)
+{
+	int count[64], others = 0;
+
+	arena_threads(count, 64);
+	for (int i = 1; i < 64; i++)
+		others += count[i] > 0 ? count[i] : 0;
+	CHECK(count[0] == 1 && others == 1, "%s: arena 0 has %d threads, the others %d (want 1 and 1)", who, count[0],
+	      others);
+}
+
+static pthread_barrier_t first_a, first_b;
+
+/* The thread that is not the first (in the parent, or in a fork child
+ * beside the thread that forked). */
+static void *first_other(void *arg)
+{
+	(void)arg;
+	churn_some();
+	pthread_barrier_wait(&first_a);   /* bound: now the first thread binds */
+	pthread_barrier_wait(&first_b);   /* counted */
+	return NULL;
+}
+
+/* Another thread binds first, then the caller, the first thread: it must
+ * be on arena 0. */
+static void bind_after_other(const char *who)
+{
+	pthread_t t;
+
+	pthread_barrier_init(&first_a, NULL, 2);
+	pthread_barrier_init(&first_b, NULL, 2);
+	CHECK(pthread_create(&t, NULL, first_other, NULL) == 0, "%s: pthread_create", who);
+	pthread_barrier_wait(&first_a);
+	churn_some();
+	expect_first_on_zero(who);
+	pthread_barrier_wait(&first_b);
+	pthread_join(t, NULL);
+}
+
+static void *forker(void *arg)
+{
+	pid_t pid;
+	int status;
+
+	(void)arg;
+	pid = fork();   /* this thread has not allocated: it has no arena */
+	CHECK(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		bind_after_other("fork child");
+		_exit(0);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
+	return (void *)(intptr_t)(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void first(void)
+{
+	pthread_t t;
+	void *ok;
+
+	bind_after_other("parent");
+	/* A thread that never allocated forks: the child's first thread is it. */
+	CHECK(pthread_create(&t, NULL, forker, NULL) == 0, "pthread_create");
+	pthread_join(t, &ok);
+	CHECK(ok != NULL, "the fork child failed its check (its first thread not on arena 0)");
+	puts("first thread on arena 0, in the parent and in a child forked by another thread");
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -570,7 +682,9 @@ int main(int argc, char **argv)
 		handoff(n);
 	else if (strcmp(mode, "caches") == 0)
 		caches(n);
+	else if (strcmp(mode, "first") == 0)
+		first();
 	else
-		FAIL("usage: arenas spread|expect-one|reuse|forkbusy|sigfork|stdiofork|handoff|caches N");
+		FAIL("usage: arenas spread|expect-one|reuse|forkbusy|sigfork|stdiofork|handoff|caches|first N");
 	return 0;
 }
