@@ -128,8 +128,12 @@ void map_populate(void *p, size_t len)
 {
 	char *from = (char *)((uintptr_t)p & ~(uintptr_t)4095);
 	char *to = (char *)(((uintptr_t)p + len + 4095) & ~(uintptr_t)4095);
+	int saved = errno;
 
-	(void)madvise(from, (size_t)(to - from), MADV_POPULATE_WRITE);   /* refused: faulted as written */
+	/* Refused (a kernel before 5.14: EINVAL), the copy faults the pages in
+	 * as it writes them; the realloc that succeeds leaves errno alone. */
+	if (madvise(from, (size_t)(to - from), MADV_POPULATE_WRITE) != 0)
+		errno = saved;
 }
 
 /* A mapped block's tag holds, where others hold BLOCK_MAGIC, a keyed hash of

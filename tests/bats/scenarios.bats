@@ -392,6 +392,13 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	[ "$len" -le $((136 << 10)) ]
 }
 
+@test "18. large blocks: a kernel that refuses MADV_POPULATE_WRITE (seccomp here): the realloc into a mapping succeeds, data and errno kept" {
+	run_scn large_blocks refused-populate
+	[[ "$out" != skip* ]] || skip "$out"
+	expect_clean
+	[[ "$out" == "populate refused: realloc succeeded, data and errno kept" ]]
+}
+
 @test "19. free of a mapped block whose munmap hits vm.max_map_count: no abort, errno kept, the program goes on" {
 	run_scn munmap_refused
 	[[ "$out" != skip* ]] || skip "$out"
