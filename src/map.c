@@ -126,8 +126,9 @@ void map_purge(void *p, size_t len)
 
 void map_populate(void *p, size_t len)
 {
-	char *from = (char *)((uintptr_t)p & ~(uintptr_t)4095);
-	char *to = (char *)(((uintptr_t)p + len + 4095) & ~(uintptr_t)4095);
+	uintptr_t page = (uintptr_t)getpagesize();   /* as map_capacity: madvise wants whole pages */
+	char *from = (char *)((uintptr_t)p & ~(page - 1));
+	char *to = (char *)(((uintptr_t)p + len + page - 1) & ~(page - 1));
 	int saved = errno;
 
 	/* Refused (a kernel before 5.14: EINVAL), the copy faults the pages in
