@@ -424,8 +424,11 @@ void arena_free_locked(struct arena *a, struct slab *s, void *p);
 void arena_decay_due(struct arena *a);
 static inline void arena_tick(struct arena *a)
 {
-	if (__builtin_expect(a->dirty, 0) && !--a->decay_ticks) {
-		a->decay_ticks = DECAY_TICKS;
+	/* Counts down to 0, then looks: a new arena's 0 looks at once (a
+	 * countdown that tested after its decrement wrapped there, and looked
+	 * again only 2^32 calls later). */
+	if (__builtin_expect(a->dirty, 0) && !a->decay_ticks--) {
+		a->decay_ticks = DECAY_TICKS - 1;
 		arena_decay_due(a);
 	}
 }

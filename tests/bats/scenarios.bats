@@ -447,6 +447,10 @@ decay_each_kind() {
 	decay_each_kind OSMEM_DECAY_MS=400 hits
 }
 
+@test "30. single-threaded, every call reaching the heap (none the cache): the arena's own count of calls lets decay look, and the memory goes back" {
+	decay_each_kind OSMEM_DECAY_MS=400 heap
+}
+
 @test "31. OSMEM_DECAY_MS=0 gives free memory back at once; -1 never (single-threaded and idle threads)" {
 	run_scn OSMEM_DECAY_MS=0 decay medium 0 calls
 	expect_clean

@@ -9,6 +9,8 @@
  *           (64 blocks of 16-4000 bytes, allocated and freed) every ms
  *   hits    the same with 16 malloc(64)/free pairs a ms instead, every one
  *           served by the thread cache
+ *   heap    the same with 16 pairs a ms of sizes no thread cache keeps
+ *           (4-12 KiB): every call reaches the heap, none the cache
  *   idle    4 threads build and free their share, then nobody calls malloc
  *   fork    idle, and then the process forks: in the child, 4 threads
  *           build and free again and go idle; the parent does the same
@@ -92,13 +94,25 @@ static void *worker(void *arg)
 
 /* What goes on after the frees: NONE; CALLS, a request's worth of calls
  * (blocks of 16-4000 bytes, some from the heap); HITS, 16 pairs of
- * malloc(64) and free that the thread cache serves, none reaching the heap. */
-enum activity { NONE, CALLS, HITS };
+ * malloc(64) and free that the thread cache serves, none reaching the heap;
+ * HEAP, 16 pairs that all reach it. */
+enum activity { NONE, CALLS, HITS, HEAP };
 
 static void cache_hits(void)
 {
 	for (int i = 0; i < 16; i++) {
 		char *volatile p = malloc(64);
+
+		CHECK(p != NULL, "malloc failed");
+		p[0] = 1;
+		free(p);
+	}
+}
+
+static void heap_calls(uint64_t *rs)
+{
+	for (int i = 0; i < 16; i++) {
+		char *volatile p = malloc(4200 + rng_next(rs) % 8000);
 
 		CHECK(p != NULL, "malloc failed");
 		p[0] = 1;
@@ -130,6 +144,8 @@ static void wait_ms(long ms, enum activity act, uint64_t *rs)
 			some_calls(rs);
 		else if (act == HITS)
 			cache_hits();
+		else if (act == HEAP)
+			heap_calls(rs);
 		usleep(1000);
 	}
 }
@@ -252,7 +268,7 @@ int main(int argc, char **argv)
 {
 	const char *w = getenv("OSMEM_DECAY_MS");
 
-	CHECK(argc == 4, "usage: decay small|medium|large PIN calls|hits|idle|fork|tasks");
+	CHECK(argc == 4, "usage: decay small|medium|large PIN calls|hits|heap|idle|fork|tasks");
 	require_osmem("decay");
 	size = !strcmp(argv[1], "small") ? 48 : !strcmp(argv[1], "medium") ? 1000 : 100 * 1024;
 	pin = strtoul(argv[2], NULL, 10);
@@ -266,6 +282,8 @@ int main(int argc, char **argv)
 		round_of("single thread", false, CALLS);
 	} else if (!strcmp(argv[3], "hits")) {
 		round_of("single thread, cache hits", false, HITS);
+	} else if (!strcmp(argv[3], "heap")) {
+		round_of("single thread, heap calls", false, HEAP);
 	} else if (!strcmp(argv[3], "idle")) {
 		round_of("idle threads", true, NONE);
 	} else {
