@@ -6,8 +6,9 @@
  * to an arena and takes only that arena's lock: the main thread keeps
  * arena_main, each other thread gets an arena whose threads have all exited,
  * else a new one (heap_new_arena: its own 64 MiB regions) while there are
- * fewer than tune_arena_limit() (2 per CPU by default, M_ARENA_MAX,
- * MALLOC_ARENA_MAX, OSMEM_ARENAS), else the one with the fewest threads. A
+ * fewer than tune_arena_limit() (2 per CPU by default, 1 per CPU while
+ * more than 16 threads per CPU have arenas, M_ARENA_MAX, MALLOC_ARENA_MAX,
+ * OSMEM_ARENAS), else the one with the fewest threads. A
  * thread that finds its arena's lock taken moves, as glibc's arena_get2 does:
  * to the first arena whose lock it can take at once, or to a new one, and
  * waits only when neither can be had.
@@ -24,6 +25,7 @@
  * a signal handler that interrupted malloc or fork cannot deadlock. */
 #define _GNU_SOURCE
 #include <elf.h>
+#include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <string.h>
@@ -43,6 +45,12 @@ extern void _IO_list_unlock(void);
 static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;   /* creation and binding */
 static struct arena *tail = &arena_main;   /* the newest arena */
 static unsigned narenas = 1;
+/* Threads bound to an arena, and while they crowd the CPUs the arenas
+ * (the first room) they may be bound to: tune_arena_limit's of that
+ * count, one per CPU; a thread in an arena past it moves at its next
+ * entry. Both follow binds and exits. */
+static unsigned bound_threads;
+static unsigned room = UINT_MAX;
 TLS_IE struct arena *arena_bound;
 static TLS_IE unsigned contentions;   /* the thread found its arena taken this many times running */
 
@@ -142,7 +150,8 @@ static struct arena *create_locked(bool past_limit)
 {
 	struct arena *a;
 
-	if ((!past_limit && narenas >= tune_arena_limit()) || !(a = heap_new_arena()))
+	if ((!past_limit && narenas >= tune_arena_limit(__atomic_load_n(&bound_threads, __ATOMIC_RELAXED))) ||
+	    !(a = heap_new_arena()))
 		return NULL;
 	a->grow_pad = tune.top_pad;
 	a->populate_moves = true;
@@ -153,16 +162,44 @@ static struct arena *create_locked(bool past_limit)
 	return a;
 }
 
+/* bound_threads changed by d: room follows, and is no limit at all unless
+ * the threads crowd the CPUs (an arena made past the limit, or before the
+ * limit was lowered, keeps its threads). */
+static void count_bound(int d)
+{
+	unsigned n = __atomic_add_fetch(&bound_threads, (unsigned)d, __ATOMIC_RELAXED), limit = tune_arena_limit(n);
+
+	__atomic_store_n(&room, limit < tune_arena_limit(0) ? limit : UINT_MAX, __ATOMIC_RELAXED);
+}
+
+static inline bool in_room(const struct arena *a)
+{
+	return a->id < __atomic_load_n(&room, __ATOMIC_RELAXED);
+}
+
+/* An arena past the room that its threads have left: none allocates there
+ * any more, so a block freed into it goes back at once, merged with its
+ * free neighbours (arena_free_locked), as decay would give it back later. */
+static inline bool abandoned(const struct arena *a)
+{
+	return !in_room(a) && !__atomic_load_n(&a->threads, __ATOMIC_RELAXED);
+}
+
 static void move_to(struct arena *a)
 {
-	if (arena_bound)
-		__atomic_fetch_sub(&arena_bound->threads, 1, __ATOMIC_RELAXED);
+	struct arena *old = arena_bound;
+
+	if (old)
+		__atomic_fetch_sub(&old->threads, 1, __ATOMIC_RELAXED);
+	else
+		count_bound(1);
 	__atomic_fetch_add(&a->threads, 1, __ATOMIC_RELAXED);
 	arena_bound = a;
 	tc_bound();
 }
 
-/* A thread's first arena, or the next when its own is out of service. */
+/* A thread's first arena, or the next when its own is out of service or
+ * past the room. */
 static struct arena *bind(void)
 {
 	struct arena *a = NULL, *fewest = &arena_main;
@@ -172,15 +209,17 @@ static struct arena *bind(void)
 	} else {
 		pthread_mutex_lock(&list_lock);
 		for (struct arena *b = arena_next(&arena_main); b && !a; b = arena_next(b)) {
-			if (b->damaged)
+			if (b->damaged || !in_room(b))
 				continue;
 			if (!b->threads)
 				a = b;
 			else if (fewest->damaged || b->threads < fewest->threads)
 				fewest = b;
 		}
+		/* Every arena in the room out of service: the thread's own, if
+		 * it is not, else one more past the limit (issue 12). */
 		if (!a && !(a = create_locked(false)) && fewest->damaged)
-			a = create_locked(true);
+			a = arena_bound && !arena_bound->damaged ? arena_bound : create_locked(true);
 		pthread_mutex_unlock(&list_lock);
 		if (!a)
 			a = fewest;
@@ -201,7 +240,8 @@ static __attribute__((noinline)) struct arena *contended(struct arena *a)
 	struct arena *b;
 
 	for (b = arena_next(a) ? arena_next(a) : &arena_main; b != a; b = arena_next(b) ? arena_next(b) : &arena_main)
-		if (!b->damaged && !__atomic_load_n(&b->threads, __ATOMIC_RELAXED) && arena_lock_try(&b->lock))
+		if (!b->damaged && in_room(b) && !__atomic_load_n(&b->threads, __ATOMIC_RELAXED) &&
+		    arena_lock_try(&b->lock))
 			goto moved;
 	pthread_mutex_lock(&list_lock);
 	b = create_locked(false);
@@ -605,7 +645,7 @@ struct arena *arena_enter_threaded(bool *held)
 		outbox_send();
 	if (__builtin_expect(!purger_started, 0))
 		arena_purger_start();
-	if (__builtin_expect(!a || a->damaged, 0))
+	if (__builtin_expect(!a || a->damaged || !in_room(a), 0))
 		a = bind();
 	if (arena_lock_try(&a->lock))
 		contentions = 0;
@@ -663,12 +703,16 @@ void arena_free_locked(struct arena *a, struct slab *s, void *p)
 		return;
 	a->dirty = true;
 	tc_unmark(p);
-	if (s)
+	if (s) {
 		slab_free(a, s, p);
-	else if ((what = check_block(a, block_of(p))))
+	} else if ((what = check_block(a, block_of(p)))) {
 		misuse_header("free", a, p, what);
-	else
-		index_release(a, block_of(p));
+	} else {
+		struct block_meta *b = index_release(a, block_of(p));
+
+		if (__builtin_expect(abandoned(a), 0) && tune.decay_ms >= 0)
+			returned(a, heap_purge_block(b, OSMEM_DECAY_MIN), "decay");
+	}
 }
 
 /* p, of a, for a's remote list, marked freed. */
@@ -848,6 +892,7 @@ static void unbind(void *arg)
 		return;
 	arena_bound = NULL;
 	tc_bound();
+	count_bound(-1);
 	if (__atomic_sub_fetch(&a->threads, 1, __ATOMIC_RELAXED) == 0 && a != &arena_main)
 		arena_with_lock(a, leave_locked, NULL);
 }
@@ -929,6 +974,8 @@ static void fork_child(void)
 		a->lock = 0;
 		a->threads = a == arena_bound;
 	}
+	bound_threads = 0;
+	count_bound(arena_bound != NULL);
 	map_fork_child();
 	tcache_fork_child();
 	insight_fork_child();

@@ -470,7 +470,8 @@ void tune_init(void);                   /* MALLOC_*, OSMEM_ARENAS, OSMEM_DECAY_M
 const char *env_get(const char *name);
 bool str_same(const char *a, const char *b);
 int tune_set(int param, int value);     /* mallopt: 1 when honoured */
-unsigned tune_arena_limit(void);
+/* The most arenas while bound threads have one (fewer once they crowd the CPUs). */
+unsigned tune_arena_limit(unsigned bound);
 static inline size_t tune_mmap_from(void)
 {
 	return __atomic_load_n(&tune.mmap_threshold, __ATOMIC_RELAXED);

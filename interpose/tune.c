@@ -56,13 +56,29 @@ static unsigned cpus(void)
  * with 4 (jemalloc 43), as fast or faster; at 8 threads the five
  * bench-threads programs ran as fast with 4 as with 16. */
 #define ARENAS_PER_CPU 2
+/* ... and one per CPU once more than this many threads per CPU have one.
+ * Then a thread that runs takes a whole time slice, and what it allocates
+ * in its own arena replaces most of what the program holds: each arena
+ * grows to nearly all of the live blocks, and the free memory every other
+ * arena then holds serves only its own threads. 256 threads replacing
+ * 1-2000 B blocks in 4096 shared slots on 2 CPUs (bench-memory's
+ * many-threads) peaked at 31 MiB with 4 arenas and 22 MiB with 2, and the
+ * same shape peaked 8 MiB lower with 2 at 16, 32 and 64 threads too. But
+ * where threads bind at once, the mark decides after their first arenas
+ * have grown: at 8 per CPU the 16 threads of bench-threads on 2 CPUs ran
+ * 8% slower at 8% more peak RSS; and at 8 threads the arenas beyond one
+ * per CPU pay their way (prodcons ran 1.28x glibc's throughput with 4,
+ * 1.01x with 2). */
+#define CROWD_PER_CPU 16
 
-unsigned tune_arena_limit(void)
+unsigned tune_arena_limit(unsigned bound)
 {
 	unsigned n = tune.arena_max;
 
 	if (n)
 		return n;
+	if (!tune.arena_test && bound > CROWD_PER_CPU * tune.cpus)
+		return tune.cpus;
 	n = ARENAS_PER_CPU * tune.cpus;
 	return n > tune.arena_test ? n : tune.arena_test;
 }

@@ -319,6 +319,11 @@ static void purge_block(struct arena *a, struct block_meta *b, void *sum)
 	*(size_t *)sum += purge_pages(b);
 }
 
+size_t heap_purge_block(struct block_meta *b, size_t min)
+{
+	return b->size >= min ? purge_pages(b) : 0;
+}
+
 size_t heap_purge(struct arena *a, size_t min)
 {
 	size_t sum = 0;

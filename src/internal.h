@@ -342,6 +342,9 @@ bool heap_trim(struct arena *a, size_t pad);
  * headers stay. Returns the bytes given back. Never used by os_* (SPEC rule
  * 15a keeps a freed block's bytes). */
 size_t heap_purge(struct arena *a, size_t min);
+/* The same for FREE block b alone (if it has min bytes): for a free into an
+ * arena whose memory no thread will take again soon. */
+size_t heap_purge_block(struct block_meta *b, size_t min);
 /* One pass of the drop-in's decay over the FREE blocks of at least min
  * bytes: those the last pass saw (BLOCK_AGED) and nothing has taken,
  * merged or split since are purged, as heap_purge does; the rest are

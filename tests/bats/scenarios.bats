@@ -315,6 +315,15 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	echo "$out"
 }
 
+@test "23. more than 16 threads per CPU: the arenas past one per CPU lose their threads, what is freed into them goes back at once, and they serve new threads once the crowd has gone" {
+	# A long window, so that only the abandoned arenas' rule gives anything
+	# back (the program runs itself again on 2 CPUs at most).
+	SCN_TIMEOUT=120
+	run_scn OSMEM_DECAY_MS=60000 arenas crowd
+	expect_clean
+	echo "$out"
+}
+
 @test "24. fork while every arena is busy: each child frees, resizes and allocates blocks of every arena" {
 	SCN_TIMEOUT=120
 	run_scn arenas forkbusy 50

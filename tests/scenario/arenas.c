@@ -36,6 +36,14 @@
  *                          what their caches and deferred frees hold
  *                          together (mallinfo2's bytes in use, none of them
  *                          the program's) stays within the shared budget
+ *   arenas crowd           more than 16 threads per CPU (on 2 CPUs at most:
+ *                          it runs itself again on the first two it may
+ *                          use; with OSMEM_DECAY_MS=60000):
+ *                          the arenas past one per CPU lose their threads
+ *                          at their next entry, each gives the pages of
+ *                          what is freed into it back at once (long before
+ *                          the window), and once the crowd has gone a new
+ *                          thread takes such an arena again
  *   arenas stdiofork F     threads that fopen/fclose/fflush(NULL) and
  *                          allocate while the main thread forks F times: no
  *                          deadlock between stdio's list lock and the
@@ -49,6 +57,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 /* malloc_stats' "osmem arena K:" lines, counted from its stderr output. */
@@ -660,6 +669,201 @@ static void first(void)
 	puts("first thread on arena 0, in the parent and in a child forked by another thread");
 }
 
+/* ---- crowd: more threads than the arenas have room for ---- */
+
+#define CROWD_PER_CPU 16   /* tune.c's */
+#define HELD 32            /* blocks each first thread keeps in its first arena */
+#define HELD_SIZE 16000
+
+static int ncpu;
+static pthread_barrier_t crowd_bound, crowd_entered, crowd_counted, crowd_freed, crowd_gone;
+static char *held[64][HELD];
+
+/* An entry into the caller's arena: a size no thread cache keeps. */
+static void enter_arena(void)
+{
+	void *p = malloc(8000);
+
+	CHECK(p != NULL, "malloc failed");
+	free(p);
+}
+
+/* One of the 2N - 1 threads that bind before the crowd, each to an arena
+ * of its own: it keeps HELD blocks there, below one that pins the top
+ * (so that only purged pages, not a trimmed top, can give them back),
+ * and frees them once the crowd has made it enter again. */
+static void *first_bound(void *arg)
+{
+	int k = (int)(intptr_t)arg;
+	char *pin;
+
+	churn_some();
+	for (int i = 0; i < HELD; i++) {
+		CHECK((held[k][i] = malloc(HELD_SIZE)) != NULL, "malloc failed");
+		memset(held[k][i], k + 1, HELD_SIZE);
+	}
+	CHECK((pin = malloc(5000)) != NULL, "malloc failed");
+	pthread_barrier_wait(&crowd_bound);   /* the crowd binds */
+	pthread_barrier_wait(&crowd_bound);
+	enter_arena();
+	pthread_barrier_wait(&crowd_entered);   /* every thread has moved where it must */
+	pthread_barrier_wait(&crowd_counted);
+	for (int i = 0; i < HELD; i++) {
+		for (size_t j = 0; j < HELD_SIZE; j += 512)
+			CHECK(held[k][i][j] == (char)(k + 1), "thread %d: a kept block changed", k);
+		free(held[k][i]);
+	}
+	pthread_barrier_wait(&crowd_counted);
+	pthread_barrier_wait(&crowd_gone);   /* the crowd has left */
+	free(pin);
+	return NULL;
+}
+
+static void *crowd_member(void *arg)
+{
+	(void)arg;
+	churn_some();
+	pthread_barrier_wait(&crowd_bound);
+	pthread_barrier_wait(&crowd_bound);
+	enter_arena();
+	pthread_barrier_wait(&crowd_entered);
+	pthread_barrier_wait(&crowd_freed);
+	return NULL;
+}
+
+static void *late_thread(void *arg)
+{
+	(void)arg;
+	churn_some();
+	pthread_barrier_wait(&crowd_gone);
+	return NULL;
+}
+
+/* The share of the pages wholly inside [lo, hi) that are resident. */
+static double resident_share(char *lo, char *hi)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = ((uintptr_t)lo + pg - 1) & ~(pg - 1), b = (uintptr_t)hi & ~(pg - 1);
+	unsigned char vec[4096];
+	size_t n = (b - a) / pg, in = 0;
+
+	CHECK(b > a && n <= sizeof vec, "a range of %zu pages", n);
+	CHECK(mincore((void *)a, b - a, vec) == 0, "mincore: %s", strerror(errno));
+	for (size_t i = 0; i < n; i++)
+		in += vec[i] & 1;
+	return (double)in / (double)n;
+}
+
+/* On more than 2 CPUs, this program again on the first two it may use:
+ * osmem reads the CPU count when it starts. */
+static void on_two_cpus(char **argv)
+{
+	cpu_set_t set, two;
+	int n = 0;
+
+	if (cpus() <= 2)
+		return;
+	CHECK(sched_getaffinity(0, sizeof set, &set) == 0, "sched_getaffinity: %s", strerror(errno));
+	CPU_ZERO(&two);
+	for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
+		if (CPU_ISSET(c, &set)) {
+			CPU_SET(c, &two);
+			n++;
+		}
+	CHECK(sched_setaffinity(0, sizeof two, &two) == 0, "sched_setaffinity: %s", strerror(errno));
+	execv("/proc/self/exe", argv);
+	FAIL("execv: %s", strerror(errno));
+}
+
+/* How many first threads' kept blocks are no longer resident (their
+ * pages given back), and how many still are. */
+static void purged_ranges(int nfirst, int *purged, int *kept)
+{
+	*purged = *kept = 0;
+	for (int k = 0; k < nfirst; k++) {
+		char *lo = held[k][0], *hi = held[k][0] + HELD_SIZE;
+
+		for (int i = 1; i < HELD; i++) {
+			lo = held[k][i] < lo ? held[k][i] : lo;
+			hi = held[k][i] + HELD_SIZE > hi ? held[k][i] + HELD_SIZE : hi;
+		}
+		CHECK(hi - lo < 2 * HELD * HELD_SIZE, "thread %d's kept blocks lie apart", k);
+		double r = resident_share(lo, hi);
+		*purged += r < 0.1;
+		*kept += r > 0.9;
+	}
+}
+
+static void crowd(char **argv)
+{
+	int nfirst, ncrowd, count[64], past, purged = 0, kept = 0;
+	pthread_t first[64], *many, late;
+	const char *decay = getenv("OSMEM_DECAY_MS");
+
+	on_two_cpus(argv);
+	ncpu = cpus();
+	nfirst = 2 * ncpu - 1;
+	ncrowd = CROWD_PER_CPU * ncpu + 1;
+	CHECK(ncpu <= 2, "%d CPUs: on 2 at most", ncpu);
+	CHECK(decay && atoi(decay) >= 60000, "run it with OSMEM_DECAY_MS=60000: then only an abandoned arena gives back");
+	CHECK((many = calloc((size_t)ncrowd, sizeof *many)) != NULL, "calloc failed");
+	pthread_barrier_init(&crowd_bound, NULL, (unsigned)(nfirst + ncrowd + 1));
+	pthread_barrier_init(&crowd_entered, NULL, (unsigned)(nfirst + ncrowd + 1));
+	pthread_barrier_init(&crowd_counted, NULL, (unsigned)(nfirst + 1));
+	pthread_barrier_init(&crowd_freed, NULL, (unsigned)(ncrowd + 1));
+	pthread_barrier_init(&crowd_gone, NULL, (unsigned)(nfirst + 2));
+	/* One at a time, so that each takes a new arena: 1 .. 2N - 1. */
+	for (int k = 0; k < nfirst; k++) {
+		CHECK(pthread_create(&first[k], NULL, first_bound, (void *)(intptr_t)k) == 0, "pthread_create");
+		while (arena_threads(count, 64) < k + 2)
+			usleep(1000);
+	}
+	arena_threads(count, 64);
+	for (int i = 1; i <= nfirst; i++)
+		CHECK(count[i] == 1, "before the crowd: arena %d has %d threads (want 1 each in 1..%d)", i, count[i],
+		      nfirst);
+	for (int k = 0; k < ncrowd; k++)
+		CHECK(pthread_create(&many[k], NULL, crowd_member, NULL) == 0, "pthread_create");
+	pthread_barrier_wait(&crowd_bound);
+	pthread_barrier_wait(&crowd_bound);
+	pthread_barrier_wait(&crowd_entered);
+	/* Every thread has entered its arena since the crowd came. */
+	arena_threads(count, 64);
+	for (int i = ncpu; i < 64; i++)
+		CHECK(count[i] <= 0, "%d threads on %d CPUs: arena %d still has %d threads (room for %d)",
+		      nfirst + ncrowd, ncpu, i, count[i], ncpu);
+	/* What the first threads of those arenas free there now goes back at
+	 * once: no thread of theirs to reuse it. */
+	pthread_barrier_wait(&crowd_counted);
+	pthread_barrier_wait(&crowd_counted);
+	purged_ranges(nfirst, &purged, &kept);
+	CHECK(purged == ncpu && kept == nfirst - ncpu,
+	      "of %d threads' freed blocks, %d are given back and %d resident (want %d and %d)", nfirst, purged, kept,
+	      ncpu, nfirst - ncpu);
+	pthread_barrier_wait(&crowd_freed);
+	for (int k = 0; k < ncrowd; k++)
+		pthread_join(many[k], NULL);
+	/* The crowd has gone: a new thread takes an arena past one per CPU again. */
+	CHECK(pthread_create(&late, NULL, late_thread, NULL) == 0, "pthread_create");
+	for (int t = 0; t < 2000; t++) {
+		arena_threads(count, 64);
+		past = 0;
+		for (int i = ncpu; i < 64; i++)
+			past += count[i] > 0 ? count[i] : 0;
+		if (past)
+			break;
+		usleep(1000);
+	}
+	CHECK(past == 1, "the crowd gone, %d threads in arenas past one per CPU (want the new thread's 1)", past);
+	pthread_barrier_wait(&crowd_gone);
+	for (int k = 0; k < nfirst; k++)
+		pthread_join(first[k], NULL);
+	pthread_join(late, NULL);
+	free(many);
+	printf("%d threads on %d CPUs: room for %d arenas; %d arenas gave back what was freed there\n",
+	       nfirst + ncrowd, ncpu, ncpu, purged);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -684,7 +888,9 @@ int main(int argc, char **argv)
 		caches(n);
 	else if (strcmp(mode, "first") == 0)
 		first();
+	else if (strcmp(mode, "crowd") == 0)
+		crowd(argv);
 	else
-		FAIL("usage: arenas spread|expect-one|reuse|forkbusy|sigfork|stdiofork|handoff|caches|first N");
+		FAIL("usage: arenas spread|expect-one|reuse|forkbusy|sigfork|stdiofork|handoff|caches|first|crowd N");
 	return 0;
 }
