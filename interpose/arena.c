@@ -164,12 +164,20 @@ static struct arena *create_locked(bool past_limit)
 
 /* bound_threads changed by d: room follows, and is no limit at all unless
  * the threads crowd the CPUs (an arena made past the limit, or before the
- * limit was lowered, keeps its threads). */
+ * limit was lowered, keeps its threads). A store that raced another
+ * change is made again for the count that stands: each change is followed
+ * by its own store, so the last one is right. */
 static void count_bound(int d)
 {
-	unsigned n = __atomic_add_fetch(&bound_threads, (unsigned)d, __ATOMIC_RELAXED), limit = tune_arena_limit(n);
+	unsigned n = __atomic_add_fetch(&bound_threads, (unsigned)d, __ATOMIC_SEQ_CST), seen;
 
-	__atomic_store_n(&room, limit < tune_arena_limit(0) ? limit : UINT_MAX, __ATOMIC_RELAXED);
+	for (;; n = seen) {
+		unsigned limit = tune_arena_limit(n);
+
+		__atomic_store_n(&room, limit < tune_arena_limit(0) ? limit : UINT_MAX, __ATOMIC_SEQ_CST);
+		if ((seen = __atomic_load_n(&bound_threads, __ATOMIC_SEQ_CST)) == n)
+			break;
+	}
 }
 
 static inline bool in_room(const struct arena *a)
