@@ -462,6 +462,8 @@ bool purger_started;
  * to its own threads. */
 #define PURGER_MIN_MS 10
 
+static inline void take_remote(struct arena *a, bool reuse);
+
 static void *purger_main(void *arg)
 {
 	(void)arg;
@@ -472,6 +474,14 @@ static void *purger_main(void *arg)
 		for (struct arena *a = arena_next(NULL); a; a = arena_next(a)) {
 			uint64_t at = __atomic_load_n(&a->decay_at, __ATOMIC_RELAXED);
 
+			/* Blocks freed into an arena that has no thread, while its
+			 * lock was taken, wait on its remote list for nobody else. */
+			if (__atomic_load_n(&a->remote, __ATOMIC_RELAXED) && !__atomic_load_n(&a->threads, __ATOMIC_RELAXED) &&
+			    arena_lock_try(&a->lock)) {
+				if (!a->damaged)
+					take_remote(a, false);
+				arena_lock_drop(&a->lock);
+			}
 			if (!__atomic_load_n(&a->dirty, __ATOMIC_RELAXED))
 				continue;
 			if (at <= now) {

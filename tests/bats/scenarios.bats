@@ -324,6 +324,12 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	echo "$out"
 }
 
+@test "23. blocks freed into an arena after its last thread left (sent late from another thread's outbox) are taken back by the purger and decay" {
+	run_scn OSMEM_DECAY_MS=200 arenas stranded
+	expect_clean
+	echo "$out"
+}
+
 @test "24. fork while every arena is busy: each child frees, resizes and allocates blocks of every arena" {
 	SCN_TIMEOUT=120
 	run_scn arenas forkbusy 50

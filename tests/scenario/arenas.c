@@ -44,6 +44,13 @@
  *                          what is freed into it back at once (long before
  *                          the window), and once the crowd has gone a new
  *                          thread takes such an arena again
+ *   arenas stranded        blocks another thread freed while their arena
+ *                          still had its thread wait in that thread's
+ *                          outbox and reach the arena's remote list after
+ *                          its last thread left: osmem's purger takes them
+ *                          back (run with OSMEM_DECAY_MS=200: it looks at
+ *                          least every 100 ms), so the arena holds nothing
+ *                          in use within 2 s
  *   arenas stdiofork F     threads that fopen/fclose/fflush(NULL) and
  *                          allocate while the main thread forks F times: no
  *                          deadlock between stdio's list lock and the
@@ -669,15 +676,25 @@ static void first(void)
 	puts("first thread on arena 0, in the parent and in a child forked by another thread");
 }
 
-/* ---- crowd: more threads than the arenas have room for ---- */
+/* ---- stranded: frees that arrive after an arena's last thread left ---- */
 
-#define CROWD_PER_CPU 16   /* tune.c's */
-#define HELD 32            /* blocks each first thread keeps in its first arena */
-#define HELD_SIZE 16000
+/* Of the pages wholly inside [p, p + n), how many there are (*all) and
+ * how many are resident (the return). */
+static size_t resident_pages(char *p, size_t n, size_t *all)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = ((uintptr_t)p + pg - 1) & ~(pg - 1), b = ((uintptr_t)p + n) & ~(pg - 1);
+	unsigned char vec[64];
+	size_t k = (b - a) / pg, in = 0;
 
-static int ncpu;
-static pthread_barrier_t crowd_bound, crowd_entered, crowd_counted, crowd_freed, crowd_gone;
-static char *held[64][HELD];
+	CHECK(b > a && k <= sizeof vec, "a range of %zu pages", k);
+	CHECK(mincore((void *)a, b - a, vec) == 0, "mincore: %s", strerror(errno));
+	for (size_t i = 0; i < k; i++)
+		in += vec[i] & 1;
+	*all += k;
+	return in;
+}
+
 
 /* An entry into the caller's arena: a size no thread cache keeps. */
 static void enter_arena(void)
@@ -687,6 +704,105 @@ static void enter_arena(void)
 	CHECK(p != NULL, "malloc failed");
 	free(p);
 }
+
+
+#define STRANDED 10
+
+static char *stranded_blk[STRANDED];
+static pthread_barrier_t strand_made, strand_freed, strand_go, strand_sent;
+
+/* The bytes in use that malloc_stats reports for arena id. */
+static size_t arena_in_use(int id)
+{
+	char buf[16384], *p = buf;
+	size_t heap, segs, used;
+	int k;
+
+	arena_lines(buf, sizeof buf);
+	while ((p = strstr(p, "osmem arena "))) {
+		if (sscanf(p, "osmem arena %d: %zu bytes in %zu segments, %zu in use", &k, &heap, &segs, &used) == 4 &&
+		    k == id)
+			return used;
+		p++;
+	}
+	FAIL("malloc_stats has no line for arena %d:\n%s", id, buf);
+}
+
+/* The first thread after main's: arena 1's. Its blocks go to the other
+ * thread, which frees them while this one still holds the arena. */
+static void *strand_owner(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < STRANDED; i++) {
+		CHECK((stranded_blk[i] = malloc(20000)) != NULL, "malloc failed");
+		memset(stranded_blk[i], 7, 20000);
+	}
+	pthread_barrier_wait(&strand_made);
+	pthread_barrier_wait(&strand_freed);   /* then it exits: arena 1 has no thread */
+	return NULL;
+}
+
+static void *strand_freer(void *arg)
+{
+	(void)arg;
+	churn_some();   /* binds: arena 2 */
+	pthread_barrier_wait(&strand_made);
+	for (int i = 0; i < STRANDED; i++)
+		free(stranded_blk[i]);   /* onto arena 1's remote list, the last in the outbox */
+	pthread_barrier_wait(&strand_freed);
+	pthread_barrier_wait(&strand_go);   /* the owner has gone */
+	enter_arena();   /* sends the outbox: to a remote list no thread of its own takes back */
+	pthread_barrier_wait(&strand_sent);
+	pthread_barrier_wait(&strand_sent);
+	return NULL;
+}
+
+static void stranded(void)
+{
+	pthread_t owner, freer;
+	size_t used = 0;
+	const char *decay = getenv("OSMEM_DECAY_MS");
+
+	CHECK(decay && atoi(decay) > 0 && atoi(decay) <= 200, "run it with OSMEM_DECAY_MS=200");
+	pthread_barrier_init(&strand_made, NULL, 2);
+	pthread_barrier_init(&strand_freed, NULL, 2);
+	pthread_barrier_init(&strand_go, NULL, 2);
+	pthread_barrier_init(&strand_sent, NULL, 2);
+	CHECK(pthread_create(&owner, NULL, strand_owner, NULL) == 0, "pthread_create");
+	while (arena_lines((char[16384]){ 0 }, 16384) < 2)
+		usleep(1000);
+	CHECK(pthread_create(&freer, NULL, strand_freer, NULL) == 0, "pthread_create");
+	pthread_join(owner, NULL);
+	CHECK((used = arena_in_use(1)) >= 20000, "arena 1 has %zu bytes in use once its thread has gone: nothing waits", used);
+	pthread_barrier_wait(&strand_go);
+	pthread_barrier_wait(&strand_sent);
+	/* Watched by their pages, not by malloc_stats: taking the arena's lock
+	 * to count would take the list back itself. Free, they decay. */
+	for (int t = 0; t < 200; t++) {
+		size_t all = 0;
+
+		used = 0;
+		for (int i = 0; i < STRANDED; i++)
+			used += resident_pages(stranded_blk[i], 20000, &all);
+		if (!used)
+			break;
+		usleep(10000);
+	}
+	pthread_barrier_wait(&strand_sent);
+	pthread_join(freer, NULL);
+	CHECK(!used, "%zu pages of the blocks freed into arena 1 are still resident 2 s on", used);
+	puts("the blocks freed into an arena after its last thread left are free again, and decay gave them back");
+}
+
+/* ---- crowd: more threads than the arenas have room for ---- */
+
+#define CROWD_PER_CPU 16   /* tune.c's */
+#define HELD 32            /* blocks each first thread keeps in its first arena */
+#define HELD_SIZE 20000   /* each at least the 16 KiB decay looks at */
+
+static int ncpu;
+static pthread_barrier_t crowd_bound, crowd_entered, crowd_counted, crowd_freed, crowd_gone;
+static char *held[64][HELD + 1];   /* and one freed last (first_bound) */
 
 /* One of the 2N - 1 threads that bind before the crowd, each to an arena
  * of its own: it keeps HELD blocks there, below one that pins the top
@@ -698,7 +814,7 @@ static void *first_bound(void *arg)
 	char *pin;
 
 	churn_some();
-	for (int i = 0; i < HELD; i++) {
+	for (int i = 0; i <= HELD; i++) {
 		CHECK((held[k][i] = malloc(HELD_SIZE)) != NULL, "malloc failed");
 		memset(held[k][i], k + 1, HELD_SIZE);
 	}
@@ -713,6 +829,11 @@ static void *first_bound(void *arg)
 			CHECK(held[k][i][j] == (char)(k + 1), "thread %d: a kept block changed", k);
 		free(held[k][i]);
 	}
+	/* A block that found the arena's lock taken (by osmem's purger) waits
+	 * in this thread's outbox: an entry sends it to the arena's remote
+	 * list, and the next free there takes the list back. */
+	enter_arena();
+	free(held[k][HELD]);
 	pthread_barrier_wait(&crowd_counted);
 	pthread_barrier_wait(&crowd_gone);   /* the crowd has left */
 	free(pin);
@@ -739,19 +860,20 @@ static void *late_thread(void *arg)
 	return NULL;
 }
 
-/* The share of the pages wholly inside [lo, hi) that are resident. */
-static double resident_share(char *lo, char *hi)
+/* How many first threads' freed blocks are no longer resident (their
+ * pages given back), and how many still are: each block on its own, so
+ * that blocks of other threads' caches between them do not count. */
+static void purged_ranges(int nfirst, int *purged, int *kept)
 {
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	uintptr_t a = ((uintptr_t)lo + pg - 1) & ~(pg - 1), b = (uintptr_t)hi & ~(pg - 1);
-	unsigned char vec[4096];
-	size_t n = (b - a) / pg, in = 0;
+	*purged = *kept = 0;
+	for (int k = 0; k < nfirst; k++) {
+		size_t in = 0, all = 0;
 
-	CHECK(b > a && n <= sizeof vec, "a range of %zu pages", n);
-	CHECK(mincore((void *)a, b - a, vec) == 0, "mincore: %s", strerror(errno));
-	for (size_t i = 0; i < n; i++)
-		in += vec[i] & 1;
-	return (double)in / (double)n;
+		for (int i = 0; i <= HELD; i++)
+			in += resident_pages(held[k][i], HELD_SIZE, &all);
+		*purged += in * 10 < all;
+		*kept += in * 10 > all * 9;
+	}
 }
 
 /* On more than 2 CPUs, this program again on the first two it may use:
@@ -773,25 +895,6 @@ static void on_two_cpus(char **argv)
 	CHECK(sched_setaffinity(0, sizeof two, &two) == 0, "sched_setaffinity: %s", strerror(errno));
 	execv("/proc/self/exe", argv);
 	FAIL("execv: %s", strerror(errno));
-}
-
-/* How many first threads' kept blocks are no longer resident (their
- * pages given back), and how many still are. */
-static void purged_ranges(int nfirst, int *purged, int *kept)
-{
-	*purged = *kept = 0;
-	for (int k = 0; k < nfirst; k++) {
-		char *lo = held[k][0], *hi = held[k][0] + HELD_SIZE;
-
-		for (int i = 1; i < HELD; i++) {
-			lo = held[k][i] < lo ? held[k][i] : lo;
-			hi = held[k][i] + HELD_SIZE > hi ? held[k][i] + HELD_SIZE : hi;
-		}
-		CHECK(hi - lo < 2 * HELD * HELD_SIZE, "thread %d's kept blocks lie apart", k);
-		double r = resident_share(lo, hi);
-		*purged += r < 0.1;
-		*kept += r > 0.9;
-	}
 }
 
 static void crowd(char **argv)
@@ -890,7 +993,9 @@ int main(int argc, char **argv)
 		first();
 	else if (strcmp(mode, "crowd") == 0)
 		crowd(argv);
+	else if (strcmp(mode, "stranded") == 0)
+		stranded();
 	else
-		FAIL("usage: arenas spread|expect-one|reuse|forkbusy|sigfork|stdiofork|handoff|caches|first|crowd N");
+		FAIL("usage: arenas spread|expect-one|reuse|forkbusy|sigfork|stdiofork|handoff|caches|first|crowd|stranded N");
 	return 0;
 }
