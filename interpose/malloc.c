@@ -625,7 +625,7 @@ EXPORT void *pvalloc(size_t n)
 
 	if (n > core_max_request())
 		return core_nomem();
-	return aligned(CALL_PVALLOC, page, n ? (n + page - 1) & ~(page - 1) : page);
+	return aligned(CALL_PVALLOC, page, n ? page_up(n) : page);
 }
 
 /* ---- the rest of the family ---- */

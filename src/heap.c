@@ -104,13 +104,6 @@ static inline struct region *region_of(struct segment *g)
 	return (struct region *)((uintptr_t)g->base & ~(MAP_REGION - 1));
 }
 
-static size_t page_up(size_t n)
-{
-	size_t page = (size_t)getpagesize();
-
-	return (n + page - 1) & ~(page - 1);
-}
-
 /* Makes [r->seg.end, + delta) usable: committed OSMEM_ARENA_COMMIT at least
  * at a time, within the region. */
 static bool region_grow(struct arena *a, struct region *r, size_t delta)
@@ -218,8 +211,7 @@ char *heap_extend(struct arena *a, size_t delta, bool *moved)
 
 bool heap_add_mapped_segment(struct arena *a, size_t need)
 {
-	size_t page = (size_t)getpagesize();
-	size_t len = (need + 2 * HDR + page - 1) & ~(page - 1);
+	size_t len = page_up(need + 2 * HDR);
 	char *p = NULL;
 
 	if (a->heap.regions)   /* they map nothing outside their regions: heap_arena_of must find them */
@@ -302,7 +294,7 @@ static bool region_trim(struct arena *a, size_t keep)
 static size_t purge_pages(struct block_meta *b)
 {
 	uintptr_t lo = page_up((uintptr_t)block_payload(b));
-	uintptr_t hi = (uintptr_t)block_end(b) & ~((uintptr_t)getpagesize() - 1);
+	uintptr_t hi = page_down((uintptr_t)block_end(b));
 
 	*block_tag(b) |= BLOCK_CLEAN;
 	if (hi <= lo)

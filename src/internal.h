@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "block_meta.h"
 #include "config.h"
@@ -273,6 +274,18 @@ void map_unreserve(void *base);
 bool map_commit(void *p, size_t len);            /* make [p, p + len) usable */
 void map_decommit(void *p, size_t len);          /* give its pages back, reserved again */
 void map_purge(void *p, size_t len);             /* drop its pages, still usable (zero again) */
+/* n rounded up, and down, to the system's page size (what mmap, mprotect
+ * and madvise work in). */
+static inline size_t page_up(size_t n)
+{
+	size_t page = (size_t)getpagesize();
+
+	return (n + page - 1) & ~(page - 1);
+}
+static inline size_t page_down(size_t n)
+{
+	return n & ~((size_t)getpagesize() - 1);
+}
 /* Fault in the pages of [p, p + len) at once, writable, in one call: the
  * pages a copy is about to write, without a fault for each. */
 void map_populate(void *p, size_t len);

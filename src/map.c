@@ -126,9 +126,8 @@ void map_purge(void *p, size_t len)
 
 void map_populate(void *p, size_t len)
 {
-	uintptr_t page = (uintptr_t)getpagesize();   /* as map_capacity: madvise wants whole pages */
-	char *from = (char *)((uintptr_t)p & ~(page - 1));
-	char *to = (char *)(((uintptr_t)p + len + page - 1) & ~(page - 1));
+	/* madvise wants whole pages */
+	char *from = (char *)page_down((uintptr_t)p), *to = (char *)page_up((uintptr_t)p + len);
 	int saved = errno;
 
 	/* Refused (a kernel before 5.14: EINVAL), the copy faults the pages in
@@ -225,9 +224,7 @@ enum map_state map_state_of(struct block_meta *b)
 
 size_t map_capacity(size_t s)
 {
-	size_t page = (size_t)getpagesize();
-
-	return ((s + HDR + page - 1) & ~(page - 1)) - HDR;
+	return page_up(s + HDR) - HDR;
 }
 
 /* b, a mapped block, now holds payload s: counted (mapped_bytes follows
