@@ -48,7 +48,7 @@ static unsigned narenas = 1;
 /* Threads bound to an arena, and while they crowd the CPUs the arenas
  * (the first room) they may be bound to: tune_arena_limit's of that
  * count, one per CPU; a thread in an arena past it moves at its next
- * entry. Both follow binds and exits. */
+ * entry. Both follow binds and exits, under list_lock. */
 static unsigned bound_threads;
 static unsigned room = UINT_MAX;
 TLS_IE struct arena *arena_bound;
@@ -150,8 +150,7 @@ static struct arena *create_locked(bool past_limit)
 {
 	struct arena *a;
 
-	if ((!past_limit && narenas >= tune_arena_limit(__atomic_load_n(&bound_threads, __ATOMIC_RELAXED))) ||
-	    !(a = heap_new_arena()))
+	if ((!past_limit && narenas >= tune_arena_limit(bound_threads)) || !(a = heap_new_arena()))
 		return NULL;
 	a->grow_pad = tune.top_pad;
 	a->populate_moves = true;
@@ -164,20 +163,16 @@ static struct arena *create_locked(bool past_limit)
 
 /* bound_threads changed by d: room follows, and is no limit at all unless
  * the threads crowd the CPUs (an arena made past the limit, or before the
- * limit was lowered, keeps its threads). A store that raced another
- * change is made again for the count that stands: each change is followed
- * by its own store, so the last one is right. */
+ * limit was lowered, keeps its threads). Once in a thread's life each way. */
 static void count_bound(int d)
 {
-	unsigned n = __atomic_add_fetch(&bound_threads, (unsigned)d, __ATOMIC_SEQ_CST), seen;
+	unsigned limit;
 
-	for (;; n = seen) {
-		unsigned limit = tune_arena_limit(n);
-
-		__atomic_store_n(&room, limit < tune_arena_limit(0) ? limit : UINT_MAX, __ATOMIC_SEQ_CST);
-		if ((seen = __atomic_load_n(&bound_threads, __ATOMIC_SEQ_CST)) == n)
-			break;
-	}
+	pthread_mutex_lock(&list_lock);
+	bound_threads += (unsigned)d;
+	limit = tune_arena_limit(bound_threads);
+	__atomic_store_n(&room, limit < tune_arena_limit(0) ? limit : UINT_MAX, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&list_lock);
 }
 
 static inline bool in_room(const struct arena *a)
@@ -462,8 +457,6 @@ bool purger_started;
  * to its own threads. */
 #define PURGER_MIN_MS 10
 
-static inline void take_remote(struct arena *a, bool reuse);
-
 static void *purger_main(void *arg)
 {
 	(void)arg;
@@ -475,13 +468,11 @@ static void *purger_main(void *arg)
 			uint64_t at = __atomic_load_n(&a->decay_at, __ATOMIC_RELAXED);
 
 			/* Blocks freed into an arena that has no thread, while its
-			 * lock was taken, wait on its remote list for nobody else. */
+			 * lock was taken, wait on its remote list for nobody else:
+			 * taking the lock takes them back. */
 			if (__atomic_load_n(&a->remote, __ATOMIC_RELAXED) && !__atomic_load_n(&a->threads, __ATOMIC_RELAXED) &&
-			    arena_lock_try(&a->lock)) {
-				if (!a->damaged)
-					take_remote(a, false);
-				arena_lock_drop(&a->lock);
-			}
+			    !a->damaged && arena_lock_if_free(a) > 0)
+				arena_leave(a, true);
 			if (!__atomic_load_n(&a->dirty, __ATOMIC_RELAXED))
 				continue;
 			if (at <= now) {
