@@ -571,11 +571,13 @@ static void handoff(int rounds)
 /* ---- first: which thread arena 0 is for ---- */
 
 /* The thread count of each of malloc_stats' arena lines into count[]
- * (indexed by arena, -1 where no line): how many lines. */
-static int arena_threads(int *count, int max)
+ * (indexed by arena, -1 where no line), and with used its bytes in use
+ * into used[]: how many lines. */
+static int arena_threads(int *count, size_t *used, int max)
 {
 	char buf[16384], *p = buf;
 	int k, t, n = arena_lines(buf, sizeof buf);
+	size_t heap, segs, u;
 
 	for (int i = 0; i < max; i++)
 		count[i] = -1;
@@ -585,8 +587,11 @@ static int arena_threads(int *count, int max)
 		if (eol)
 			*eol = 0;
 		c = strrchr(p, ',');
-		if (sscanf(p, "osmem arena %d:", &k) == 1 && c && sscanf(c, ", %d threads", &t) == 1 && k >= 0 && k < max)
+		if (sscanf(p, "osmem arena %d:", &k) == 1 && c && sscanf(c, ", %d threads", &t) == 1 && k >= 0 && k < max) {
 			count[k] = t;
+			if (used && sscanf(p, "osmem arena %d: %zu bytes in %zu segments, %zu in use", &k, &heap, &segs, &u) == 4)
+				used[k] = u;
+		}
 		p = eol ? eol + 1 : p + 1;
 	}
 	return n;
@@ -611,7 +616,7 @@ static void expect_first_on_zero(const char *who)
 {
 	int count[64], others = 0;
 
-	arena_threads(count, 64);
+	arena_threads(count, NULL, 64);
 	for (int i = 1; i < 64; i++)
 		others += count[i] > 0 ? count[i] : 0;
 	CHECK(count[0] == 1 && others == 1, "%s: arena 0 has %d threads, the others %d (want 1 and 1)", who, count[0],
@@ -714,18 +719,12 @@ static pthread_barrier_t strand_made, strand_freed, strand_go, strand_sent;
 /* The bytes in use that malloc_stats reports for arena id. */
 static size_t arena_in_use(int id)
 {
-	char buf[16384], *p = buf;
-	size_t heap, segs, used;
-	int k;
+	int count[64];
+	size_t used[64] = { 0 };
 
-	arena_lines(buf, sizeof buf);
-	while ((p = strstr(p, "osmem arena "))) {
-		if (sscanf(p, "osmem arena %d: %zu bytes in %zu segments, %zu in use", &k, &heap, &segs, &used) == 4 &&
-		    k == id)
-			return used;
-		p++;
-	}
-	FAIL("malloc_stats has no line for arena %d:\n%s", id, buf);
+	arena_threads(count, used, 64);
+	CHECK(count[id] >= 0, "malloc_stats has no line for arena %d", id);
+	return used[id];
 }
 
 /* The first thread after main's: arena 1's. Its blocks go to the other
@@ -800,7 +799,6 @@ static void stranded(void)
 #define HELD 32            /* blocks each first thread keeps in its first arena */
 #define HELD_SIZE 20000   /* each at least the 16 KiB decay looks at */
 
-static int ncpu;
 static pthread_barrier_t crowd_bound, crowd_entered, crowd_counted, crowd_freed, crowd_gone;
 static char *held[64][HELD + 1];   /* and one freed last (first_bound) */
 
@@ -899,7 +897,7 @@ static void on_two_cpus(char **argv)
 
 static void crowd(char **argv)
 {
-	int nfirst, ncrowd, count[64], past, purged = 0, kept = 0;
+	int ncpu, nfirst, ncrowd, count[64], past, purged = 0, kept = 0;
 	pthread_t first[64], *many, late;
 	const char *decay = getenv("OSMEM_DECAY_MS");
 
@@ -918,10 +916,10 @@ static void crowd(char **argv)
 	/* One at a time, so that each takes a new arena: 1 .. 2N - 1. */
 	for (int k = 0; k < nfirst; k++) {
 		CHECK(pthread_create(&first[k], NULL, first_bound, (void *)(intptr_t)k) == 0, "pthread_create");
-		while (arena_threads(count, 64) < k + 2)
+		while (arena_threads(count, NULL, 64) < k + 2)
 			usleep(1000);
 	}
-	arena_threads(count, 64);
+	arena_threads(count, NULL, 64);
 	for (int i = 1; i <= nfirst; i++)
 		CHECK(count[i] == 1, "before the crowd: arena %d has %d threads (want 1 each in 1..%d)", i, count[i],
 		      nfirst);
@@ -931,7 +929,7 @@ static void crowd(char **argv)
 	pthread_barrier_wait(&crowd_bound);
 	pthread_barrier_wait(&crowd_entered);
 	/* Every thread has entered its arena since the crowd came. */
-	arena_threads(count, 64);
+	arena_threads(count, NULL, 64);
 	for (int i = ncpu; i < 64; i++)
 		CHECK(count[i] <= 0, "%d threads on %d CPUs: arena %d still has %d threads (room for %d)",
 		      nfirst + ncrowd, ncpu, i, count[i], ncpu);
@@ -949,7 +947,7 @@ static void crowd(char **argv)
 	/* The crowd has gone: a new thread takes an arena past one per CPU again. */
 	CHECK(pthread_create(&late, NULL, late_thread, NULL) == 0, "pthread_create");
 	for (int t = 0; t < 2000; t++) {
-		arena_threads(count, 64);
+		arena_threads(count, NULL, 64);
 		past = 0;
 		for (int i = ncpu; i < 64; i++)
 			past += count[i] > 0 ? count[i] : 0;
