@@ -9,6 +9,7 @@
 
 struct walk {
 	size_t nfree, npending;     /* FREE blocks, and those on the pending list */
+	size_t fronts;              /* slabs with a front */
 };
 
 static int check_segment(struct arena *a, struct segment *g, struct walk *w, char *msg, size_t len)
@@ -47,8 +48,11 @@ static int check_segment(struct arena *a, struct segment *g, struct walk *w, cha
 			if ((!prev || prev->status != STATUS_FREE) && b->next)
 				FAIL("block %p: next is %p, the walk says NULL (no free block before it)",
 				     (void *)b, (void *)b->next);
-			if ((*block_tag(b) & BLOCK_SLAB) && slab_check(a, b, msg, len))
-				return -1;
+			if (*block_tag(b) & BLOCK_SLAB) {
+				if (slab_check(a, b, msg, len))
+					return -1;
+				w->fronts += slab_of_block(b)->front != 0;
+			}
 		} else {
 			if (prev && prev->status == STATUS_FREE)
 				FAIL("free blocks %p and %p are adjacent (not merged)", (void *)prev, (void *)b);
@@ -128,6 +132,8 @@ int check_heap(struct arena *a, char *msg, size_t len)
 		FAIL("the walk found %zu free blocks, the index holds %zu", w.nfree, a->idx.nfree);
 	if (w.npending != a->idx.npending)
 		FAIL("the walk found %zu pending free blocks, the list holds %zu", w.npending, a->idx.npending);
+	if (w.fronts != a->fronts)
+		FAIL("the walk found %zu slabs with a front, the arena counts %u", w.fronts, a->fronts);
 	return check_mapped(msg, len);
 }
 

@@ -338,9 +338,15 @@ static void decay_block(struct arena *a, struct block_meta *b, void *arg)
 	struct decay *d = arg;
 	uint32_t *tag = block_tag(b);
 
-	(void)a;
-	if ((*tag & BLOCK_CLEAN) && !d->all)
+	if ((*tag & BLOCK_CLEAN) && !d->all) {
+		/* Purged, but a slab after it keeps its last page: aged, a front
+		 * (a front given back comes here, CLEAN). */
+		if (!(*tag & BLOCK_AGED) && slab_front_for(a, b)) {
+			*tag |= BLOCK_AGED;
+			d->left++;
+		}
 		return;
+	}
 	if (*tag & BLOCK_AGED) {
 		bool again = *tag & BLOCK_CLEAN;
 		size_t n = purge_pages(b);
@@ -353,12 +359,71 @@ static void decay_block(struct arena *a, struct block_meta *b, void *arg)
 	}
 }
 
+/* A free run between two slabs kept by a live object or two (1 block in
+ * 1000 of 48 bytes kept: every 12th page) has whole pages but the last,
+ * which holds the next slab's header: purged, the runs still kept half the
+ * resident memory (17% of the peak, 8% in kept slabs). Aged, such a run
+ * becomes that slab's front (slab_take_front), and all its pages go. It
+ * is a free block again before the heap grows (slab_drop_fronts). Fronts
+ * are collected in a walk and made after it (the index cannot change under
+ * one), FRONTS at a time; before the walk that ages and purges, so that a
+ * run it marks waits a pass, as every block does. */
+#define FRONTS 64
+
+struct fronts {
+	unsigned n;
+	bool more;   /* some left for another walk */
+	struct block_meta *f[FRONTS];
+	struct slab *s[FRONTS];
+};
+
+static void front_block(struct arena *a, struct block_meta *b, void *arg)
+{
+	struct fronts *r = arg;
+	struct slab *s;
+
+	if (!(*block_tag(b) & BLOCK_AGED) || !(s = slab_front_for(a, b)))
+		return;
+	if (r->n == FRONTS) {
+		r->more = true;
+		return;
+	}
+	r->f[r->n] = b;
+	r->s[r->n++] = s;
+}
+
+static size_t decay_fronts(struct arena *a, size_t min)
+{
+	struct fronts r;
+	size_t sum = 0;
+
+	do {
+		r.n = 0;
+		r.more = false;
+		index_each_large(a, min, front_block, &r);
+		for (unsigned i = 0; i < r.n; i++) {
+			struct block_meta *f = r.f[i];
+			uintptr_t lo = page_up((uintptr_t)block_payload(f)), hi = (uintptr_t)r.s[i];
+			/* A run purged before gives only the page it kept. */
+			uintptr_t had = *block_tag(f) & BLOCK_CLEAN ? page_down((uintptr_t)block_end(f)) : lo;
+
+			slab_take_front(a, f, r.s[i]);
+			if (hi > lo) {
+				map_purge((void *)lo, (size_t)(hi - lo));
+				sum += (size_t)(hi - (had > lo ? had : lo));
+			}
+		}
+	} while (r.more);
+	return sum;
+}
+
 size_t heap_decay(struct arena *a, size_t min, size_t *left)
 {
 	struct decay d = { 0, 0, a->idx.dirt >= DIRT_MAX };
 
 	if (d.all)
 		a->idx.dirt = 0;
+	d.purged = decay_fronts(a, min);
 	index_each_large(a, min, decay_block, &d);
 	*left = d.left;
 	return d.purged;

@@ -587,6 +587,31 @@ void index_absorb_next(struct arena *a, struct block_meta *b)
 		a->heap.top_last = b;
 }
 
+struct block_meta *index_give_to_next(struct arena *a, struct block_meta *f)
+{
+	struct block_meta *b = block_succ(f), *n = block_succ(b);
+	uint32_t flags = *block_tag(b) & ~BLOCK_MAGIC_MASK;
+
+	index_remove(a, f);   /* f->prev is its predecessor again, b's stash cleared */
+	*block_tag(b) = BLOCK_MAGIC | BLOCK_DEAD;
+	block_init(f, f->size + HDR + b->size, STATUS_ALLOC, flags, f->prev, NULL);
+	if (n)
+		set_pred(a, n, f);
+	if (a->heap.top_last == b)
+		a->heap.top_last = f;
+	return f;
+}
+
+struct block_meta *index_take_front(struct arena *a, struct block_meta *b, char *at, uint32_t kept)
+{
+	uint32_t flags = *block_tag(b) & ~(BLOCK_MAGIC_MASK | BLOCK_LAST);
+	struct block_meta *r = index_carve(a, b, at);
+
+	*block_tag(r) |= flags;   /* the seal covers the status and size, not the flags */
+	*block_tag(b) &= ~flags;
+	return release_as(a, b, kept);
+}
+
 /* ---- checking ---- */
 
 struct walk {

@@ -200,6 +200,7 @@ struct arena {
 	struct index idx;           /* index.c */
 	struct heap heap;           /* heap.c */
 	struct slab *partial[SLAB_CLASSES];   /* slab.c: per class, slabs with a free object */
+	unsigned fronts;            /* slab.c: slabs with a front (slab_take_front), all on those lists */
 	struct counters counters;   /* heap.c and map.c, for this arena */
 	size_t grow_pad;            /* bytes each growth of the heap asks for beyond the need:
 				       0 for os_* (SPEC rule 11), OSMEM_GROW_PAD in the drop-in */
@@ -360,10 +361,12 @@ size_t heap_purge(struct arena *a, size_t min);
 size_t heap_purge_block(struct block_meta *b, size_t min);
 /* One pass of the drop-in's decay over the FREE blocks of at least min
  * bytes: those the last pass saw (BLOCK_AGED) and nothing has taken,
- * merged or split since are purged, as heap_purge does; the rest are
- * marked for the next pass. Returns the bytes given back; *left counts the
- * blocks marked, which the next pass will purge if they stay. A purged
- * block is skipped until it changes (BLOCK_CLEAN). */
+ * merged or split since are purged, as heap_purge does, or become the
+ * front of the slab after them (slab_take_front) and are purged whole; the
+ * rest are marked for the next pass. Returns the bytes given back; *left
+ * counts the blocks marked, which the next pass will purge if they stay. A
+ * purged block is skipped until it changes (BLOCK_CLEAN), unless a slab
+ * follows it. */
 size_t heap_decay(struct arena *a, size_t min, size_t *left);
 
 /* An arena other than arena_main: its heap grows in regions of its own
@@ -406,6 +409,15 @@ void index_split(struct arena *a, struct block_meta *b, size_t s);
 struct block_meta *index_carve(struct arena *a, struct block_meta *b, char *at);
 /* Absorb b's FREE successor (removing it from the index) into b. */
 void index_absorb_next(struct arena *a, struct block_meta *b);
+/* FREE block f leaves the index and becomes the front of its successor, an
+ * ALLOC block, whose header moves to f's place (the old one becomes payload,
+ * BLOCK_DEAD): the merged block, returned. */
+struct block_meta *index_give_to_next(struct arena *a, struct block_meta *f);
+/* The reverse: ALLOC block b is cut at `at` (a header's place inside its
+ * payload); the part from there on stays ALLOC with b's flags; b's part
+ * becomes FREE (its pages as kept says: BLOCK_AGED, BLOCK_CLEAN), merged
+ * with a FREE predecessor, and indexed: that free block, returned. */
+struct block_meta *index_take_front(struct arena *a, struct block_meta *b, char *at, uint32_t kept);
 /* Mark b FREE, merge it with FREE neighbours, index the result. */
 struct block_meta *index_release(struct arena *a, struct block_meta *b);
 /* The physical predecessor of heap block b, NULL for a segment's first: b's
@@ -474,10 +486,13 @@ _Static_assert(SLAB_CLASSES == SLAB_MAX / 16, "one slab class per 16 bytes");
 struct slab {
 	uintptr_t check;             /* the slab's own address ^ slab_key(its arena) */
 	struct slab *prev, *next;    /* its class's list of slabs with a free object */
-	uint16_t size, cap, nfree;
-	uint16_t cls;                /* size / 16 - 1: slab_inverse's index */
+	uint16_t size, nfree;
+	uint8_t cap;
+	uint8_t cls;                 /* size / 16 - 1: slab_inverse's index */
+	uint16_t front;              /* 16-byte units of its block before it (slab_take_front) */
 	uint64_t free[SLAB_WORDS];   /* bit i set: object i is free */
 };
+_Static_assert((SLAB_BYTES - SLAB_HDR) / 16 <= UINT8_MAX, "a slab's count of objects fits its byte");
 
 extern uintptr_t slab_secret;
 void slab_init(void);                            /* draws the secrets (slabs', links'): once, before either is used */
@@ -493,6 +508,18 @@ static inline uintptr_t slab_key(const struct arena *a)
 static inline struct slab *slab_page(const void *p)
 {
 	return (struct slab *)((uintptr_t)p & ~(uintptr_t)(SLAB_PAGE - 1));
+}
+/* The heap block that holds slab s: its payload starts at s, or front
+ * units before it. */
+static inline struct block_meta *slab_block(const struct slab *s)
+{
+	return block_of((char *)s - (size_t)s->front * 16);
+}
+/* The slab a BLOCK_SLAB heap block holds: on the page where its payload
+ * ends, whatever front lies before it. */
+static inline struct slab *slab_of_block(struct block_meta *b)
+{
+	return (struct slab *)page_down((uintptr_t)block_end(b) - SLAB_BYTES);
 }
 /* The arena a slab's check word names (slab_of says whether it holds). */
 static inline struct arena *slab_arena(const struct slab *s)
@@ -550,6 +577,18 @@ void slab_free(struct arena *a, struct slab *s, void *p);   /* p: a live object 
  * back while they are a's: how many from the first were. */
 unsigned slab_free_many(struct arena *a, void *const *v, unsigned n);
 void slab_trim(struct arena *a);                 /* empty slabs back to the heap */
+/* Decay's: FREE block f, if the block after it is a slab of a's that can
+ * take it as its front, that slab (f unchanged); else NULL. */
+struct slab *slab_front_for(struct arena *a, struct block_meta *f);
+/* f, for which slab_front_for said s, leaves the index and becomes s's
+ * block's front: the page that holds s's header then holds nothing in use,
+ * and every page from f's payload up to s can go back to the system. */
+void slab_take_front(struct arena *a, struct block_meta *f, struct slab *s);
+/* Fronts back into the index as free blocks (their pages still purged),
+ * until one of need bytes is free: before the heap grows, so that a
+ * program that allocates again reuses them instead of new address space.
+ * False if a had none. */
+bool slab_drop_fronts(struct arena *a, size_t need);
 int slab_check(struct arena *a, struct block_meta *b, char *msg, size_t len);
 
 /* ---- check.c: the invariant checker ---- */

@@ -82,6 +82,9 @@ struct block_meta *core_heap_alloc(struct arena *a, size_t s)
 			index_split(a, b, s);
 			return b;
 		}
+		/* The drop-in's decay made fronts of free runs: they go back first. */
+		if (a->fronts && slab_drop_fronts(a, s))
+			continue;
 		b = grow_top(a, s, &moved);
 		if (b)
 			return b;

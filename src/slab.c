@@ -20,7 +20,18 @@
  * and the lowest free object is found in a few instructions. Slabs with a
  * free object sit on their class's list; a slab that empties goes back to the
  * core, unless it is the only one of its class left (allocation that
- * alternates with free would otherwise make and break a slab each time). */
+ * alternates with free would otherwise make and break a slab each time).
+ *
+ * A slab's header lies in the page before its own, so a slab kept by one
+ * live object holds that page too, whatever lies there: after a peak, the
+ * free run before it. Decay (heap.c) therefore makes a run that stayed free
+ * for a window the slab's front: the run's header becomes the slab's, the
+ * slab's old header payload, and every page from the run's payload up to the
+ * slab goes back (s->front says how far before the slab its block starts).
+ * A front is taken back into the index as a free block before its arena's
+ * heap would grow (slab_drop_fronts) and when its slab fills up, so that
+ * only slabs on the lists have one: memory a program allocates again is
+ * reused, not left behind for new address space. */
 #include <errno.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -133,9 +144,10 @@ static struct slab *slab_new(struct arena *a, size_t size)
 	*block_tag(block_of(page)) |= BLOCK_SLAB;
 	s->check = (uintptr_t)s ^ slab_key(a);
 	s->size = (uint16_t)size;
-	s->cls = (uint16_t)class_of(size);
-	s->cap = (uint16_t)cap;
+	s->cls = (uint8_t)class_of(size);
+	s->cap = (uint8_t)cap;
 	s->nfree = (uint16_t)cap;
+	s->front = 0;
 	for (unsigned w = 0; w < SLAB_WORDS; w++) {
 		unsigned lo = 64 * w;
 		s->free[w] = cap >= lo + 64 ? ~0ULL : cap > lo ? (1ULL << (cap - lo)) - 1 : 0;
@@ -146,12 +158,65 @@ static struct slab *slab_new(struct arena *a, size_t size)
 
 static void slab_release(struct arena *a, struct slab *s)
 {
-	struct block_meta *b = block_of(s);
+	struct block_meta *b = slab_block(s);
 
 	list_unlink(a, s);
+	a->fronts -= s->front != 0;
 	s->check = 0;   /* the page may become any block's payload: it must not pass for a slab */
 	*block_tag(b) &= ~BLOCK_SLAB;
 	index_release(a, b);
+}
+
+struct slab *slab_front_for(struct arena *a, struct block_meta *f)
+{
+	struct block_meta *b = block_succ(f);
+	struct slab *s;
+
+	if (!b || b->status != STATUS_ALLOC || !(*block_tag(b) & BLOCK_SLAB) || !block_tag_ok(b))
+		return NULL;
+	s = slab_of_block(b);
+	/* On its class's list (a free object), where slab_drop_fronts finds it. */
+	if (s->check != ((uintptr_t)s ^ slab_key(a)) || slab_block(s) != b || s->nfree == 0)
+		return NULL;
+	/* The front's units are 16 bits: past a MiB, the one page kept is
+	 * under 0.4% of the run. */
+	return (size_t)((char *)s - (char *)block_payload(f)) / 16 <= UINT16_MAX ? s : NULL;
+}
+
+void slab_take_front(struct arena *a, struct block_meta *f, struct slab *s)
+{
+	index_give_to_next(a, f);
+	a->fronts += !s->front;
+	s->front = (uint16_t)(((char *)s - (char *)block_payload(f)) / 16);
+}
+
+/* s's front back to the index, s's block starting at s again: the free
+ * block it joins. Its header's page is written again; the rest stays
+ * purged, and waits a window again before it is a front again. */
+static struct block_meta *drop_front(struct arena *a, struct slab *s)
+{
+	struct block_meta *f = index_take_front(a, slab_block(s), (char *)block_of(s), BLOCK_CLEAN);
+
+	s->front = 0;
+	a->fronts--;
+	return f;
+}
+
+bool slab_drop_fronts(struct arena *a, size_t need)
+{
+	bool any = false;
+
+	for (unsigned c = 0; c < SLAB_CLASSES && a->fronts; c++)
+		for (struct slab *s = a->partial[c]; s && a->fronts; s = follow(a, s, s->next))
+			if (s->front) {
+				any = true;
+				if (drop_front(a, s)->size >= need)
+					return true;
+			}
+	/* Counted but on no list: the heap checker names that; the heap
+	 * grows all the same, and no call loops on the count. */
+	a->fronts = 0;
+	return any;
 }
 
 void *slab_alloc(struct arena *a, size_t size)
@@ -183,8 +248,12 @@ unsigned slab_alloc_more(struct arena *a, size_t size, void **v, unsigned n)
 			s->free[w] = f;
 			s->nfree = (uint16_t)(s->nfree - (got - from));
 		}
-		if (s->nfree == 0)
+		if (s->nfree == 0) {
+			/* Only slabs on the lists have fronts (slab_drop_fronts finds them there). */
+			if (s->front)
+				drop_front(a, s);
 			list_unlink(a, s);
+		}
 	}
 	return got;
 }
@@ -243,14 +312,20 @@ void slab_trim(struct arena *a)
 
 int slab_check(struct arena *a, struct block_meta *b, char *msg, size_t len)
 {
-	struct slab *s = block_payload(b);
+	struct slab *s = slab_of_block(b);
+	size_t front = (size_t)((char *)s - (char *)block_payload(b));
 	unsigned n = 0;
 
 	/* A reused hole may leave a few bytes too few to split off past the page. */
-	if ((uintptr_t)s % SLAB_PAGE || b->size < SLAB_BYTES || b->size >= SLAB_BYTES + MIN_SPLIT)
+	if ((char *)s < (char *)block_payload(b) || b->size - front < SLAB_BYTES ||
+	    b->size - front >= SLAB_BYTES + MIN_SPLIT)
 		FAIL("slab %p: block of %zu bytes, not a page at a page boundary", (void *)b, b->size);
 	if (s->check != ((uintptr_t)s ^ slab_key(a)))
 		FAIL("slab %p: check word %zx overwritten", (void *)b, (size_t)s->check);
+	if ((size_t)s->front * 16 != front)
+		FAIL("slab %p: %zu bytes before it, its front says %zu", (void *)b, front, (size_t)s->front * 16);
+	if (s->front && s->nfree == 0)
+		FAIL("slab %p: full, with a front (only slabs on the lists have one)", (void *)b);
 	if (s->size < 16 || s->size > SLAB_MAX || s->size % 16 || s->cls != class_of(s->size) ||
 	    s->cap != (SLAB_BYTES - SLAB_HDR) / s->size)
 		FAIL("slab %p: object size %u, %u objects", (void *)b, s->size, s->cap);

@@ -19,12 +19,13 @@ void stats_usage(struct arena *a, struct heap_usage *u)
 				if (b->size > u->largest_free)
 					u->largest_free = b->size;
 			} else if (*block_tag(b) & BLOCK_SLAB) {
-				/* Its free objects are free memory, though the block is ALLOC. */
-				struct slab *s = block_payload(b);
-				size_t free_objects = (size_t)s->nfree * s->size;
+				/* Its free objects and its front are free memory,
+				 * though the block is ALLOC. */
+				struct slab *s = slab_of_block(b);
+				size_t unused = (size_t)s->nfree * s->size + (size_t)s->front * 16;
 				u->slabs++;
-				u->in_use_bytes += b->size - free_objects;
-				u->free_bytes += free_objects;
+				u->in_use_bytes += b->size - unused;
+				u->free_bytes += unused;
 			} else {
 				u->in_use_bytes += b->size;
 			}

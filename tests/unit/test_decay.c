@@ -7,6 +7,12 @@
  *     same), a block freed into a large purged one leaves it clean, and
  *     a free block taken and given back is new again;
  *   - blocks smaller than min are left alone;
+ *   - a free run between slabs that a live object each keeps becomes the
+ *     front of the slab after it (slab_take_front): every page of the run
+ *     goes, the one that held that slab's header too; the slab works on,
+ *     and when it empties the whole block is free again; a front goes
+ *     back to the index before the heap would grow, and when its slab
+ *     fills up;
  * with the heap checker after every step. No stdio and no malloc. */
 #include <sys/mman.h>
 
@@ -29,6 +35,124 @@ static size_t resident_pages(void *p, size_t n)
 	for (size_t i = 0; i < (hi - lo) / page; i++)
 		count += vec[i] & 1;
 	return count;
+}
+
+/* Slabs of 48-byte objects, every 12th (the last too) kept by one live
+ * object, as 1 in 1000 kept leaves them. */
+#define FRONT_SLABS 37
+#define FRONT_EVERY 12
+
+static void fronts(void)
+{
+	static char *obj[FRONT_SLABS][SLAB_PAGE / 48], *more[FRONT_SLABS / FRONT_EVERY + 1][SLAB_PAGE / 48];
+	void *room[2];
+	char *top, *reuse;
+	struct slab *s[FRONT_SLABS];
+	struct block_meta *run[FRONT_SLABS];
+	struct heap_usage u;
+	size_t left, purged, cap = 0, before;
+
+	/* Room at the top first, where the slabs tile. */
+	room[0] = os_malloc(120 * 1024);
+	room[1] = os_malloc(120 * 1024);
+	EXPECT(room[0] && room[1]);
+	os_free(room[0]);
+	os_free(room[1]);
+	memset(&u, 0, sizeof u);
+	stats_usage(&arena_main, &u);
+	before = u.in_use_bytes;
+	for (int k = 0; k < FRONT_SLABS; k++) {
+		for (size_t j = 0; j == 0 || j < cap; j++) {
+			EXPECT((obj[k][j] = slab_alloc(&arena_main, 48)) != NULL);
+			memset(obj[k][j], k, 48);
+			cap = slab_of(obj[k][0])->cap;
+		}
+		s[k] = slab_of(obj[k][0]);
+		EXPECT(slab_block(s[k]) == block_of(s[k]));
+		EXPECT(k == 0 || (char *)s[k] == (char *)s[k - 1] + SLAB_PAGE);   /* tiled */
+	}
+	/* All but the first object of every 12th slab, the last included. */
+	for (int k = 0; k < FRONT_SLABS; k++)
+		for (size_t j = k % FRONT_EVERY ? 0 : 1; j < cap; j++)
+			slab_free(&arena_main, s[k], obj[k][j]);
+	CHECK_HEAP();
+	for (int k = FRONT_EVERY; k < FRONT_SLABS; k += FRONT_EVERY) {
+		run[k] = block_of(s[k - FRONT_EVERY + 1]);   /* the emptied slabs merged into one free block */
+		EXPECT(run[k]->status == STATUS_FREE && block_succ(run[k]) == block_of(s[k]));
+		memset(block_payload(run[k]), 1, run[k]->size);
+	}
+	/* Marked, then given back: the runs become their slabs' fronts. */
+	heap_decay(&arena_main, 16 * 1024, &left);
+	CHECK_HEAP();
+	EXPECT(left >= 3 && slab_block(s[FRONT_EVERY]) == block_of(s[FRONT_EVERY]));
+	purged = heap_decay(&arena_main, 16 * 1024, &left);
+	CHECK_HEAP();
+	EXPECT(purged >= 3 * (FRONT_EVERY - 1) * SLAB_PAGE);
+	for (int k = FRONT_EVERY; k < FRONT_SLABS; k += FRONT_EVERY) {
+		struct block_meta *b = slab_block(s[k]);
+		size_t n = (size_t)((char *)s[k] - (char *)block_payload(b));
+
+		EXPECT(b == run[k] && b->status == STATUS_ALLOC && (*block_tag(b) & BLOCK_SLAB));
+		EXPECT(s[k]->front * 16 == n && n > (FRONT_EVERY - 2) * SLAB_PAGE);
+		/* Every page of the run, the header's last one too. */
+		EXPECT(resident_pages(block_payload(b), n) == 0);
+		EXPECT(obj[k][0][47] == k && slab_object(s[k], obj[k][0]) == SLAB_OBJ_LIVE);
+		EXPECT(check_pointer(&arena_main, block_payload(b)) == PTR_FOREIGN);
+	}
+	memset(&u, 0, sizeof u);
+	stats_usage(&arena_main, &u);
+	EXPECT(u.in_use_bytes - before < 8 * SLAB_PAGE);   /* the fronts count as free */
+	EXPECT(arena_main.fronts == 3);
+
+	/* A block no free one holds (the top taken first) gets a front back
+	 * instead of growing the heap: one, which then holds it. */
+	EXPECT((top = os_malloc(u.largest_free)) != NULL);
+	EXPECT((reuse = os_malloc(30 * 1024)) != NULL);
+	CHECK_HEAP();
+	EXPECT(arena_main.fronts == 2 && reuse > (char *)s[0] && reuse < (char *)s[FRONT_SLABS - 1]);
+	EXPECT(resident_pages(reuse, 30 * 1024) == 0 && reuse[100] == 0);   /* still purged: zero */
+	os_free(reuse);
+	os_free(top);
+	CHECK_HEAP();
+	/* The kept slabs fill up: a full slab has no front (only slabs on the
+	 * lists do). */
+	for (int i = 0; i <= FRONT_SLABS / FRONT_EVERY; i++)
+		for (size_t j = 1; j < cap; j++)
+			EXPECT((more[i][j] = slab_alloc(&arena_main, 48)) != NULL);
+	CHECK_HEAP();
+	EXPECT(arena_main.fronts == 0);
+	for (int k = 0; k < FRONT_SLABS; k += FRONT_EVERY)
+		EXPECT(slab_block(s[k]) == block_of(s[k]) && s[k]->nfree == 0);
+	for (int i = 0; i <= FRONT_SLABS / FRONT_EVERY; i++)
+		for (size_t j = 1; j < cap; j++)
+			slab_free(&arena_main, slab_of(more[i][j]), more[i][j]);
+	CHECK_HEAP();
+	/* Fronts again, two windows on. */
+	heap_decay(&arena_main, 16 * 1024, &left);
+	heap_decay(&arena_main, 16 * 1024, &left);
+	CHECK_HEAP();
+	EXPECT(arena_main.fronts == 3);
+	/* The kept slabs fill up again, no other made; emptied, each whole
+	 * block is free again. */
+	for (int i = 0; i <= FRONT_SLABS / FRONT_EVERY; i++)
+		for (size_t j = 1; j < cap; j++) {
+			EXPECT((more[i][j] = slab_alloc(&arena_main, 48)) != NULL);
+			EXPECT(slab_of(more[i][j]) == s[(int)((char *)slab_of(more[i][j]) - (char *)s[0]) / (int)SLAB_PAGE]);
+			EXPECT(((char *)slab_of(more[i][j]) - (char *)s[0]) / SLAB_PAGE % FRONT_EVERY == 0);
+			memset(more[i][j], 2, 48);
+		}
+	CHECK_HEAP();
+	for (int i = 0; i <= FRONT_SLABS / FRONT_EVERY; i++) {
+		for (size_t j = 1; j < cap; j++)
+			slab_free(&arena_main, slab_of(more[i][j]), more[i][j]);
+		slab_free(&arena_main, s[i * FRONT_EVERY], obj[i * FRONT_EVERY][0]);
+		CHECK_HEAP();
+	}
+	slab_trim(&arena_main);
+	CHECK_HEAP();
+	memset(&u, 0, sizeof u);
+	stats_usage(&arena_main, &u);
+	EXPECT(u.slabs == 0 && u.in_use_bytes == before && u.largest_free >= FRONT_SLABS * SLAB_PAGE);
 }
 
 int main(void)
@@ -105,8 +229,11 @@ int main(void)
 	os_free(tiny);
 	os_free(filler);
 	CHECK_HEAP();
+	slab_init();
+	fronts();
 	unit_say("test_decay: a block marked, then purged (%lu bytes), its flags kept across a split and a merge; "
-		 "%lu bytes reused inside clean blocks; heap checked after each step\n",
+		 "%lu bytes reused inside clean blocks; free runs between kept slabs purged whole as their fronts; "
+		 "heap checked after each step\n",
 		 (unsigned long)purged, (unsigned long)arena_main.idx.dirt);
 	return 0;
 }
