@@ -443,8 +443,33 @@ static void *grown(void *q)
 	return q;
 }
 
-/* realloc of a live block to n > 0 bytes. */
-static void *realloc_block(void *p, size_t n)
+/* realloc of p, a live object of a slab s of the caller's arena, that must move:
+ * from the thread's cache and back into it when both can, as malloc and
+ * free's fast paths do. sqlite3 inserting 1M rows grows a 16-byte object
+ * to 24 bytes for each (glibc grows it in place): 459 instructions a
+ * realloc through alloc_core and give_back's checks, which slab_of and
+ * small_live have made already. */
+static void *realloc_small(void *p, struct slab *s, size_t n)
+{
+	size_t r = req(n);
+	void *q;
+
+	if (!boot_plain || r > TC_BIG_MAX || !tc->bytes)
+		return realloc_copy(p, n);
+	if (__builtin_expect(!tc->tick, 0))
+		tc_tick();
+	diag_call = "realloc";
+	if (!(q = tc_get_fit(r)))
+		return realloc_copy(p, n);
+	memcpy(q, p, s->size < n ? s->size : n);
+	if (s->check != ((uintptr_t)s ^ tc->slab_key) || !tc_put_slab(p, s))
+		give_back(CALL_REALLOC, p);
+	return q;
+}
+
+/* realloc of a live block to n > 0 bytes, but an object of the thread's
+ * own slabs (realloc_block). */
+static __attribute__((noinline)) void *realloc_other(void *p, size_t n)
 {
 	diag_jmp jb, *outer = diag_recover;
 	struct slab *s;
@@ -470,7 +495,7 @@ static void *realloc_block(void *p, size_t n)
 			misuse_small("realloc", s, p);
 			return NULL;
 		}
-		return req(n) <= s->size && req(n) > s->size / 2 ? p : realloc_copy(p, n);
+		return req(n) <= s->size && req(n) > s->size / 2 ? p : realloc_small(p, s, n);
 	}
 	a = heap_arena_of(p);
 	if ((what = misuse_of(a, p))) {
@@ -513,6 +538,19 @@ static void *realloc_block(void *p, size_t n)
 	return grown(q);
 }
 
+/* realloc of a live block to n > 0 bytes. An object of the thread's own
+ * slabs is found as free's fast path finds it: one comparison instead of
+ * slab_of's search for its arena; kept while the new size fits and uses
+ * more than half of it. */
+static inline void *realloc_block(void *p, size_t n)
+{
+	struct slab *s = slab_page(p);
+
+	if (boot_plain && (uintptr_t)p % SLAB_PAGE && s->check == ((uintptr_t)s ^ tc->slab_key) && small_live(s, p))
+		return req(n) <= s->size && req(n) > s->size / 2 ? p : realloc_small(p, s, n);
+	return realloc_other(p, n);
+}
+
 static void *realloc_call(enum call c, void *p, size_t n, size_t a, size_t b)
 {
 	size_t old;
@@ -532,6 +570,10 @@ static void *realloc_call(enum call c, void *p, size_t n, size_t a, size_t b)
 
 EXPORT void *realloc(void *p, size_t n)
 {
+	/* Nothing to observe (boot_plain: no insight switch on, the bootstrap
+	 * over): a block to resize goes straight there. */
+	if (__builtin_expect(boot_plain, 1) && p && n)
+		return realloc_block(p, n);
 	return realloc_call(CALL_REALLOC, p, n, n, 0);
 }
 

@@ -353,6 +353,12 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	expect_clean
 }
 
+@test "27. realloc of small blocks: kept in place within their class, else moved through the thread's cache both ways (another arena's block too), contents kept over 200000 random reallocs" {
+	run_scn realloc_small
+	expect_clean
+	[[ "$out" == realloc_small:* ]]
+}
+
 @test "28. an arena that grew again after giving its free top back waits a second before it gives it back again; malloc_trim does not wait" {
 	run_scn trim_delay
 	expect_clean
