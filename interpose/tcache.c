@@ -28,7 +28,6 @@
  * back (make_room). */
 #define _GNU_SOURCE
 #include <pthread.h>
-#include <string.h>
 #include <sys/random.h>
 
 #include "dropin.h"
@@ -554,14 +553,7 @@ void tc_flush(void)
 			flush_spill(t, c, 0);
 	for (unsigned c = 0; c < TC_CLASSES + TC_BIG_CLASSES; c++) {
 		unsigned n = t->count[c];
-		uint64_t eight;
 
-		/* Eight empty classes at a time: most are, and a thread's exit
-		 * flushes twice (its cache, then its arena's unbind). */
-		if (c % 8 == 0 && c + 8 <= TC_CLASSES + TC_BIG_CLASSES && (memcpy(&eight, t->count + c, 8), !eight)) {
-			c += 7;
-			continue;
-		}
 		if (n) {
 			t->count[c] = 0;
 			arena_give_back_many(t->slot + tc_base(c), n, c < SLAB_CLASSES);
