@@ -4,7 +4,10 @@
  * of its own and checked before it is reallocated or freed; calloc memory
  * checked to be zero; blocks handed between threads through a shared,
  * mutex-protected exchange array, so that many are reallocated and freed by
- * another thread than the one that allocated them.
+ * another thread than the one that allocated them. The exchange starts with
+ * blocks the main thread made and grew while it was the only thread, half
+ * of them mapped (osmem links its mapped blocks without a lock until a
+ * second thread starts): the threads resize and free them beside their own.
  *
  * Usage: threads [ops-per-thread [threads]] */
 #include "scenario.h"
@@ -133,6 +136,21 @@ int main(int argc, char **argv)
 		nthreads = atoi(argv[2]);
 	CHECK(ops > 0 && nthreads > 0 && nthreads <= 64, "usage: threads [ops-per-thread [threads]]");
 
+	for (uint64_t rs = 1; nxchg < 64; nxchg++) {
+		struct blk *b = &xchg[nxchg];
+		size_t to = nxchg % 2 ? (128 << 10) + rng_next(&rs) % (896 << 10) : 1 + rng_next(&rs) % 4096;
+
+		b->p = NULL;
+		for (b->n = to / 4 + 1;; b->n = b->n * 2 < to ? b->n * 2 : to) {   /* grown in steps */
+			char *q = realloc(b->p, b->n);
+			CHECK(q != NULL, "realloc(%zu) before the threads failed", b->n);
+			b->p = q;
+			if (b->n == to)
+				break;
+		}
+		b->seed = (uint64_t)1 << 62 | nxchg;
+		pat_fill(b->p, b->n, b->seed);
+	}
 	for (t = 0; t < nthreads; t++)
 		CHECK(pthread_create(&th[t], NULL, worker, (void *)(intptr_t)t) == 0, "pthread_create failed");
 	for (t = 0; t < nthreads; t++)
