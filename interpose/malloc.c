@@ -500,6 +500,15 @@ static __attribute__((noinline)) void *realloc_other(void *p, size_t n)
 	 * so that no block's room changes while it lives (guard.c). */
 	if (insight_check && guard_requested(p) != SIZE_MAX)
 		return guard_ok(CALL_REALLOC, p) ? realloc_copy(p, n) : NULL;
+	/* A live mapped block that stays mapped, recognised by its own header
+	 * (on p's page: no slab object starts 32 bytes into one) and the list
+	 * (map_state_of: its keyed seal and its neighbours' links), before the
+	 * general look at what p is: a buffer grown by appends comes here for
+	 * every one (realloc_grow: 137 instructions such a realloc, 225 through
+	 * misuse_of's look at every kind of block). */
+	if ((uintptr_t)b % SLAB_PAGE == 0 && b->status == STATUS_MAPPED && !(*block_tag(b) & BLOCK_PROXY) &&
+	    req(n) + HDR >= tune_mmap_from() && map_state_of(b) == MAP_LIVE)
+		return grown(realloc_mapped(b, n));
 	if ((s = slab_of(p))) {
 		/* Kept while the new size fits and uses more than half of it. */
 		if (!small_live(s, p)) {

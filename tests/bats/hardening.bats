@@ -29,6 +29,7 @@ declare -gA REPORT=(
 	[size-shrink]="${H}its size does not end at a block\$"
 	[pred-redirect]="${H}its predecessor link is damaged\$"
 	[mapped-size]="${H}a mapped block whose size or links were changed\$"
+	[mapped-size-realloc]='^osmem: realloc\(@P@\): corrupted header: a mapped block whose size or links were changed$'
 	[free-links]="${FB}a link of it leads outside the free blocks\$"
 	[free-size]="${FB}the block after it names another predecessor\$"
 	[slab-overflow]='^osmem: malloc\(\): corrupted slab at @P@: its header was overwritten$'
@@ -216,6 +217,16 @@ harmless_both() {
 @test "mapped-size: a mapped block's size grown by 2 MiB: corrupted header, abort, nothing unmapped" {
 	run_scn harden mapped-size
 	expect_stopped mapped-size
+}
+
+@test "mapped-size-realloc: the same block reallocated within the pages its size claims: corrupted header, abort, nothing unmapped" {
+	run_scn harden mapped-size-realloc
+	expect_stopped mapped-size-realloc
+}
+
+@test "mapped-size-realloc with OSMEM_ABORT_ON_ERROR=0: reported, realloc refused, nothing unmapped, heap intact" {
+	run_scn OSMEM_ABORT_ON_ERROR=0 harden mapped-size-realloc
+	expect_warned mapped-size-realloc
 }
 
 @test "slab-overflow: 120 bytes past a slab page's last block, into the next slab's header: malloc reports the slab, abort" {

@@ -612,8 +612,12 @@ static void slab_overflow(void)
 }
 
 /* A mapped block's size grown by 2 MiB, then freed: does free unmap the
- * live mappings beyond it? */
-static void mapped_size(void)
+ * live mappings beyond it? With by_realloc, first reallocated to a size
+ * its damaged header says its pages hold: a realloc that believed it would
+ * keep the block where it is, its size now the damaged one (osmem's
+ * realloc: sized to its pages, and sealed again), and the free after it
+ * unmap the live mappings. */
+static void mapped_size(int by_realloc)
 {
 	char *m, *dangling;
 	volatile char sum = 0;
@@ -627,7 +631,14 @@ static void mapped_size(void)
 	victim(m);
 	enlarge(m, 2u << 20);
 	release(m);
-	free(m);
+	if (by_realloc) {
+		char *q = realloc(m, (3u << 20) - 4096);
+
+		if (q)   /* kept or moved: the mapping to free now (NULL: refused) */
+			free(q);
+	} else {
+		free(m);
+	}
 	catch_faults(1);
 	for (i = 0; i < nheld; i++) {
 		if (sigsetjmp(fault_jmp, 1) != 0) {
@@ -712,6 +723,7 @@ static const char *const modes[] = {
 	"spill-uaf", "spill-redirect", "bin-uaf-3000", "bin-uaf-20000", "mapped-uaf", "remote-uaf", "remote-both",
 	"fake-static", "fake-stack", "fake-heap", "size-enlarge", "size-enlarge-2000",
 	"size-shrink", "pred-redirect", "free-links", "free-size", "mapped-size",
+	"mapped-size-realloc",
 	"slab-overflow",
 };
 
@@ -780,7 +792,9 @@ int main(int argc, char **argv)
 	else if (strcmp(mode, "free-size") == 0)
 		free_block(0);
 	else if (strcmp(mode, "mapped-size") == 0)
-		mapped_size();
+		mapped_size(0);
+	else if (strcmp(mode, "mapped-size-realloc") == 0)
+		mapped_size(1);
 	else if (strcmp(mode, "slab-overflow") == 0)
 		slab_overflow();
 	else
