@@ -190,13 +190,15 @@ static void bursts(uint64_t round)
 
 static void fork_full(void)
 {
-	char *v[64];
+	char *v[160];
 	int status;
 	pid_t pid;
 
-	for (size_t z = 16; z <= 1024; z *= 2) {   /* each class full, and then some */
-		make(v, 64, z, 77);
-		for (int i = 0; i < 64; i++)
+	/* Each class full, and then some: 160 is past the deepest stack (a
+	 * slab class's 128). */
+	for (size_t z = 16; z <= 1024; z *= 2) {
+		make(v, 160, z, 77);
+		for (int i = 0; i < 160; i++)
 			check_free(v[i], z, 77);
 	}
 	pid = fork();

@@ -294,8 +294,8 @@ static void tc_link(size_t n, int words)
 }
 
 /* More blocks of a slab class than osmem's thread cache keeps in its
- * stack (64). */
-#define PAST_STACK 80
+ * stack (128). */
+#define PAST_STACK 160
 
 /* PAST_STACK blocks of 48 bytes made and freed, the one at index v the
  * victim (printed): returns it, dangling. */
@@ -329,7 +329,7 @@ static void slab_uaf(void)
 }
 
 /* The first of PAST_STACK blocks of 48 bytes freed: osmem's thread cache
- * keeps 64 of a slab class in its stack and lists the older ones through
+ * keeps 128 of a slab class in its stack and lists the older ones through
  * their first word (its spill list), where the victim goes; that word
  * set, malloc takes the blocks back until it meets the link. */
 static void spill_uaf(void)
@@ -349,7 +349,7 @@ static uintptr_t page_of(const void *p)
  * (the one freed before it) and the live block beside that one: whatever
  * the encoding (osmem's mangling, glibc's safe-linking), a link that XORs
  * the address into it now leads to the live block, on the same page.
- * osmem keeps 64 of a class in its cache's stack and spills the older
+ * osmem keeps 128 of a class in its cache's stack and spills the older
  * ones, so the victim is on the spill list, linked to the block freed
  * before it; its page was checked when the list reached it, the live
  * block's mark is what is left to check. */
