@@ -33,22 +33,34 @@ static void count(size_t *calls)
 }
 
 /* Taken only once the process has threads: glibc clears
- * __libc_single_threaded before a second thread starts and never sets it
- * again, and no thread can start while the only one is inside this file.
- * A realloc of a mapped block that stays in its pages took the mutex twice
- * each way (realloc_grow: 379,406 such reallocs in 10 rounds, each 340
- * instructions, a quarter of them the mutex's). */
+ * __libc_single_threaded before a second thread starts, and no thread can
+ * start while the only one is inside this file. A realloc of a mapped block
+ * that stays in its pages took the mutex twice each way (realloc_grow:
+ * 379,406 such reallocs in 10 rounds, each 340 instructions, a quarter of
+ * them the mutex's). The unlock follows what the lock did, not the flag:
+ * glibc's manual allows the flag to turn true again once the other threads
+ * are gone, which may happen while this thread holds the mutex. */
+static TLS_IE bool list_held;
+
 void map_lock(void)
 {
-	if (!__libc_single_threaded)
+	if (!__libc_single_threaded) {
 		pthread_mutex_lock(&list_lock);
+		list_held = true;
+	}
 }
 void map_unlock(void)
 {
-	if (!__libc_single_threaded)
+	if (list_held) {
+		list_held = false;
 		pthread_mutex_unlock(&list_lock);
+	}
 }
-void map_fork_child(void) { pthread_mutex_init(&list_lock, NULL); }
+void map_fork_child(void)
+{
+	pthread_mutex_init(&list_lock, NULL);
+	list_held = false;
+}
 
 void *map_region(size_t len)
 {
