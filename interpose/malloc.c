@@ -460,17 +460,21 @@ static void *grown(void *q)
 	return q;
 }
 
-/* realloc_copy of p, a live object of slab s (small_live has checked
- * it), whose old block goes straight into the thread's cache
- * when it is of the thread's own arena (own_slab), as free's fast path
- * puts it, instead of through give_back's checks again. sqlite3 inserting
- * 1M rows grows a 16-byte object to 24 bytes for each (glibc grows it in
- * place): 459 instructions a realloc through realloc_copy, 223 this way. */
+/* realloc of p, a live object of slab s (small_live has checked it): kept
+ * while the new size fits its class and uses more than half of it, else
+ * realloc_copy's work, the old block going straight into the thread's
+ * cache when it is of the thread's own arena (own_slab), as free's fast
+ * path puts it, instead of through give_back's checks again. sqlite3
+ * inserting 1M rows grows a 16-byte object to 24 bytes for each (glibc
+ * grows it in place): 459 instructions a realloc through realloc_copy, 223
+ * this way. */
 static void *realloc_small(void *p, struct slab *s, size_t n)
 {
-	void *q = alloc_core(n);
+	void *q;
 
-	if (!q)
+	if (req(n) <= s->size && req(n) > s->size / 2)
+		return p;
+	if (!(q = alloc_core(n)))
 		return NULL;
 	memcpy(q, p, s->size < n ? s->size : n);
 	if (!own_slab(p, s) || !tc_put_slab(p, s))
@@ -510,22 +514,20 @@ static __attribute__((noinline)) void *realloc_other(void *p, size_t n)
 	    req(n) + HDR >= tune_mmap_from() && map_state_of(b) == MAP_LIVE)
 		return grown(realloc_mapped(b, n));
 	if ((s = slab_of(p))) {
-		/* Kept while the new size fits and uses more than half of it. */
 		if (!small_live(s, p)) {
 			misuse_small("realloc", s, p);
 			return NULL;
 		}
-		return req(n) <= s->size && req(n) > s->size / 2 ? p : realloc_small(p, s, n);
+		return realloc_small(p, s, n);
 	}
 	a = heap_arena_of(p);
 	if ((what = misuse_of(a, p))) {
 		misuse_say("realloc", what, p);
 		return NULL;
 	}
+	/* (A live mapped block that stays mapped went to realloc_mapped above.) */
 	if (*block_tag(b) & BLOCK_PROXY)   /* over-aligned: the core sees the mapped block behind it */
 		return realloc_copy(p, n);
-	if (b->status == STATUS_MAPPED && req(n) + HDR >= tune_mmap_from())
-		return grown(realloc_mapped(b, n));
 	diag_call = "realloc";
 	if (!diag_abort && (diag_recover = &jb, __builtin_setjmp(jb))) {
 		arena_recover(outer);      /* the arena is out of service: a copy elsewhere */
@@ -560,14 +562,13 @@ static __attribute__((noinline)) void *realloc_other(void *p, size_t n)
 
 /* realloc of a live block to n > 0 bytes. An object of the thread's own
  * slabs is found as free's fast path finds it: one comparison instead of
- * slab_of's search for its arena; kept while the new size fits and uses
- * more than half of it. */
+ * slab_of's search for its arena. */
 static inline void *realloc_block(void *p, size_t n)
 {
 	struct slab *s = slab_page(p);
 
 	if (own_slab(p, s) && small_live(s, p))
-		return req(n) <= s->size && req(n) > s->size / 2 ? p : realloc_small(p, s, n);
+		return realloc_small(p, s, n);
 	return realloc_other(p, n);
 }
 

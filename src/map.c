@@ -270,12 +270,12 @@ struct block_meta *map_resize(struct block_meta *b, size_t s)
 	struct block_meta *nb;
 
 	s = map_capacity(s);
-	if (s == b->size)   /* sized to its pages already (resized's work is done) */
-		return b;
 	if (s == map_capacity(b->size)) {   /* the same pages: nothing to ask */
-		map_lock();
-		resized(b, s);
-		map_unlock();
+		if (s != b->size) {          /* else sized to them already */
+			map_lock();
+			resized(b, s);
+			map_unlock();
+		}
 		return b;
 	}
 	/* Under the lock: the list's links into b move with it. */

@@ -167,6 +167,12 @@ static void slab_release(struct arena *a, struct slab *s)
 	index_release(a, b);
 }
 
+/* f's payload up to slab s, in s->front's 16-byte units. */
+static size_t front_units(const struct slab *s, struct block_meta *f)
+{
+	return (size_t)((const char *)s - (char *)block_payload(f)) / 16;
+}
+
 struct slab *slab_front_for(struct arena *a, struct block_meta *f)
 {
 	struct block_meta *b = block_succ(f);
@@ -180,14 +186,14 @@ struct slab *slab_front_for(struct arena *a, struct block_meta *f)
 		return NULL;
 	/* The front's units are 16 bits: past a MiB, the one page kept is
 	 * under 0.4% of the run. */
-	return (size_t)((char *)s - (char *)block_payload(f)) / 16 <= UINT16_MAX ? s : NULL;
+	return front_units(s, f) <= UINT16_MAX ? s : NULL;
 }
 
 void slab_take_front(struct arena *a, struct block_meta *f, struct slab *s)
 {
 	index_give_to_next(a, f);
 	a->fronts += !s->front;
-	s->front = (uint16_t)(((char *)s - (char *)block_payload(f)) / 16);
+	s->front = (uint16_t)front_units(s, f);
 }
 
 /* s's front back to the index, s's block starting at s again: the free
