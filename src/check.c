@@ -10,6 +10,7 @@
 struct walk {
 	size_t nfree, npending;     /* FREE blocks, and those on the pending list */
 	size_t fronts;              /* slabs with a front */
+	unsigned slabs[SLAB_CLASSES], empty[SLAB_CLASSES];   /* slabs of each class, and those with every object free */
 };
 
 static int check_segment(struct arena *a, struct segment *g, struct walk *w, char *msg, size_t len)
@@ -51,7 +52,11 @@ static int check_segment(struct arena *a, struct segment *g, struct walk *w, cha
 			if (*block_tag(b) & BLOCK_SLAB) {
 				if (slab_check(a, b, msg, len))
 					return -1;
-				w->fronts += slab_of_block(b)->front != 0;
+				struct slab *s = slab_of_block(b);
+
+				w->fronts += s->front != 0;
+				w->slabs[s->cls]++;
+				w->empty[s->cls] += s->nfree == s->cap;
 			}
 		} else {
 			if (prev && prev->status == STATUS_FREE)
@@ -134,6 +139,14 @@ int check_heap(struct arena *a, char *msg, size_t len)
 		FAIL("the walk found %zu pending free blocks, the list holds %zu", w.npending, a->idx.npending);
 	if (w.fronts != a->fronts)
 		FAIL("the walk found %zu slabs with a front, the arena counts %u", w.fronts, a->fronts);
+	for (unsigned c = 0; c < SLAB_CLASSES; c++) {
+		if (w.slabs[c] != a->slabs[c])
+			FAIL("the walk found %u slabs of %u bytes, the arena counts %u", w.slabs[c], 16 * (c + 1), a->slabs[c]);
+		/* One kept alone (put_back), or a new slab and those made with it (slab_new). */
+		if (w.empty[c] > SLAB_AHEAD + 1)
+			FAIL("the walk found %u empty slabs of %u bytes, at most %u may be kept", w.empty[c], 16 * (c + 1),
+			     SLAB_AHEAD + 1);
+	}
 	return check_mapped(msg, len);
 }
 

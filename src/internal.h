@@ -201,6 +201,7 @@ struct arena {
 	struct heap heap;           /* heap.c */
 	struct slab *partial[SLAB_CLASSES];   /* slab.c: per class, slabs with a free object */
 	unsigned fronts;            /* slab.c: slabs with a front (slab_take_front), all on those lists */
+	unsigned slabs[SLAB_CLASSES];   /* slab.c: per class, its slabs (slab_new makes more at once past 8) */
 	struct counters counters;   /* heap.c and map.c, for this arena */
 	size_t grow_pad;            /* bytes each growth of the heap asks for beyond the need:
 				       0 for os_* (SPEC rule 11), OSMEM_GROW_PAD in the drop-in */
@@ -481,6 +482,7 @@ void *align_alloc(struct arena *a, size_t align, size_t size);
 #define SLAB_MAX     256UL               /* largest object size; classes every 16 bytes */
 _Static_assert(SLAB_CLASSES == SLAB_MAX / 16, "one slab class per 16 bytes");
 #define SLAB_WORDS   4
+#define SLAB_AHEAD   7                   /* empty slabs a class's new slab may bring beside it (slab.c) */
 #define SLAB_HDR     64UL
 
 struct slab {

@@ -146,35 +146,42 @@ static void every_offset(void)
 }
 
 /* A class keeps one empty slab while it has no other; the others go back to
- * the core, their check words wiped; slab_trim gives back the last. Run
- * before anything else holds a slab of this class. */
+ * the core as they empty, their check words wiped, but for those made ahead
+ * of their use (slab_new) and never used; slab_trim gives back the rest.
+ * Run before anything else holds a slab of this class. */
 static void spare_and_release(void)
 {
 	enum { N = 600 };
 	static unsigned char *p[N];
-	size_t before = slab_count(), cap;
+	size_t before = slab_count(), cap, made;
 	struct slab *spare;
 
 	for (int i = 0; i < N; i++)
 		EXPECT((p[i] = slab_alloc(&arena_main, 144)) != NULL);
 	cap = slab_of(p[0])->cap;
-	EXPECT(slab_count() == before + (N + cap - 1) / cap);
+	made = slab_count() - before;
+	EXPECT(made >= (N + cap - 1) / cap && made <= (N + cap - 1) / cap + SLAB_AHEAD);
+	EXPECT(arena_main.slabs[144 / 16 - 1] == made);
 	for (int i = 0; i < N; i++) {
 		slab_free(&arena_main, slab_of(p[i]), p[i]);
 		CHECK_HEAP();
 	}
-	EXPECT(slab_count() == before + 1);
-	spare = slab_of(p[N - 1]);   /* the last one to empty had no other beside it */
-	EXPECT(spare && spare->nfree == spare->cap);
+	/* Left: the last to empty if no other was beside it, else those made
+	 * ahead and never used. */
+	EXPECT(slab_count() - before == (made > (N + cap - 1) / cap ? made - (N + cap - 1) / cap : 1));
 	for (int i = 0; i < N; i++)
-		EXPECT(slab_of(p[i]) == NULL || slab_of(p[i]) == spare);
+		EXPECT(slab_of(p[i]) == NULL || (slab_of(p[i])->nfree == cap && made == (N + cap - 1) / cap));
+	slab_trim(&arena_main);
+	CHECK_HEAP();
+	EXPECT(slab_count() == before && arena_main.slabs[144 / 16 - 1] == 0);
 
-	/* The spare filled, then a second slab filled; the spare emptied again
+	/* A spare filled, then a second slab filled; the spare emptied again
 	 * (kept: alone on the list). When the full one gets an object back it
 	 * joins the list, and the spare, no longer alone, goes back. */
 	for (size_t i = 0; i < 2 * cap; i++)
 		EXPECT((p[i] = slab_alloc(&arena_main, 144)) != NULL);
-	EXPECT(slab_of(p[0]) == spare && slab_of(p[cap]) != spare);
+	spare = slab_of(p[0]);
+	EXPECT(slab_count() == before + 2 && slab_of(p[cap]) != spare);
 	for (size_t i = 0; i < cap; i++)
 		slab_free(&arena_main, spare, p[i]);
 	CHECK_HEAP();
@@ -192,14 +199,16 @@ static void spare_and_release(void)
 }
 
 /* Slabs given back between live heap blocks leave page-sized holes; the next
- * slabs go into those holes instead of growing the heap. */
+ * slabs go into those holes (or are the ones made ahead that were never used
+ * and are still on the list) instead of growing the heap. */
 static void holes_reused(void)
 {
 	enum { K = 8, MAXCAP = 64 };
 	static unsigned char *obj[K][MAXCAP];
-	struct slab *page[K];
+	struct slab *page[K + SLAB_AHEAD + 1];
 	void *sep[K];
 	size_t cap = 0;
+	int pages = K;
 
 	for (int round = 0; round < 2; round++) {
 		for (int k = 0; k < K; k++) {
@@ -218,12 +227,16 @@ static void holes_reused(void)
 				EXPECT((sep[k] = os_malloc(SLAB_BYTES)) != NULL);
 			} else {
 				bool old = false;
-				for (int i = 0; i < K; i++)
+				for (int i = 0; i < pages; i++)
 					old |= slab_of(obj[k][0]) == page[i];
 				EXPECT(old);
 			}
 		}
 		CHECK_HEAP();
+		/* Those made ahead, never used: on the list, empty. */
+		for (struct slab *s = arena_main.partial[112 / 16 - 1]; s && round == 0; s = s->next)
+			if (pages < K + SLAB_AHEAD + 1)
+				page[pages++] = s;
 		for (int k = 0; k < K; k++)
 			for (size_t j = 0; j < cap; j++)
 				slab_free(&arena_main, slab_of(obj[k][j]), obj[k][j]);
@@ -233,6 +246,71 @@ static void holes_reused(void)
 		os_free(sep[k]);
 	slab_trim(&arena_main);
 	CHECK_HEAP();
+}
+
+/* Free bytes in the heap's blocks from b up to the one at `to`. */
+static size_t holes_between(struct block_meta *b, const void *to)
+{
+	size_t n = 0;
+
+	for (; b && (const char *)b < (const char *)to; b = block_succ(b))
+		n += b->status == STATUS_FREE ? b->size : 0;
+	return n;
+}
+
+/* A heap block after each slab's worth of small objects (perl's arenas of
+ * 4080 bytes): the next slab needs a page of its own, and the page boundary
+ * after such a block leaves a hole of nearly a page in front of it that
+ * those blocks do not fit. A class with 8 slabs or more makes up to
+ * SLAB_AHEAD more with its next one (one for every 8 it has), tiled after
+ * it where the heap has room (the break's growth), the lowest used first:
+ * the holes come once a batch. With room at the top as the drop-in's
+ * growth leaves it; each object and block written and read back. */
+static void slabs_ahead(void)
+{
+	enum { ROUNDS = 96, MAXCAP = 128 };
+	static unsigned char *obj[ROUNDS][MAXCAP], *blk[ROUNDS];
+	size_t cap = 0, made, holes, pad = arena_main.grow_pad;
+	unsigned before = arena_main.slabs[48 / 16 - 1];
+
+	arena_main.grow_pad = OSMEM_GROW_PAD;
+	for (int r = 0; r < ROUNDS; r++) {
+		for (size_t j = 0; j == 0 || j < cap; j++) {
+			EXPECT((obj[r][j] = slab_alloc(&arena_main, 48)) != NULL);
+			memset(obj[r][j], r, 48);
+			cap = slab_of(obj[r][0])->cap;
+		}
+		/* Used in address order: the lowest of a batch first. */
+		EXPECT(r == 0 || slab_of(obj[r][0]) != slab_of(obj[r - 1][0]));
+		EXPECT((blk[r] = os_malloc(4080)) != NULL);
+		memset(blk[r], r, 4080);
+		CHECK_HEAP();
+	}
+	made = arena_main.slabs[48 / 16 - 1] - before;
+	holes = holes_between(slab_block(slab_of(obj[0][0])), blk[ROUNDS - 1]);
+	unit_say("test_slab: 96 slabs' worth of 48-byte objects, a 4080-byte block after each: %lu slabs, "
+		 "%lu bytes of holes between them\n", made, holes);
+	EXPECT(made >= ROUNDS && made <= ROUNDS + SLAB_AHEAD);
+	/* One slab at a time: a hole of nearly a page each (96 x 4080 bytes);
+	 * in batches that grow to 8 slabs, 26 holes. */
+	EXPECT(holes < (size_t)ROUNDS * SLAB_PAGE / 3);
+	/* A batch's lowest slab holds the first objects, the next the next. */
+	for (int r = 1; r < ROUNDS; r++)
+		EXPECT((char *)slab_of(obj[r][0]) == (char *)slab_of(obj[r - 1][0]) + SLAB_PAGE ||
+		       (char *)slab_of(obj[r][0]) > (char *)blk[r - 1]);
+	for (int r = 0; r < ROUNDS; r++) {
+		for (size_t j = 0; j < cap; j++) {
+			EXPECT(obj[r][j][0] == r && obj[r][j][47] == r);
+			slab_free(&arena_main, slab_of(obj[r][j]), obj[r][j]);
+		}
+		EXPECT(blk[r][0] == r && blk[r][4079] == r);
+		os_free(blk[r]);
+	}
+	CHECK_HEAP();
+	slab_trim(&arena_main);
+	CHECK_HEAP();
+	EXPECT(arena_main.slabs[48 / 16 - 1] == before);
+	arena_main.grow_pad = pad;
 }
 
 /* slab_alloc_more takes from the first slab with room only, each object
@@ -288,6 +366,7 @@ int main(int argc, char **argv)
 	slab_init();
 	spare_and_release();
 	holes_reused();
+	slabs_ahead();
 	batches();
 	edges();
 	every_offset();
