@@ -115,6 +115,41 @@ def gen_python_script(path, rounds=3):
         f.write(PY_CHURN % {'rounds': rounds, 'words': WORDS})
 
 
+PERL_CHURN = r'''# Hashes of small arrays and hashes, strings built and split, keys sorted
+# and deleted: perl keeps its values in arenas of 4080-byte blocks between
+# its small blocks. Prints a digest.
+use strict;
+use warnings;
+use Digest::MD5;
+
+my $md5 = Digest::MD5->new;
+my %%h;
+for my $i (1 .. %(entries)d) {
+    $h{"k$i"} = [$i x 3, { a => $i, b => "v" . ($i %% 97) }, [($i) x ($i %% 5)]];
+}
+my @keys = sort keys %%h;
+$md5->add(scalar(@keys), $keys[0], $keys[-1]);
+my $n = 0;
+for my $k (@keys) {
+    my $v = $h{$k};
+    $n += $v->[1]{a} + length($v->[0]) + @{$v->[2]};
+    delete $h{$k} if $v->[1]{a} %% 3 == 0;
+}
+my $text = join ',', map { "$_=$h{$_}[1]{b}" } grep { /7/ } keys %%h;
+my %%count;
+$count{$_}++ for split /[,=]/, $text;
+$md5->add($n, scalar(keys %%h), scalar(keys %%count));
+print "perl churn ", $md5->hexdigest, "\n";
+'''
+
+
+def gen_perl_script(path, entries=200000):
+    """A perl script building, sorting, searching and thinning a hash of
+    small arrays and hashes; prints a digest."""
+    with open(path, 'w') as f:
+        f.write(PERL_CHURN % {'entries': entries})
+
+
 # Name endings for the tree's files, as in /usr: libraries, headers, manuals, docs.
 TREE_SUFFIXES = ('', '', '', '.so.1', '.so.6.0.2', '.h', '.hpp', '.py', '.pm', '.gz', '.1.gz',
                  '.mo', '.txt', '.conf', '.xml', '.svg', '.png', '.cmake', '.pc', '.a')

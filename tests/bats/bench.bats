@@ -33,7 +33,7 @@ CASES=(
 	local got
 	got=$(awk '{ print $1 " " $2 }' <<<"$output" | tr '\n' ' ')
 	[ "$got" = "churn-small 1 churn-mixed 1 churn-large 1 burst-16 1 burst-mixed 1 realloc_grow 1 \
-live_million 1 live_heap 1 bigbuf 1 gcc 1 python3 1 git 1 sqlite3 1 prodcons 2 larson 2 shortlived 2 \
+live_million 1 live_heap 1 bigbuf 1 gcc 1 python3 1 perl 1 git 1 sqlite3 1 prodcons 2 larson 2 shortlived 2 \
 sort 2 xz 2 " ] || { echo "rows: $got"; return 1; }
 }
 
