@@ -1,8 +1,12 @@
 /* The thread cache serves a request whose own size class is empty with a
- * cached block a little larger (at most an eighth plus 16 bytes more), and
- * never with one much larger or too small:
+ * cached block a little larger (at most an eighth plus 16 bytes more; up to
+ * the slabs' 256 bytes an eighth), and never with one much larger or too
+ * small:
  *   - one thread: a 320-byte block freed is handed out for 300 bytes, and one
  *     freed again is not handed out for 200;
+ *   - a new thread's first free, of a 64-byte block, is not handed out for
+ *     48 bytes (its own class is empty: nothing refilled it yet); in another
+ *     a 144-byte one is for 128;
  *   - with threads (the cache's classes of 1-4 KiB): a 1808-byte block freed
  *     is handed out for 1700 bytes, a 2048-byte one is not for 1600.
  * Every block handed out holds what it was asked for, and the blocks around
@@ -57,6 +61,24 @@ static void expect(size_t had, size_t want, int want_back)
 	free(q);
 }
 
+/* In a thread of its own: arg says which slab sizes. */
+static void *fresh_thread(void *arg)
+{
+	if (arg)
+		expect(144, 128, 1);
+	else
+		expect(64, 48, 0);
+	return NULL;
+}
+
+static void in_fresh_thread(void *arg)
+{
+	pthread_t t;
+
+	CHECK(pthread_create(&t, NULL, fresh_thread, arg) == 0, "pthread_create failed");
+	CHECK(pthread_join(t, NULL) == 0, "pthread_join failed");
+}
+
 int main(void)
 {
 	char *held[4][KEEP];
@@ -69,6 +91,11 @@ int main(void)
 	expect(320, 300, 1);
 	hold(held[1], 200, 200);           /* 200 is the class of 208, held empty too */
 	expect(320, 200, 0);
+
+	/* Slab sizes, each in a new thread, whose cache opens at its first
+	 * free with every class empty. */
+	in_fresh_thread(NULL);
+	in_fresh_thread((void *)1);
 
 	/* Threads: the classes 256 bytes wide above 1 KiB. 1700 (1712) is in
 	 * the class of 1537-1792, held empty; 1800 (1808) in the next, and at
