@@ -348,7 +348,7 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	expect_clean
 }
 
-@test "27. the thread cache serves a request its own class cannot with a block at most an eighth larger (plus 16 bytes above the slab sizes), never more" {
+@test "27. the thread cache serves a request its own class cannot with a block at most an eighth and 16 bytes larger above the slab sizes, never more, and at the slab sizes with none larger" {
 	run_scn cache_fit
 	expect_clean
 }
