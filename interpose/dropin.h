@@ -143,7 +143,7 @@ static inline unsigned tc_cap(unsigned c)
  * slabs, not only freed ones, and a request that takes the next class's
  * drains a stack that refills again, for bytes the object never uses: with
  * an eighth and 16 bytes, perl building a hash of 300,000 small arrays had
- * 6 MB more heap than without the cache (9683 slabs of 64-byte objects and
+ * 6 MiB more heap than without the cache (9683 slabs of 64-byte objects and
  * 6 of 48, against 4842 and 3626); with an eighth (the next class from 128
  * bytes on), larson ran 2.4% more instructions than with none and churn
  * small, burst-mixed and perl the same, in as much memory or more. */

@@ -178,8 +178,8 @@ static struct slab *slab_next(struct arena *a, struct slab *s)
  * break's growth, mostly. A slab needs a page of its own, and a heap block
  * between two slabs (perl's 4080-byte arenas) leaves a hole of nearly a page
  * in front of the next one that the program's own blocks may never fit:
- * perl building a hash of 300,000 small arrays had a heap of 174 MB, glibc
- * 149 MB; with slabs made together, the holes come once a batch. */
+ * perl building a hash of 300,000 small arrays had a heap of 170 MiB, glibc
+ * 145 MiB; with slabs made together, the holes come once a batch. */
 static struct slab *slab_new(struct arena *a, size_t size)
 {
 	char *page = align_alloc(a, SLAB_PAGE, SLAB_BYTES);
