@@ -4,11 +4,11 @@
  * heap blocks up to 4 KiB too, in wider classes (a single-threaded process
  * as well: churn mixed, 16-4096 B, ran 1.23x glibc's time without them and
  * 0.98x with them, peak RSS 1.03x and 1.04x: the byte budget bounds what
- * they keep from merging); a
- * request above the slab sizes that its own class cannot serve takes a
- * block a little larger (tc_get_fit; a slab size takes none larger: its
- * class refills from its slabs instead); and the thread's own arena's heap blocks it does not keep
- * wait for its next lock of that arena (tc_defer, tc_release_deferred). Up to
+ * they keep from merging); a request above the slab sizes that its own
+ * class cannot serve takes a block a little larger (tc_get_fit; a slab size
+ * takes none larger: its class refills from its slabs instead); and the
+ * thread's own arena's heap blocks it does not keep wait for its next lock
+ * of that arena (tc_defer, tc_release_deferred). Up to
  * SLAB_MAX they are slab objects, above it heap blocks; either way the core
  * still counts them in use, and tc_key in the second word says the program
  * freed them, so a second free is still reported. Each thread's cache is

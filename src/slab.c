@@ -184,13 +184,13 @@ static struct slab *slab_new(struct arena *a, size_t size)
 {
 	char *page = align_alloc(a, SLAB_PAGE, SLAB_BYTES);
 	struct slab *s[SLAB_AHEAD + 1];
-	unsigned n = 1, want;
+	unsigned n = 1, more;
 
 	if (!page)
 		return NULL;
 	s[0] = slab_make(a, page, size);
-	want = 1 + (a->slabs[s[0]->cls] / 8 < SLAB_AHEAD ? a->slabs[s[0]->cls] / 8 : SLAB_AHEAD);
-	while (n < want && (s[n] = slab_next(a, s[n - 1])))
+	more = a->slabs[class_of(size)] / 8;
+	while (n <= more && n <= SLAB_AHEAD && (s[n] = slab_next(a, s[n - 1])))
 		n++;
 	/* The lowest first in line: the heap fills upwards, and the top's
 	 * stay empty longest, for a trim to take. */
