@@ -262,18 +262,44 @@ static inline bool tc_push(struct tcache *t, void *p, size_t r, unsigned c)
 }
 
 bool tc_put_slow(void *p, size_t r);
+/* The big class of r, above TC_MAX_SIZE and at most TC_BIG_MAX. */
+static inline unsigned tc_big_class(size_t r)
+{
+	return TC_CLASSES + (unsigned)((r - TC_MAX_SIZE - 1) / TC_BIG_STEP);
+}
 /* Keeps p, a freed block of size r (a multiple of 16), marked, if there is
  * room (never while tc_off: callers check it, the fast path of free by
- * running only while no switch is on). Sizes above TC_MAX_SIZE go to a
- * big class, in tc_put_slow. */
+ * running only while no switch is on). Above TC_MAX_SIZE into a big class,
+ * its size beside it; only what asks more than a push (a full class, the
+ * budget, a size past the classes) in tc_put_slow. */
 static inline bool tc_put(void *p, size_t r)
 {
 	struct tcache *t = tc;
-	unsigned c = (unsigned)(r / 16) - 1;
+	unsigned c = r <= TC_MAX_SIZE ? (unsigned)(r / 16) - 1 : tc_big_class(r);
 
-	if (r > TC_MAX_SIZE || t->count[c] >= tc_cap(c) || t->bytes + r > t->budget)
+	if (r > TC_BIG_MAX || t->count[c] >= tc_cap(c) || t->bytes + r > t->budget)
 		return tc_put_slow(p, r);
+	if (c >= TC_CLASSES)
+		t->big_size[c - TC_CLASSES][t->count[c]] = (uint16_t)r;
 	return tc_push(t, p, r, c);
+}
+/* A block of at least r bytes (above TC_MAX_SIZE, a multiple of 16, at most
+ * TC_BIG_MAX) when the newest of r's big class holds it, else NULL (and
+ * tc_get_fit looks further): malloc's way past the exact classes. */
+static inline void *tc_get_big(size_t r)
+{
+	struct tcache *t = tc;
+	unsigned c = tc_big_class(r), n;
+	size_t z;
+	void *p;
+
+	if (!(n = t->count[c]) || (z = t->big_size[c - TC_CLASSES][--n]) < r || !--t->tick)
+		return NULL;
+	t->count[c] = (unsigned char)n;
+	p = t->slot[tc_base(c) + n];
+	t->bytes -= z;
+	tc_unmark(p);
+	return p;
 }
 /* tc_put for p, an object of slab s (free's fast path: its class is one
  * of the first SLAB_CLASSES, the slab's cls, which small_live has read, so

@@ -224,6 +224,11 @@ static __attribute__((noinline)) void observe_free(enum call c, void *p)
 
 static __attribute__((noinline)) void *malloc_slow(size_t n)
 {
+	void *p;
+
+	if (__builtin_expect(boot_plain, 1) && n - TC_MAX_SIZE - 1 < TC_BIG_MAX - TC_MAX_SIZE &&
+	    (p = tc_get_big(ALIGN16(n))))
+		return p;
 	if (boot_not_ready())
 		return boot_alloc(16, n);
 	return OBSERVED(CALL_MALLOC, NULL, 0, n, 0, backend_system ? sys.malloc(n) : alloc_core(n));

@@ -163,8 +163,7 @@ void tcache_init(void)
  * TC_BIG_MAX). */
 static inline unsigned class_of(size_t r)
 {
-	return r <= TC_MAX_SIZE ? (unsigned)(r / 16) - 1
-				: TC_CLASSES + (unsigned)((r - TC_MAX_SIZE - 1) / TC_BIG_STEP);
+	return r <= TC_MAX_SIZE ? (unsigned)(r / 16) - 1 : tc_big_class(r);
 }
 
 /* The smallest block big class c holds. */

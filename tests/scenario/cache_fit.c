@@ -8,7 +8,8 @@
  *     48 bytes (its own class is empty: nothing refilled it yet), nor in
  *     another a 144-byte one for 128;
  *   - with threads (the cache's classes of 1-4 KiB): a 1808-byte block freed
- *     is handed out for 1700 bytes, a 2048-byte one is not for 1600.
+ *     is handed out for 1700 bytes, a 2048-byte one is not for 1600; in its
+ *     own class a request takes the newest block that holds it.
  * Every block handed out holds what it was asked for, and the blocks around
  * keep their contents. */
 #include "scenario.h"
@@ -61,6 +62,29 @@ static void expect(size_t had, size_t want, int want_back)
 	free(q);
 }
 
+/* A 2040-byte block freed, then an 1800-byte one: 2000 bytes take the
+ * older, which holds them, and 1800 then the newer. */
+static void newest_that_holds(void)
+{
+	char *big = malloc(opaque(2040)), *small = malloc(opaque(1800)), *p, *q;
+	uintptr_t was_big = (uintptr_t)big, was_small = (uintptr_t)small;
+
+	CHECK(big && small, "malloc failed");
+	free(big);
+	free(small);
+	p = malloc(opaque(2000));
+	CHECK((uintptr_t)p == was_big, "malloc(2000) gave %p, not the freed 2040-byte block %#zx",
+	      (void *)p, (size_t)was_big);
+	q = malloc(opaque(1800));
+	CHECK((uintptr_t)q == was_small, "malloc(1800) gave %p, not the freed 1800-byte block %#zx",
+	      (void *)q, (size_t)was_small);
+	pat_fill(p, 2000, 11);
+	pat_fill(q, 1800, 12);
+	CHECK(pat_ok(p, 2000, 11) && pat_ok(q, 1800, 12), "the blocks taken back do not hold their contents");
+	free(p);
+	free(q);
+}
+
 /* In a thread of its own: arg says which slab sizes. */
 static void *fresh_thread(void *arg)
 {
@@ -81,7 +105,7 @@ static void in_fresh_thread(void *arg)
 
 int main(void)
 {
-	char *held[4][KEEP];
+	char *held[5][KEEP];
 
 	require_osmem("cache_fit");
 
@@ -106,10 +130,16 @@ int main(void)
 	expect(1800, 1700, 1);
 	hold(held[3], 1600, 400);
 	expect(2040, 1600, 0);
+	/* Within its own class a request takes the newest block that holds
+	 * it, not merely the newest: 2040 and 1800 both fall in 1793-2048,
+	 * held empty of blocks that hold 2000. */
+	hold(held[4], 2000, 500);
+	newest_that_holds();
 
 	drop(held[0], 300, 100);
 	drop(held[1], 200, 200);
 	drop(held[2], 1700, 300);
 	drop(held[3], 1600, 400);
+	drop(held[4], 2000, 500);
 	return 0;
 }
