@@ -148,22 +148,28 @@ static void *guarded(size_t n, void *p)
 	return p;
 }
 
-static void *alloc_core(size_t n)
+/* A block of size class r (a request's req) from the thread's cache, else
+ * from its arena. */
+static inline void *cache_or_arena(size_t r)
 {
-	size_t r;
 	void *p;
 
-	if (n > core_max_request())
-		return core_nomem();
-	r = req(room(n));
 	if (__builtin_expect(!tc->tick, 0))
 		tc_tick();
 	/* An empty cache (a program building up its heap) is not searched. A
 	 * damaged spill list met there is malloc's to report. */
 	diag_call = "malloc";
 	p = r <= TC_BIG_MAX && tc->bytes ? tc_get_fit(r) : NULL;
-	if (!p)
-		p = alloc_locked("malloc", 0, r);
+	return p ? p : alloc_locked("malloc", 0, r);
+}
+
+static void *alloc_core(size_t n)
+{
+	void *p;
+
+	if (n > core_max_request())
+		return core_nomem();
+	p = cache_or_arena(req(room(n)));
 	return insight_check ? guarded(n, p) : p;
 }
 
@@ -222,13 +228,21 @@ static __attribute__((noinline)) void observe_free(enum call c, void *p)
 	insight_on ? observe_alloc((c), (old), (old_usable), (a), (b), p_) : p_; \
 })
 
+/* malloc past its fast path. While nothing is observed (boot_plain: no
+ * guard to add, nothing to tell), a size the cache holds goes straight to
+ * it (the newest block of a big class inline) and then to the arena,
+ * without alloc_core's tests for what a switch adds: larson (16-1024 B)
+ * takes a fifth of its blocks from the next classes up, each 134
+ * instructions that way before (3.88G -> 3.74G for the whole run). */
 static __attribute__((noinline)) void *malloc_slow(size_t n)
 {
 	void *p;
 
-	if (__builtin_expect(boot_plain, 1) && n - TC_MAX_SIZE - 1 < TC_BIG_MAX - TC_MAX_SIZE &&
-	    (p = tc_get_big(ALIGN16(n))))
-		return p;
+	if (__builtin_expect(boot_plain, 1) && n - 1 < TC_BIG_MAX) {
+		size_t r = ALIGN16(n);
+
+		return n > TC_MAX_SIZE && (p = tc_get_big(r)) ? p : cache_or_arena(r);
+	}
 	if (boot_not_ready())
 		return boot_alloc(16, n);
 	return OBSERVED(CALL_MALLOC, NULL, 0, n, 0, backend_system ? sys.malloc(n) : alloc_core(n));
