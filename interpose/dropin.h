@@ -277,7 +277,9 @@ static inline bool tc_put(void *p, size_t r)
 	struct tcache *t = tc;
 	unsigned c = r <= TC_MAX_SIZE ? (unsigned)(r / 16) - 1 : tc_big_class(r);
 
-	if (r > TC_BIG_MAX || t->count[c] >= tc_cap(c) || t->bytes + r > t->budget)
+	if (r > TC_BIG_MAX)   /* no class: only a thread's first put has work there (its cache opens) */
+		return t == &tc_none && tc_put_slow(p, r);
+	if (t->count[c] >= tc_cap(c) || t->bytes + r > t->budget)
 		return tc_put_slow(p, r);
 	if (c >= TC_CLASSES)
 		t->big_size[c - TC_CLASSES][t->count[c]] = (uint16_t)r;
