@@ -78,13 +78,16 @@ bool misuse_header_bad(const char *call, struct arena *a, void *p);
 /* p is a plain heap block of a in use (not a slab's, a proxy or merged
  * away), its size vouched for by its seal (block_tag_ok): what free and
  * the remote list's drain trust a heap block for before its arena checks
- * its neighbours. p must not be a slab object (slab_of first). */
+ * its neighbours. p must not be a slab object (slab_of first).
+ * heap_header_in_use is the test of the header alone, for a caller that
+ * has found its segment. */
+static inline bool heap_header_in_use(struct block_meta *b)
+{
+	return block_tag_ok(b) && b->status == STATUS_ALLOC && !(*block_tag(b) & BLOCK_NOT_PLAIN);
+}
 static inline bool heap_in_use(struct arena *a, void *p)
 {
-	struct block_meta *b = block_of(p);
-
-	return heap_segment_of(a, b) && block_tag_ok(b) && b->status == STATUS_ALLOC &&
-	       !(*block_tag(b) & BLOCK_NOT_PLAIN);
+	return heap_segment_of(a, block_of(p)) && heap_header_in_use(block_of(p));
 }
 
 /* ---- tcache.c: each thread's cache of freed small blocks ---- */
@@ -271,19 +274,27 @@ static inline unsigned tc_big_class(size_t r)
  * room (never while tc_off: callers check it, the fast path of free by
  * running only while no switch is on). Above TC_MAX_SIZE into a big class,
  * its size beside it; only what asks more than a push (a full class, the
- * budget, a size past the classes) in tc_put_slow. */
-static inline bool tc_put(void *p, size_t r)
+ * budget, a size past the classes) in tc_put_slow. tc_put_room is the
+ * push alone: false where tc_put_slow would have work. */
+static inline bool tc_put_room(struct tcache *t, void *p, size_t r)
 {
-	struct tcache *t = tc;
 	unsigned c = r <= TC_MAX_SIZE ? (unsigned)(r / 16) - 1 : tc_big_class(r);
 
-	if (r > TC_BIG_MAX)   /* no class: only a thread's first put has work there (its cache opens) */
-		return t == &tc_none && tc_put_slow(p, r);
-	if (t->count[c] >= tc_cap(c) || t->bytes + r > t->budget)
-		return tc_put_slow(p, r);
+	if (r > TC_BIG_MAX || t->count[c] >= tc_cap(c) || t->bytes + r > t->budget)
+		return false;
 	if (c >= TC_CLASSES)
 		t->big_size[c - TC_CLASSES][t->count[c]] = (uint16_t)r;
 	return tc_push(t, p, r, c);
+}
+static inline bool tc_put(void *p, size_t r)
+{
+	struct tcache *t = tc;
+
+	if (tc_put_room(t, p, r))
+		return true;
+	if (r > TC_BIG_MAX)   /* no class: only a thread's first put has work there (its cache opens) */
+		return t == &tc_none && tc_put_slow(p, r);
+	return tc_put_slow(p, r);
 }
 /* A block of at least r bytes (above TC_MAX_SIZE, a multiple of 16, at most
  * TC_BIG_MAX) when the newest of r's big class holds it, else NULL (and

@@ -329,8 +329,9 @@ char *heap_extend(struct arena *a, size_t delta, bool *moved);
  * FREE block, inserted into the index; false when mmap fails too. */
 bool heap_add_mapped_segment(struct arena *a, size_t need);
 struct segment *heap_segment_of_slow(struct arena *a, const void *addr);
-/* a's segment holding addr, NULL if none: O(#segments), the newest checked inline. */
-static inline struct segment *heap_segment_of(struct arena *a, const void *addr)
+/* heap_segment_of in O(1): NULL also where a (with no regions) has older
+ * segments and addr may lie in one of them. */
+static inline struct segment *heap_segment_near(struct arena *a, const void *addr)
 {
 	struct segment *g;
 
@@ -344,10 +345,16 @@ static inline struct segment *heap_segment_of(struct arena *a, const void *addr)
 		return (const char *)addr >= g->base && (const char *)addr < g->end ? g : NULL;
 	}
 	g = __atomic_load_n(&a->heap.segs, __ATOMIC_ACQUIRE);
+	return g && (const char *)addr >= g->base && (const char *)addr < g->end ? g : NULL;
+}
+/* a's segment holding addr, NULL if none: O(#segments), the newest checked inline. */
+static inline struct segment *heap_segment_of(struct arena *a, const void *addr)
+{
+	struct segment *g = heap_segment_near(a, addr);
 
-	if (g && (const char *)addr >= g->base && (const char *)addr < g->end)
+	if (g || a->heap.regions || !__atomic_load_n(&a->heap.segs, __ATOMIC_RELAXED))
 		return g;
-	return g ? heap_segment_of_slow(a, addr) : NULL;
+	return heap_segment_of_slow(a, addr);
 }
 /* malloc_trim: give the free top of the heap back, keeping pad bytes, and
  * (regions) every other region that holds nothing; true if any. */

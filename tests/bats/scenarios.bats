@@ -225,12 +225,12 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 
 # ---- 12, 13: brk and mmap refused ----
 
-@test "12. brk refused by RLIMIT_DATA (soft limit 0): heap memory comes from mmap" {
+@test "12. brk refused by RLIMIT_DATA (soft limit 0): heap memory comes from mmap, and every block freed in its segments comes back" {
 	run_scn brk_refused rlimit
 	expect_clean
 }
 
-@test "12. brk blocked by a mapping at the break: heap memory comes from mmap" {
+@test "12. brk blocked by a mapping at the break: heap memory comes from mmap, and every block freed in its segments comes back" {
 	run_scn brk_refused mapping
 	expect_clean
 }

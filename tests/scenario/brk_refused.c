@@ -12,7 +12,10 @@
  * scenario would prove nothing), then makes many small allocations that do
  * not fit in what the heap already has: all must succeed, be 16-aligned,
  * writable and intact, lie outside the brk heap, and be freeable; the break
- * must not have grown. realloc, calloc and the memalign family must work too. */
+ * must not have grown. realloc, calloc and the memalign family must work too;
+ * once all is freed (and malloc_trim has emptied the thread's cache), the
+ * bytes in use (mallinfo2) are what they were before: no block freed in an
+ * older segment went missing. */
 #include "scenario.h"
 
 #include <sys/mman.h>
@@ -28,6 +31,7 @@ int main(int argc, char **argv)
 	const char *mode = argc > 1 ? argv[1] : "rlimit";
 	size_t page = (size_t)getpagesize(), i, outside = 0;
 	char *brk0, *brk1, *limit, *warm;
+	size_t before, after;
 
 	require_osmem("brk_refused");
 
@@ -35,6 +39,8 @@ int main(int argc, char **argv)
 	warm = malloc(opaque(1000));
 	CHECK(warm != NULL, "malloc(1000) failed");
 	pat_fill(warm, 1000, 1);
+	malloc_trim(0);   /* (it may lower the break: before brk0 is read) */
+	before = mallinfo2().uordblks;
 	brk0 = sbrk(0);
 
 	if (strcmp(mode, "rlimit") == 0) {
@@ -120,6 +126,12 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < N; i++)
 		free(v[i]);
+	/* Every block freed went back, in whichever segment it lay (free
+	 * finds the older ones by a walk of its own): what is in use is what
+	 * was before, once the thread's cache has given back what it holds. */
+	malloc_trim(0);
+	after = mallinfo2().uordblks;
+	CHECK(after <= before, "%s: %zu bytes in use after every block was freed, %zu before", mode, after, before);
 	free(warm);
 	CHECK(limit ? (char *)sbrk(0) <= limit : (char *)sbrk(0) == brk0, "the break moved");
 	return 0;
