@@ -152,11 +152,13 @@ static inline unsigned tc_cap(unsigned c)
  * small, burst-mixed and perl the same, in as much memory or more. */
 #define TC_FIT_SLACK(r) ((r) > SLAB_MAX ? (r) / 8 + 16 : 0)
 /* Payload bytes per thread while there is one (OSMEM_TCACHE_KB sets both):
- * churn mixed (16-4096 B) took 0.49 s with 64 KiB, 0.42 s with 112 KiB
- * and 0.29 s with 256 KiB, at 1.006x and 1.024x the peak RSS of 64 KiB:
- * cached blocks merge with nothing, so a larger cache costs about twice
- * its size in heap; */
-#define TC_BYTES    (112 * 1024)
+ * churn mixed (16-4096 B) took 0.47 s with 64 KiB, 0.37 s with 112, 0.34
+ * s with 160 and 0.28 s with 256, at 19.65, 19.87, 19.82 and 20.02 MiB
+ * peak RSS (cached blocks merge with nothing, so a larger cache costs heap);
+ * live heap (16 B-8 KiB, 1e5 live) 0.72, 0.66, 0.68 and 0.76 s with 112,
+ * 160, 192 and 256, at 233.7, 234.4, 234.9 and 235.2 MiB: 160 takes most
+ * of the time for a quarter of 256's memory; */
+#define TC_BYTES    (160 * 1024)
 #define TC_BYTES_MT (256 * 1024)    /* ... and once there are more, for threads that reuse, */
 #define TC_BYTES_FREER (64 * 1024)  /* ... and for those that mostly free others' blocks */
 #define TC_SHARED   (4u << 20)      /* ... but all threads' caches together no more (tcache.c), */

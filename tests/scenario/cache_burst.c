@@ -31,7 +31,7 @@
  *                        (mallinfo2's bytes in use that malloc_trim gives
  *                        back) is at
  *                        most KB KiB (OSMEM_TCACHE_KB, or the default's
- *                        112) and, unless KB is 0, at least half of it,
+ *                        160) and, unless KB is 0, at least half of it,
  *                        and the blocks keep their bytes
  * Each block holds a pattern from its address and a round number; a block
  * handed out twice, or changed while live or in a cache, fails the check. */
