@@ -556,17 +556,24 @@ struct block_meta *index_release(struct arena *a, struct block_meta *b)
 	return release_as(a, b, 0);
 }
 
+/* b now ends where r, its former tail, starts: succ (b's successor, NULL
+ * at its segment's end), b's own size and last flag, and the top follow. */
+static void carve_at(struct arena *a, struct block_meta *b, struct block_meta *r, struct block_meta *succ)
+{
+	if (succ)
+		set_pred(a, succ, r);
+	*block_tag(b) &= ~BLOCK_LAST;
+	block_set_size(b, (size_t)((char *)r - (char *)b) - HDR);
+	if (a->heap.top_last == b)
+		a->heap.top_last = r;
+}
+
 struct block_meta *index_carve(struct arena *a, struct block_meta *b, char *at)
 {
 	struct block_meta *r = (struct block_meta *)at, *succ = block_succ(b);
 
 	block_init(r, (size_t)(block_end(b) - at) - HDR, STATUS_ALLOC, *block_tag(b) & BLOCK_LAST, b, NULL);
-	if (succ)
-		set_pred(a, succ, r);
-	*block_tag(b) &= ~BLOCK_LAST;
-	block_set_size(b, (size_t)(at - (char *)b) - HDR);
-	if (a->heap.top_last == b)
-		a->heap.top_last = r;
+	carve_at(a, b, r, succ);
 	return r;
 }
 
@@ -588,12 +595,7 @@ void index_split(struct arena *a, struct block_meta *b, size_t s)
 	}
 	r->size = b->size - s - HDR;
 	r->prev = b;
-	if (succ)
-		succ->prev = r;
-	*block_tag(b) &= ~BLOCK_LAST;
-	block_set_size(b, s);
-	if (a->heap.top_last == b)
-		a->heap.top_last = r;
+	carve_at(a, b, r, succ);
 	a->idx.taken = NULL;
 	file_free(a, r, succ, kept & (BLOCK_AGED | BLOCK_CLEAN));   /* merged_flags of r alone */
 }
