@@ -337,15 +337,20 @@ void tc_flush(void);                    /* the calling thread's cache back to th
 void tc_refill(struct arena *a, size_t r);
 void tc_bound(void);                    /* the thread's arena changed: its slab_key follows */
 
+/* A heap block of n bytes is one the cache can file exactly: above the
+ * slabs' sizes, a multiple of 16. */
+static inline bool tc_heap_size(size_t n)
+{
+	return n > SLAB_MAX && n % 16 == 0;
+}
 /* p, a live block checked as such (an object of slab s, or with s NULL a
  * plain heap block whose seal holds), into the cache if it has room for
- * it: a heap block only of a size it can file exactly (above the slabs'
- * sizes, a multiple of 16). */
+ * it (a heap block only of a tc_heap_size). */
 static inline bool tc_keep(struct slab *s, void *p)
 {
 	size_t n = s ? s->size : block_of(p)->size;
 
-	return (s || (n > SLAB_MAX && n % 16 == 0)) && tc_put(p, n);
+	return (s || tc_heap_size(n)) && tc_put(p, n);
 }
 
 /* Leaves p, a checked heap block of r bytes of the caller's bound arena

@@ -387,7 +387,7 @@ static inline bool heap_cached(struct arena *a, void *p)
 {
 	size_t n = block_of(p)->size;
 
-	return !tc_off && arena_is_callers(a) && n > SLAB_MAX && n % 16 == 0 && tc_put_room(tc, p, n);
+	return !tc_off && arena_is_callers(a) && tc_heap_size(n) && tc_put_room(tc, p, n);
 }
 
 /* The rest of heap_give_back's way, for free_other. */
@@ -396,15 +396,26 @@ static __attribute__((noinline)) void heap_free_other(struct arena *a, void *p)
 	heap_give_back(CALL_FREE, a, p);
 }
 
+/* free_other's way for p, not a slab object, inside a segment of a: a live
+ * heap block into the cache or on to heap_give_back, anything else to
+ * free_slow's checked way. */
+static inline void free_in_segment(struct arena *a, void *p)
+{
+	if (!heap_header_in_use(block_of(p)) || tc_marked(p))
+		free_slow(p);
+	else if (!heap_cached(a, p))
+		heap_free_other(a, p);
+}
+
 /* free_other's way for p, not a slab object, outside the newest segment of
  * a (with no regions: brk was refused or moved, and older segments hold
  * blocks), or no heap block at all: the walk over the segments decides. */
 static __attribute__((noinline)) void free_far(struct arena *a, void *p)
 {
-	if (!heap_live(a, p))
+	if (heap_segment_of(a, block_of(p)))
+		free_in_segment(a, p);
+	else
 		free_slow(p);
-	else if (!heap_cached(a, p))
-		heap_give_back(CALL_FREE, a, p);
 }
 
 /* free's way for what its fast path did not keep: with a switch on,
@@ -429,12 +440,10 @@ static __attribute__((noinline)) void free_other(void *p)
 		return;
 	if (slab_in(p, a = heap_arena_of(p)))
 		free_slow(p);
-	else if (!heap_segment_near(a, block_of(p)))
+	else if (heap_segment_near(a, block_of(p)))
+		free_in_segment(a, p);
+	else
 		free_far(a, p);
-	else if (!heap_header_in_use(block_of(p)) || tc_marked(p))
-		free_slow(p);
-	else if (!heap_cached(a, p))
-		heap_free_other(a, p);
 }
 
 /* The fast path: a live slab object of the caller's arena into its cache
