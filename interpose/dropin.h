@@ -226,20 +226,27 @@ static inline bool tc_marked(const void *p) { return ((const uintptr_t *)p)[1] =
 static inline void tc_mark(void *p) { ((uintptr_t *)p)[1] = tc_key; }
 static inline void tc_unmark(void *p) { ((uintptr_t *)p)[1] = 0; }
 
+/* Class c's newest block, of z bytes, out of t, whose count for c is now
+ * n: tc_get's and tc_get_big's. */
+static inline void *tc_pop(struct tcache *t, unsigned c, unsigned n, size_t z)
+{
+	void *p;
+
+	t->count[c] = (unsigned char)n;
+	p = t->slot[tc_base(c) + n];
+	t->bytes -= z;
+	tc_unmark(p);
+	return p;
+}
 /* A block of size class r (a multiple of 16) from the cache, or NULL. */
 static inline void *tc_get(size_t r)
 {
 	struct tcache *t = tc;   /* read once: a byte store may alias the pointer */
 	unsigned c = (unsigned)(r / 16) - 1, n;
-	void *p;
 
 	if (r > TC_MAX_SIZE || !(n = t->count[c]) || !--t->tick)
 		return NULL;
-	t->count[c] = (unsigned char)--n;
-	p = t->slot[tc_base(c) + n];
-	t->bytes -= r;
-	tc_unmark(p);
-	return p;
+	return tc_pop(t, c, n - 1, r);
 }
 #define TC_TICK 128
 /* tc_get let a call through (t->tick is 0): its count starts again. */
@@ -306,15 +313,10 @@ static inline void *tc_get_big(size_t r)
 	struct tcache *t = tc;
 	unsigned c = tc_big_class(r), n;
 	size_t z;
-	void *p;
 
 	if (!(n = t->count[c]) || (z = t->big_size[c - TC_CLASSES][--n]) < r || !--t->tick)
 		return NULL;
-	t->count[c] = (unsigned char)n;
-	p = t->slot[tc_base(c) + n];
-	t->bytes -= z;
-	tc_unmark(p);
-	return p;
+	return tc_pop(t, c, n, z);
 }
 /* tc_put for p, an object of slab s (free's fast path: its class is one
  * of the first SLAB_CLASSES, the slab's cls, which small_live has read, so
