@@ -335,7 +335,8 @@ void tc_flush(void);                    /* the calling thread's cache back to th
 /* r (at most SLAB_MAX) was just taken from a slab of a, the caller's arena,
  * which it holds: more objects of r's class into the cache, up to
  * TC_REFILL and the byte budget, so that a burst of mallocs takes the
- * arena's way once in TC_REFILL + 1 (tc_none's key matches no arena: none then). */
+ * arena's way once in TC_REFILL + 1. A thread with no cache yet opens one
+ * at its TC_OPEN_AFTER-th such take (tcache.c). */
 void tc_refill(struct arena *a, size_t r);
 void tc_bound(void);                    /* the thread's arena changed: its slab_key follows */
 

@@ -54,6 +54,15 @@ static pthread_key_t exit_key;       /* flushes a thread's cache when it exits *
 static unsigned open_caches;         /* threads that hold a cache now */
 static bool exit_key_ok;
 static TLS_IE bool closed;           /* the thread is exiting: no cache again */
+/* Slab objects the thread has taken from its arena while it had no cache.
+ * At TC_OPEN_AFTER it opens one (tc_refill), so that a program building a
+ * large structure before it frees anything fills its classes in batches
+ * too: live_million's million mallocs had each taken the arena's lock and
+ * the slab's bitmap, about 290 instructions. A thread that takes a few
+ * blocks and exits still maps none. Wraps: after a failed open it tries
+ * again 256 takes later. */
+static TLS_IE uint8_t lone_takes;
+#define TC_OPEN_AFTER 32
 
 /* Caches of threads that have exited, for the next threads: a process that
  * starts thread after thread maps no more of them than ran at once. Linked
@@ -470,6 +479,11 @@ void tc_refill(struct arena *a, size_t r)
 	void *v[TC_REFILL];
 	unsigned want = TC_REFILL, got;
 
+	if (t == &tc_none) {
+		if (++lone_takes != TC_OPEN_AFTER || tc_off || !tc_open())
+			return;
+		t = tc;
+	}
 	if (tc_off || t->slab_key != slab_key(a) || t->count[c] >= want)   /* tc_none's names no arena */
 		return;
 	want -= t->count[c];

@@ -33,6 +33,14 @@
  *                        most KB KiB (OSMEM_TCACHE_KB, or the default's
  *                        160) and, unless KB is 0, at least half of it,
  *                        and the blocks keep their bytes
+ *   cache_burst lone     a thread that never frees takes 300 blocks of each
+ *                        slab size: from its 32nd take on its cache opens
+ *                        and refills in batches, so at least half of its
+ *                        first 100 takes of 48 bytes leave the bytes in use
+ *                        (mallinfo2) as they were, served from the cache;
+ *                        it exits with its cache full, and the main thread
+ *                        checks and frees every block: after malloc_trim(0)
+ *                        the bytes in use are where they started
  * Each block holds a pattern from its address and a round number; a block
  * handed out twice, or changed while live or in a cache, fails the check. */
 #include "scenario.h"
@@ -273,6 +281,52 @@ static void selfpage(void)
 	printf("a freed block behind a self-addressed page went back to the heap (offset %zu)\n", off);
 }
 
+/* ---- lone: a thread that only allocates ---- */
+
+#define LONE 300
+#define LONE_SIZES 16   /* 16 to 256 bytes: every slab class */
+#define LONE_WATCHED 100
+static char *lone_v[LONE_SIZES][LONE];
+
+static void *take_only(void *arg)
+{
+	int *served = arg;
+
+	/* 48 bytes first: no take before it has opened the cache. */
+	for (int k = 0; k < LONE_SIZES; k++) {
+		size_t z = 16 * (size_t)((k + 2) % LONE_SIZES + 1);
+		for (int i = 0; i < LONE; i++) {
+			size_t u = k == 0 && i < LONE_WATCHED ? mallinfo2().uordblks : 0;
+			CHECK((lone_v[k][i] = malloc(z)) != NULL, "malloc(%zu) failed", z);
+			if (k == 0 && i < LONE_WATCHED)
+				*served += mallinfo2().uordblks == u;
+			pat_fill(lone_v[k][i], z, seed_of(lone_v[k][i], 42));
+		}
+	}
+	return NULL;
+}
+
+static void lone(void)
+{
+	size_t before, after;
+	int served = 0;
+	pthread_t t;
+
+	malloc_trim(0);
+	before = mallinfo2().uordblks;
+	CHECK(pthread_create(&t, NULL, take_only, &served) == 0, "pthread_create");
+	CHECK(pthread_join(t, NULL) == 0, "pthread_join");
+	CHECK(served >= LONE_WATCHED / 2, "a thread that never frees opened no cache: %d of %d mallocs from it", served,
+	      LONE_WATCHED);
+	for (int k = 0; k < LONE_SIZES; k++)
+		for (int i = 0; i < LONE; i++)
+			check_free(lone_v[k][i], 16 * (size_t)((k + 2) % LONE_SIZES + 1), 42);
+	malloc_trim(0);
+	after = mallinfo2().uordblks;
+	CHECK(after <= before + 4096, "blocks went missing: %zu bytes in use, %zu before", after, before);
+	printf("%d of a thread's first %d mallocs of 48 bytes came from its cache\n", served, LONE_WATCHED);
+}
+
 #define BUDGET_BLOCKS 300
 #define BUDGET_SIZE(i) (272 + (size_t)(i) * 977 % 3729)   /* heap blocks: slabs count pages of their own */
 
@@ -313,9 +367,11 @@ int main(int argc, char **argv)
 		fork_full();
 	else if (strcmp(mode, "selfpage") == 0)
 		selfpage();
+	else if (strcmp(mode, "lone") == 0)
+		lone();
 	else if (strcmp(mode, "budget") == 0 && argc > 2)
 		budget(strtoul(argv[2], NULL, 10));
 	else
-		FAIL("usage: cache_burst fill|remote|fork|selfpage|budget KB");
+		FAIL("usage: cache_burst fill|remote|fork|selfpage|lone|budget KB");
 	return 0;
 }

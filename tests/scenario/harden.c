@@ -577,6 +577,10 @@ static void slab_overflow(void)
 
 	for (i = 0; i < N; i++)
 		obj[i] = hold(48);
+	/* osmem: the objects its thread cache took ahead back in their slabs,
+	 * so that malloc meets the slabs' headers again. */
+	if (on_osmem)
+		malloc_trim(0);
 	for (i = 0; i < N && !x; i++) {
 		char *pg = (char *)((uintptr_t)obj[i] & ~(uintptr_t)4095);
 
