@@ -13,8 +13,9 @@
  * still counts them in use, and tc_key in the second word says the program
  * freed them, so a second free is still reported. Each thread's cache is
  * memory of its own, reached from one thread-local pointer (tc): mapped at
- * its first free, retired to a pool when it exits, for the next thread. The cache's links are its
- * own arrays, never the blocks' bytes (issue 12: a use after free that
+ * its first free (or its TC_OPEN_AFTER-th take from a slab), retired to a
+ * pool when it exits, for the next thread. The cache's links are its own
+ * arrays, never the blocks' bytes (issue 12: a use after free that
  * writes a chosen address into a cached block changes nothing). Blocks of any arena may
  * sit here; they go back to their own arenas when the cache is flushed: at
  * malloc_trim and when the thread exits.
