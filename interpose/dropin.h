@@ -416,6 +416,13 @@ static inline bool arena_is_callers(const struct arena *a)
 
 	return m ? m == a : __libc_single_threaded && a == &arena_main;
 }
+/* The arena arena_is_callers names, NULL where it names none. */
+static inline struct arena *arena_callers(void)
+{
+	struct arena *m = arena_bound;
+
+	return m ? m : __libc_single_threaded ? &arena_main : NULL;
+}
 /* The caller's arena, locked unless single-threaded (*held says); blocks
  * other threads freed into it are taken back first. */
 struct arena *arena_enter_threaded(bool *held);

@@ -383,11 +383,11 @@ static __attribute__((noinline)) void free_slow(void *p)
 /* p, a live heap block of a, into the thread's cache where it has room
  * now, as heap_give_back's first step would put it: free_other's own way,
  * which makes no call (and so saves no registers) for the common case. */
-static inline bool heap_cached(struct arena *a, void *p)
+static inline bool heap_cached(struct arena *a, void *p, bool callers)
 {
 	size_t n = block_of(p)->size;
 
-	return !tc_off && arena_is_callers(a) && tc_heap_size(n) && tc_put_room(tc, p, n);
+	return !tc_off && (callers || arena_is_callers(a)) && tc_heap_size(n) && tc_put_room(tc, p, n);
 }
 
 /* The rest of heap_give_back's way, for free_other. */
@@ -396,14 +396,14 @@ static __attribute__((noinline)) void heap_free_other(struct arena *a, void *p)
 	heap_give_back(CALL_FREE, a, p);
 }
 
-/* free_other's way for p, not a slab object, inside a segment of a: a live
- * heap block into the cache or on to heap_give_back, anything else to
- * free_slow's checked way. */
-static inline void free_in_segment(struct arena *a, void *p)
+/* free_other's way for p, not a slab object, inside a segment of a (the
+ * caller's arena where callers says so): a live heap block into the cache
+ * or on to heap_give_back, anything else to free_slow's checked way. */
+static inline void free_in_segment(struct arena *a, void *p, bool callers)
 {
 	if (!heap_header_in_use(block_of(p)) || tc_marked(p))
 		free_slow(p);
-	else if (!heap_cached(a, p))
+	else if (!heap_cached(a, p, callers))
 		heap_free_other(a, p);
 }
 
@@ -413,7 +413,7 @@ static inline void free_in_segment(struct arena *a, void *p)
 static __attribute__((noinline)) void free_far(struct arena *a, void *p)
 {
 	if (heap_segment_of(a, block_of(p)))
-		free_in_segment(a, p);
+		free_in_segment(a, p, false);
 	else
 		free_slow(p);
 }
@@ -438,10 +438,20 @@ static __attribute__((noinline)) void free_other(void *p)
 	}
 	if (!p)
 		return;
+	/* The caller's own heap first, found by its segment's bounds alone,
+	 * without the regions' bitmap that heap_arena_of reads (a block of the
+	 * brk heap, or of the arena's first region). */
+	if ((a = arena_callers()) && heap_segment_near(a, block_of(p))) {
+		if (slab_in(p, a))
+			free_slow(p);
+		else
+			free_in_segment(a, p, true);
+		return;
+	}
 	if (slab_in(p, a = heap_arena_of(p)))
 		free_slow(p);
 	else if (heap_segment_near(a, block_of(p)))
-		free_in_segment(a, p);
+		free_in_segment(a, p, false);
 	else
 		free_far(a, p);
 }
