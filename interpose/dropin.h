@@ -137,6 +137,15 @@ static inline unsigned tc_cap(unsigned c)
  * again as often, for 4% fewer instructions in long bursts. */
 #define TC_FLUSH(c) (tc_cap(c) * 3 / 4)
 #define TC_REFILL   (TC_COUNT_SLAB / 2)
+/* A slab class's stack overflows into magazines of TC_MAG blocks, a
+ * thread's cache having TC_MAGS of them: a burst of 4096 frees of 16 bytes
+ * (64 KiB, what the magazines may hold in bytes, TC_SPILL_BYTES) fits.
+ * Stacks fill and empty them whole. */
+#define TC_MAG      32
+#define TC_MAGS     128
+_Static_assert(TC_COUNT_SLAB * 3 / 4 % TC_MAG == 0 && TC_REFILL % TC_MAG == 0 && TC_COUNT_SLAB % TC_MAG == 0,
+	       "a slab class's stack spills and refills whole magazines");
+_Static_assert(TC_MAGS < 255, "a magazine's number plus one fits a byte");
 /* How much larger than a request a block of a later class may be: a
  * request whose own class is empty takes the newest such block rather than
  * the arena's lock (tc_get_fit). Random sizes meet it often: larson's peak
@@ -185,13 +194,18 @@ struct tcache {
 	 * a write into a cached block (a use after free) cannot change what
 	 * malloc hands out next. */
 	void *slot[TC_SLOTS];                           /* class c's from tc_base(c) */
-	/* A slab class's older blocks, past its stack (a burst of frees): a
-	 * list through each block's first word, stored mangled
-	 * (core_link_mangle) and checked before it is followed, so that a
-	 * write into a freed block makes the list fail its checks and never
-	 * leads it where the write says (tcache.c: spill, unspill). Counted
-	 * in bytes with the rest; malloc takes them back before the arena. */
-	void *spill[SLAB_CLASSES];
+	/* A slab class's older blocks, past its stack (a burst of frees), in
+	 * magazines of TC_MAG (mag, below), kept here like the stacks and
+	 * never in the blocks (tcache.c: spill, unspill). Each class's
+	 * magazines are a stack through mag_below, its newest at spill[c];
+	 * the free ones a list through the same links from mag_free; those
+	 * never used yet start at mag_fresh, so that a cache touches the
+	 * pages of no more magazines than it has filled at once. A
+	 * magazine's number plus one, 0 for none. Counted in bytes with the
+	 * rest; malloc takes them back before the arena. */
+	uint8_t spill[SLAB_CLASSES];
+	uint8_t mag_below[TC_MAGS];
+	uint8_t mag_free, mag_fresh, mags_used;
 	uint16_t nspill[SLAB_CLASSES];
 	/* Their bytes, nspill times each class's size summed: kept, since
 	 * each spill asks (the sum cost a burst 4 instructions a block). */
@@ -205,6 +219,7 @@ struct tcache {
 	unsigned ndefer;
 	size_t defer_bytes;
 	struct tcache *next;        /* retired: the next in the pool (tcache.c) */
+	void *mag[TC_MAGS][TC_MAG]; /* last: pages past those in use stay untouched */
 };
 
 /* The calling thread's cache: the one word of it in initial-exec TLS (the

@@ -156,8 +156,8 @@ static inline void *cache_or_arena(size_t r)
 
 	if (__builtin_expect(!tc->tick, 0))
 		tc_tick();
-	/* An empty cache (a program building up its heap) is not searched. A
-	 * damaged spill list met there is malloc's to report. */
+	/* An empty cache (a program building up its heap) is not searched.
+	 * Damage met there (by decay, at a tick) is malloc's to report. */
 	diag_call = "malloc";
 	p = r <= TC_BIG_MAX && tc->bytes ? tc_get_fit(r) : NULL;
 	return p ? p : alloc_locked("malloc", 0, r);

@@ -182,11 +182,10 @@ static inline size_t big_floor(unsigned c)
 	return TC_MAX_SIZE + 16 + (size_t)(c - TC_CLASSES) * TC_BIG_STEP;
 }
 
-/* Blocks a slab class's spill list holds at most (its count is 16 bits),
- * and bytes all of a thread's at most, within its budget: a burst of 1600
- * blocks of 16 bytes (25 KiB) takes 183 instructions a pair with 32 or 64
- * KiB, 194 with 16; of 112 bytes (175 KiB) 227 with 64, 239 with 32. */
-#define SPILL_MAX 4096
+/* Bytes a thread's magazines hold at most, within its budget: a burst of
+ * 1600 blocks of 16 bytes (25 KiB) takes 183 instructions a pair with 32
+ * or 64 KiB, 194 with 16; of 112 bytes (175 KiB) 227 with 64, 239 with 32
+ * (measured with the lists through the blocks that magazines replaced). */
 #define TC_SPILL_BYTES (64 * 1024)
 
 /* The size of an exact class c's blocks (c < TC_CLASSES). */
@@ -220,79 +219,56 @@ static size_t drop_oldest(struct tcache *t, unsigned c, unsigned k)
 	return bytes;
 }
 
-/* Class c's k oldest onto its spill list (c a slab class): a burst of
- * frees past the stack costs a store per block, no lock and no slab. */
+/* Class c's k oldest (whole magazines, as many as are free: the caller
+ * has asked spill_room) into magazines, newest on top (c a slab class): a
+ * burst of frees past the stack costs a copy per block, no lock and no
+ * slab. */
 static void spill(struct tcache *t, unsigned c, unsigned k)
 {
 	void **stack = t->slot + tc_base(c);
 
-	for (unsigned i = 0; i < k; i++) {
-		*(uintptr_t *)stack[i] = core_link_mangle(stack[i], t->spill[c]);
-		t->spill[c] = stack[i];
+	for (unsigned i = 0; i < k; i += TC_MAG) {
+		unsigned m = t->mag_free;
+
+		if (m)
+			t->mag_free = t->mag_below[m - 1];
+		else
+			m = ++t->mag_fresh;
+		__builtin_memcpy(t->mag[m - 1], stack + i, sizeof t->mag[0]);
+		t->mag_below[m - 1] = t->spill[c];
+		t->spill[c] = (uint8_t)m;
 	}
 	drop_oldest(t, c, k);
+	t->mags_used = (uint8_t)(t->mags_used + k / TC_MAG);
 	t->nspill[c] = (uint16_t)(t->nspill[c] + k);
 	t->spill_bytes += k * class_bytes(c);
 }
 
-/* What is wrong with p, a block of class c's spill list, before it is
- * read (NULL if nothing): it must lie in a heap and be marked freed
- * (tc_key, a secret: no block but one the program freed is, so past that
- * the link holds), on a page whose check word says a slab of its arena
- * (the secret again) of class c: else that slab's header was overwritten,
- * and *slab names it. *known is the last page found to be such a slab:
- * a block on it needs only its own tests (a burst's blocks share pages,
- * and the page's tests were half the cost: 55 instructions a block taken
- * back, 30 now). */
-static const char *spilled_bad(void *p, unsigned c, struct slab **slab, struct slab **known)
+/* Whether k blocks of class c (whole magazines) may be spilled now. */
+static bool spill_room(const struct tcache *t, unsigned c, unsigned k)
 {
-	struct slab *s = slab_page(p);
-	struct arena *a;
-
-	if ((uintptr_t)p % 16 || (uintptr_t)p % SLAB_PAGE == 0)
-		return "the link leads outside the heap";
-	if (s == *known)
-		return tc_marked(p) ? NULL : "the block there is not marked freed";
-	a = heap_arena_of(p);
-	if (!heap_segment_of(a, p))
-		return "the link leads outside the heap";
-	if (!tc_marked(p))
-		return "the block there is not marked freed";
-	if (slab_arena(s) == a && s->cls == c) {
-		*known = s;
-		return NULL;
-	}
-	*slab = s;
-	a->damaged = true;   /* out of service, as wherever else a slab's header is found damaged */
-	return "its header was overwritten";
+	return t->mags_used + k / TC_MAG <= TC_MAGS && t->spill_bytes + k * class_bytes(c) <= TC_SPILL_BYTES;
 }
 
-/* Up to k of class c's spilled blocks, newest first, into v: how many.
- * Each is checked before it is read; at a damaged link one line names the
- * block it is in (or the slab whose header was overwritten), and the rest
- * of the list is dropped (lost, never handed out). */
+/* Up to k of class c's spilled blocks (whole magazines), into v, the
+ * newest last (where a stack takes from): how many. They were the
+ * cache's all along, in its own memory, so nothing is checked again. */
 static unsigned unspill(struct tcache *t, unsigned c, void **v, unsigned k)
 {
-	void *p = t->spill[c], *from = NULL;
-	struct slab *slab = NULL, *known = NULL;
-	const char *bad;
-	unsigned n = 0;
+	unsigned j = t->nspill[c] / TC_MAG, n;
 
-	for (; p && n < k; from = p, p = core_link_next(p)) {
-		if (__builtin_expect((bad = spilled_bad(p, c, &slab, &known)) != NULL, 0)) {
-			t->bytes -= (t->nspill[c] - n) * class_bytes(c);
-			t->spill_bytes -= (t->nspill[c] - n) * class_bytes(c);
-			t->nspill[c] = (uint16_t)n;
-			p = NULL;
-			if (slab)
-				diag_corrupt("slab", slab, bad);
-			else
-				diag_corrupt("thread cache list", from ? from : t->spill[c], bad);
-			break;
-		}
-		v[n++] = p;
+	if (j > k / TC_MAG)
+		j = k / TC_MAG;
+	n = j * TC_MAG;
+	while (j--) {
+		unsigned m = t->spill[c];
+
+		__builtin_memcpy(v + j * TC_MAG, t->mag[m - 1], sizeof t->mag[0]);
+		t->spill[c] = t->mag_below[m - 1];
+		t->mag_below[m - 1] = t->mag_free;
+		t->mag_free = (uint8_t)m;
 	}
-	t->spill[c] = p;
+	t->mags_used = (uint8_t)(t->mags_used - n / TC_MAG);
 	t->nspill[c] = (uint16_t)(t->nspill[c] - n);
 	t->spill_bytes -= n * class_bytes(c);
 	return n;
@@ -372,8 +348,8 @@ static inline __attribute__((always_inline)) void *fit_search(struct tcache *t, 
 	return NULL;
 }
 
-/* Slab class c, empty, takes half a stack back from its spill list, newest
- * first; then the search as ever. */
+/* Slab class c, empty, takes half a stack back from its magazines, the
+ * newest; then the search as ever. */
 static __attribute__((noinline)) void *fit_unspill(struct tcache *t, size_t r, unsigned c)
 {
 	t->count[c] = (unsigned char)unspill(t, c, t->slot + tc_base(c), TC_REFILL);
@@ -515,8 +491,7 @@ bool tc_put_slow(void *p, size_t r)
 	if (t->count[c] >= tc_cap(c)) {
 		/* Under an arena's lock (drain_remote's tc_keep) a full class that
 		 * cannot spill stays full: its flush would take that lock again. */
-		if (c < SLAB_CLASSES && t->nspill[c] <= SPILL_MAX - TC_FLUSH(c) &&
-		    t->spill_bytes + TC_FLUSH(c) * r <= TC_SPILL_BYTES)
+		if (c < SLAB_CLASSES && spill_room(t, c, TC_FLUSH(c)))
 			spill(t, c, TC_FLUSH(c));
 		else if (arena_held)
 			return false;
@@ -574,7 +549,7 @@ void tc_flush(void)
 	 * block). Each class is emptied before it goes: a report that unwinds
 	 * (issue 12) leaves no block here twice. */
 	for (unsigned c = 0; c < SLAB_CLASSES; c++)
-		if (t->spill[c])   /* an empty list's unspill costs 60 instructions: 900 a thread's exit */
+		if (t->spill[c])
 			flush_spill(t, c, 0);
 	for (unsigned c = 0; c < TC_CLASSES + TC_BIG_CLASSES; c++) {
 		unsigned n = t->count[c];

@@ -5,8 +5,9 @@
  *
  *   cache_burst fill     bursts of 1 to 200 blocks of each size from 16 to
  *                        4096 bytes (every class of the cache and past its
- *                        limits), and of 1000 and 3000 of 16, 64 and 256
- *                        (past the stacks into the spill lists, and past
+ *                        limits), and of 1000, 3000 and 5000 of 16, 64
+ *                        and 256 (past the stacks into the magazines, past
+ *                        the magazines' 4096 blocks and 64 KiB, and past
  *                        the byte budget), filled, then checked and freed newest
  *                        first, oldest first and every other one first; in
  *                        one thread, then in two at once; after
@@ -50,8 +51,9 @@
 
 #define MAXN 200
 /* Past a thread cache's byte budget with slab sizes (3000 of 256 bytes:
- * 750 KB), through its spill lists and back. */
-#define LONG_BURST 3000
+ * 750 KB), through its magazines and back, and past what they hold (5000
+ * of 16 bytes: TC_MAGS magazines of TC_MAG are 4096). */
+#define LONG_BURST 5000
 
 static uint64_t seed_of(const void *p, uint64_t round)
 {

@@ -329,9 +329,10 @@ static void slab_uaf(void)
 }
 
 /* The first of PAST_STACK blocks of 48 bytes freed: osmem's thread cache
- * keeps 128 of a slab class in its stack and lists the older ones through
- * their first word (its spill list), where the victim goes; that word
- * set, malloc takes the blocks back until it meets the link. */
+ * keeps 128 of a slab class in its stack and the older ones past it (in
+ * magazines of its own memory since they replaced a list through the
+ * blocks' first words), where the victim goes; that word set, malloc
+ * takes the blocks back. */
 static void spill_uaf(void)
 {
 	write_words(free_past_stack(0), 1);
@@ -350,9 +351,9 @@ static uintptr_t page_of(const void *p)
  * the encoding (osmem's mangling, glibc's safe-linking), a link that XORs
  * the address into it now leads to the live block, on the same page.
  * osmem keeps 128 of a class in its cache's stack and spills the older
- * ones, so the victim is on the spill list, linked to the block freed
- * before it; its page was checked when the list reached it, the live
- * block's mark is what is left to check. */
+ * ones, so the victim is among them (once on a list through the blocks,
+ * linked to the block freed before it; in magazines of the cache's own
+ * memory now, which the write does not reach). */
 static void spill_redirect(void)
 {
 	char *fill[2 * PAST_STACK], *dangling;
@@ -596,10 +597,10 @@ static void slab_overflow(void)
 	}
 	CHECK(x != NULL, "no 48-byte block ends a slab page followed by another");
 	victim(on_osmem ? page : x);
-	/* Free PAST_STACK blocks of the next page (osmem: more than the thread
-	 * cache's stack keeps, so that the slab goes back on its class's list
-	 * first, or the older ones wait on the cache's spill list, whose check
-	 * of the next one taken back meets the slab's header). */
+	/* Free the next page's blocks but one (osmem: into the thread's cache;
+	 * the mallocs after the overflow empty it and go on to the slab,
+	 * which has had its objects back from the trim above and is the
+	 * first of its class with room). */
 	for (i = 0; i < N && freed < PAST_STACK; i++)
 		if (obj[i] != x && (!on_osmem || (char *)((uintptr_t)obj[i] & ~(uintptr_t)4095) == page)) {
 			release(obj[i]);
