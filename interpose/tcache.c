@@ -13,10 +13,10 @@
  * still counts them in use, and tc_key in the second word says the program
  * freed them, so a second free is still reported. Each thread's cache is
  * memory of its own, reached from one thread-local pointer (tc): mapped at
- * its first free (or its TC_OPEN_AFTER-th take from a slab), retired to a
- * pool when it exits, for the next thread. The cache's links are its own
- * arrays, never the blocks' bytes (issue 12: a use after free that
- * writes a chosen address into a cached block changes nothing). Blocks of any arena may
+ * its first free (or, single-threaded, its TC_OPEN_AFTER-th take from a
+ * slab), retired to a pool when it exits, for the next thread. The cache's
+ * links are its own arrays, never the blocks' bytes (issue 12: a use after
+ * free that writes a chosen address into a cached block changes nothing). Blocks of any arena may
  * sit here; they go back to their own arenas when the cache is flushed: at
  * malloc_trim and when the thread exits.
  *
@@ -56,11 +56,14 @@ static unsigned open_caches;         /* threads that hold a cache now */
 static bool exit_key_ok;
 static TLS_IE bool closed;           /* the thread is exiting: no cache again */
 /* Slab objects the thread has taken from its arena while it had no cache.
- * At TC_OPEN_AFTER it opens one (tc_refill), so that a program building a
- * large structure before it frees anything fills its classes in batches
- * too: live_million's million mallocs had each taken the arena's lock and
- * the slab's bitmap, about 290 instructions. A thread that takes a few
- * blocks and exits still maps none. Wraps: after a failed open it tries
+ * At TC_OPEN_AFTER, in a single-threaded process, it opens one (tc_refill),
+ * so that a program building a large structure before it frees anything
+ * fills its classes in batches too: live_million's million mallocs had
+ * each taken the arena's lock and the slab's bitmap, about 290
+ * instructions. Not in a threaded one: a thread there that only allocates
+ * may be a producer whose blocks others free, and its cache would hold a
+ * refill's leftovers of every class it takes from (prodcons: 130 KB more
+ * heap at the peak, 2% more RSS). Wraps: after a failed open it tries
  * again 256 takes later. */
 static TLS_IE uint8_t lone_takes;
 #define TC_OPEN_AFTER 32
@@ -457,7 +460,7 @@ void tc_refill(struct arena *a, size_t r)
 	unsigned want = TC_REFILL, got;
 
 	if (t == &tc_none) {
-		if (++lone_takes != TC_OPEN_AFTER || tc_off || !tc_open())
+		if (++lone_takes != TC_OPEN_AFTER || tc_off || !__libc_single_threaded || !tc_open())
 			return;
 		t = tc;
 	}

@@ -34,14 +34,17 @@
  *                        most KB KiB (OSMEM_TCACHE_KB, or the default's
  *                        160) and, unless KB is 0, at least half of it,
  *                        and the blocks keep their bytes
- *   cache_burst lone     a thread that never frees takes 300 blocks of each
- *                        slab size: from its 32nd take on its cache opens
- *                        and refills in batches, so at least half of its
- *                        first 100 takes of 48 bytes leave the bytes in use
- *                        (mallinfo2) as they were, served from the cache;
- *                        it exits with its cache full, and the main thread
- *                        checks and frees every block: after malloc_trim(0)
- *                        the bytes in use are where they started
+ *   cache_burst lone     the program, single-threaded and before any free,
+ *                        takes 300 blocks of each slab size: its first 31
+ *                        takes of 48 bytes reach the slabs, then a cache
+ *                        opens and refills in batches, so at least half of
+ *                        the takes from the 32nd to the 100th leave the
+ *                        bytes in use (mallinfo2) as they were; checked and
+ *                        freed, after malloc_trim(0) the bytes in use are
+ *                        where they started. Then a thread takes as many
+ *                        and opens no cache (none of its takes leaves the
+ *                        bytes in use as they were), and the main thread
+ *                        checks and frees its blocks
  * Each block holds a pattern from its address and a round number; a block
  * handed out twice, or changed while live or in a cache, fails the check. */
 #include "scenario.h"
@@ -283,50 +286,72 @@ static void selfpage(void)
 	printf("a freed block behind a self-addressed page went back to the heap (offset %zu)\n", off);
 }
 
-/* ---- lone: a thread that only allocates ---- */
+/* ---- lone: a program that only allocates ---- */
 
 #define LONE 300
 #define LONE_SIZES 16   /* 16 to 256 bytes: every slab class */
 #define LONE_WATCHED 100
+#define LONE_OPEN 32    /* the take that opens a cache (TC_OPEN_AFTER) */
 static char *lone_v[LONE_SIZES][LONE];
 
+static size_t lone_size(int k)
+{
+	return 16 * (size_t)((k + 2) % LONE_SIZES + 1);   /* 48 bytes first */
+}
+
+/* LONE blocks of every slab size into lone_v, 48 bytes first: of the first
+ * LONE_WATCHED of 48, how many left the bytes in use (mallinfo2) as they
+ * were, taken from a cache, in served[0] (before the LONE_OPEN-th) and
+ * served[1] (from it on). */
 static void *take_only(void *arg)
 {
 	int *served = arg;
 
-	/* 48 bytes first: no take before it has opened the cache. */
-	for (int k = 0; k < LONE_SIZES; k++) {
-		size_t z = 16 * (size_t)((k + 2) % LONE_SIZES + 1);
+	for (int k = 0; k < LONE_SIZES; k++)
 		for (int i = 0; i < LONE; i++) {
 			size_t u = k == 0 && i < LONE_WATCHED ? mallinfo2().uordblks : 0;
-			CHECK((lone_v[k][i] = malloc(z)) != NULL, "malloc(%zu) failed", z);
+			CHECK((lone_v[k][i] = malloc(lone_size(k))) != NULL, "malloc(%zu) failed", lone_size(k));
 			if (k == 0 && i < LONE_WATCHED)
-				*served += mallinfo2().uordblks == u;
-			pat_fill(lone_v[k][i], z, seed_of(lone_v[k][i], 42));
+				served[i >= LONE_OPEN - 1] += mallinfo2().uordblks == u;
+			pat_fill(lone_v[k][i], lone_size(k), seed_of(lone_v[k][i], 42));
 		}
-	}
 	return NULL;
+}
+
+static void check_free_lone(void)
+{
+	for (int k = 0; k < LONE_SIZES; k++)
+		for (int i = 0; i < LONE; i++)
+			check_free(lone_v[k][i], lone_size(k), 42);
 }
 
 static void lone(void)
 {
-	size_t before, after;
-	int served = 0;
+	size_t before = mallinfo2().uordblks, after;
+	int served[2] = { 0, 0 }, threaded[2] = { 0, 0 };
 	pthread_t t;
 
-	malloc_trim(0);
-	before = mallinfo2().uordblks;
-	CHECK(pthread_create(&t, NULL, take_only, &served) == 0, "pthread_create");
-	CHECK(pthread_join(t, NULL) == 0, "pthread_join");
-	CHECK(served >= LONE_WATCHED / 2, "a thread that never frees opened no cache: %d of %d mallocs from it", served,
-	      LONE_WATCHED);
-	for (int k = 0; k < LONE_SIZES; k++)
-		for (int i = 0; i < LONE; i++)
-			check_free(lone_v[k][i], 16 * (size_t)((k + 2) % LONE_SIZES + 1), 42);
+	/* Single-threaded, nothing freed yet: the first takes go to the
+	 * slabs, then a cache opens and refills. */
+	take_only(served);
+	CHECK(served[0] == 0, "a cache was open before the first free: %d of the first %d mallocs came from it",
+	      served[0], LONE_OPEN - 1);
+	CHECK(served[1] >= (LONE_WATCHED - LONE_OPEN) / 2,
+	      "a program that never frees opened no cache: %d of %d mallocs from it", served[1],
+	      LONE_WATCHED - LONE_OPEN + 1);
+	check_free_lone();
 	malloc_trim(0);
 	after = mallinfo2().uordblks;
 	CHECK(after <= before + 4096, "blocks went missing: %zu bytes in use, %zu before", after, before);
-	printf("%d of a thread's first %d mallocs of 48 bytes came from its cache\n", served, LONE_WATCHED);
+	/* A thread of a threaded process that only allocates opens none (a
+	 * producer: others free its blocks); the main thread frees them. */
+	CHECK(pthread_create(&t, NULL, take_only, threaded) == 0, "pthread_create");
+	CHECK(pthread_join(t, NULL) == 0, "pthread_join");
+	CHECK(threaded[0] + threaded[1] == 0, "a thread that never frees opened a cache: %d of %d mallocs from it",
+	      threaded[0] + threaded[1], LONE_WATCHED);
+	check_free_lone();
+	printf("%d of a single-threaded program's mallocs %d-%d of 48 bytes came from its cache, none of a thread's\n",
+	       served[1], LONE_OPEN, LONE_WATCHED);
 }
 
 #define BUDGET_BLOCKS 300
