@@ -418,6 +418,22 @@ static __attribute__((noinline)) void free_far(struct arena *a, void *p)
 		free_slow(p);
 }
 
+/* free_other's way for p outside the caller's own segment (or with no
+ * caller's arena: a thread that never allocated, a consumer): out of
+ * line, so that free_other saves no registers on this way for its own
+ * (inline, prodcons's frees went from 182 to 193 instructions). */
+static __attribute__((noinline)) void free_foreign(void *p)
+{
+	struct arena *a;
+
+	if (slab_in(p, a = heap_arena_of(p)))
+		free_slow(p);
+	else if (heap_segment_near(a, block_of(p)))
+		free_in_segment(a, p, false);
+	else
+		free_far(a, p);
+}
+
 /* free's way for what its fast path did not keep: with a switch on,
  * everything, by free_slow; else a live heap block as give_back's would
  * go, without its tests again, and anything else (a slab object of another
@@ -440,20 +456,17 @@ static __attribute__((noinline)) void free_other(void *p)
 		return;
 	/* The caller's own heap first, found by its segment's bounds alone,
 	 * without the regions' bitmap that heap_arena_of reads (a block of the
-	 * brk heap, or of the arena's first region). */
-	if ((a = arena_callers()) && heap_segment_near(a, block_of(p))) {
+	 * brk heap, or of the arena's first region); anything else (another
+	 * thread's block: prodcons frees nothing else) takes that way after a
+	 * few instructions, not after a lookup of its own. */
+	if ((a = arena_callers()) && heap_segment_home(a, block_of(p))) {
 		if (slab_in(p, a))
 			free_slow(p);
 		else
 			free_in_segment(a, p, true);
 		return;
 	}
-	if (slab_in(p, a = heap_arena_of(p)))
-		free_slow(p);
-	else if (heap_segment_near(a, block_of(p)))
-		free_in_segment(a, p, false);
-	else
-		free_far(a, p);
+	free_foreign(p);
 }
 
 /* The fast path: a live slab object of the caller's arena into its cache

@@ -331,7 +331,7 @@ bool heap_add_mapped_segment(struct arena *a, size_t need);
 struct segment *heap_segment_of_slow(struct arena *a, const void *addr);
 /* heap_segment_of in O(1): NULL also where a (with no regions) has older
  * segments and addr may lie in one of them. */
-static inline struct segment *heap_segment_near(struct arena *a, const void *addr)
+static inline struct segment *heap_segment_in(struct arena *a, const void *addr, bool home_only)
 {
 	struct segment *g;
 
@@ -339,13 +339,24 @@ static inline struct segment *heap_segment_near(struct arena *a, const void *add
 		/* The arena's first region by its address alone; others by the bitmap. */
 		struct region *r = (struct region *)((uintptr_t)addr & ~(MAP_REGION - 1));
 
-		if (r != a->heap.home && (!(r = map_region_of(addr)) || r->arena != a))
+		if (r != a->heap.home && (home_only || !(r = map_region_of(addr)) || r->arena != a))
 			return NULL;
 		g = &r->seg;
 		return (const char *)addr >= g->base && (const char *)addr < g->end ? g : NULL;
 	}
 	g = __atomic_load_n(&a->heap.segs, __ATOMIC_ACQUIRE);
 	return g && (const char *)addr >= g->base && (const char *)addr < g->end ? g : NULL;
+}
+static inline struct segment *heap_segment_near(struct arena *a, const void *addr)
+{
+	return heap_segment_in(a, addr, false);
+}
+/* The same without the bitmap: NULL unless addr lies in a's first region
+ * (or, with no regions, its newest segment). For a first look whose miss
+ * costs a second look anyway. */
+static inline struct segment *heap_segment_home(struct arena *a, const void *addr)
+{
+	return heap_segment_in(a, addr, true);
 }
 /* a's segment holding addr, NULL if none: O(#segments), the newest checked inline. */
 static inline struct segment *heap_segment_of(struct arena *a, const void *addr)
