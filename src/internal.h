@@ -329,8 +329,9 @@ char *heap_extend(struct arena *a, size_t delta, bool *moved);
  * FREE block, inserted into the index; false when mmap fails too. */
 bool heap_add_mapped_segment(struct arena *a, size_t need);
 struct segment *heap_segment_of_slow(struct arena *a, const void *addr);
-/* heap_segment_of in O(1): NULL also where a (with no regions) has older
- * segments and addr may lie in one of them. */
+/* a's segment holding addr in O(1), looked for in a's first region only
+ * (by its address) where home_only says so, else in any of a's regions
+ * (by the bitmap); with no regions in its newest segment. */
 static inline struct segment *heap_segment_in(struct arena *a, const void *addr, bool home_only)
 {
 	struct segment *g;
@@ -347,6 +348,8 @@ static inline struct segment *heap_segment_in(struct arena *a, const void *addr,
 	g = __atomic_load_n(&a->heap.segs, __ATOMIC_ACQUIRE);
 	return g && (const char *)addr >= g->base && (const char *)addr < g->end ? g : NULL;
 }
+/* heap_segment_of in O(1): NULL also where a (with no regions) has older
+ * segments and addr may lie in one of them. */
 static inline struct segment *heap_segment_near(struct arena *a, const void *addr)
 {
 	return heap_segment_in(a, addr, false);
