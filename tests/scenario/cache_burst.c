@@ -7,12 +7,14 @@
  *                        4096 bytes (every class of the cache and past its
  *                        limits), and of 1000, 3000 and 5000 of 16, 64
  *                        and 256 (past the stacks into the magazines, past
- *                        the magazines' 4096 blocks and 64 KiB, and past
+ *                        the magazines' 2048 blocks and 64 KiB, and past
  *                        the byte budget), filled, then checked and freed newest
  *                        first, oldest first and every other one first; in
  *                        one thread, then in two at once; after
  *                        malloc_trim(0) the bytes in use (mallinfo2) are
- *                        where they started
+ *                        where they started, and a burst through the
+ *                        magazines again (their pages given back by the
+ *                        trim) is intact
  *   cache_burst remote   a thread allocates bursts of 16-256 bytes and
  *                        hands them to another, which checks and frees them
  *                        (its cache fills with another arena's objects and
@@ -54,8 +56,8 @@
 
 #define MAXN 200
 /* Past a thread cache's byte budget with slab sizes (3000 of 256 bytes:
- * 750 KB), through its magazines and back, and past what they hold (5000
- * of 16 bytes: TC_MAGS magazines of TC_MAG are 4096). */
+ * 750 KB), through its magazines and back, and past what they hold (3000
+ * and 5000 of 16 bytes: TC_MAGS magazines of TC_MAG are 2048). */
 #define LONG_BURST 5000
 
 static uint64_t seed_of(const void *p, uint64_t round)
@@ -133,6 +135,8 @@ static void fill(void)
 	after = mallinfo2().uordblks;
 	/* A thread's start leaves a few hundred bytes of glibc's own. */
 	CHECK(after <= before + 4096, "blocks went missing: %zu bytes in use, %zu before", after, before);
+	for (int how = 0; how < 3; how++)
+		burst(LONG_BURST, 16, how, 7000000 + (uint64_t)how);
 	printf("in use %zu bytes before, %zu after\n", before, after);
 }
 
