@@ -339,6 +339,17 @@ static inline void heap_give_back(enum call c, struct arena *a, void *p)
  * thread keeps a live plain heap block of its own arena (heap_live,
  * heap_kept); anything else but such a block or a slab object (mapped
  * blocks, misuse) takes release_block's checked path. */
+/* p, an address in slab s of arena a, given back by call: a live object
+ * into the thread's cache when a is the thread's own, else to a (its
+ * remote-free list when another thread holds it); anything else reported. */
+static inline void slab_give_back(const char *call, struct arena *a, struct slab *s, void *p)
+{
+	if (__builtin_expect(!small_live(s, p), 0))
+		misuse_small(call, s, p);
+	else if (tc_off || !arena_is_callers(a) || !tc_put(p, s->size))
+		arena_give_back(a, s, p);
+}
+
 static void give_back(enum call c, void *p)
 {
 	struct slab *s;
@@ -350,10 +361,7 @@ static void give_back(enum call c, void *p)
 	if (backend_system) {
 		sys.free(p);
 	} else if ((s = slab_of(p))) {
-		if (__builtin_expect(!small_live(s, p), 0))
-			misuse_small(call_name(c), s, p);
-		else if (a = slab_arena(s), tc_off || !arena_is_callers(a) || !tc_put(p, s->size))
-			arena_give_back(a, s, p);
+		slab_give_back(call_name(c), slab_arena(s), s, p);
 	} else if (heap_live(a = heap_arena_of(p), p)) {
 		heap_give_back(c, a, p);
 	} else {
@@ -426,10 +434,14 @@ static __attribute__((noinline)) void free_far(struct arena *a, void *p)
 static __attribute__((noinline)) void free_foreign(void *p)
 {
 	struct arena *a;
+	struct slab *s;
 
-	if (slab_in(p, a = heap_arena_of(p)))
-		free_slow(p);
-	else if (heap_segment_near(a, block_of(p)))
+	if ((s = slab_in(p, a = heap_arena_of(p)))) {
+		/* What free_slow's way would do with it, its tests for the
+		 * switches and the slab's second look left out (boot_plain). */
+		diag_call = "free";
+		slab_give_back("free", a, s, p);
+	} else if (heap_segment_near(a, block_of(p)))
 		free_in_segment(a, p, false);
 	else
 		free_far(a, p);
