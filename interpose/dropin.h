@@ -208,7 +208,7 @@ struct tcache {
 	 * rest; malloc takes them back before the arena. */
 	uint8_t spill[SLAB_CLASSES];
 	uint8_t mag_below[TC_MAGS];
-	uint8_t mag_free, mag_fresh, mags_used;
+	uint8_t mag_free, mag_fresh;
 	uint16_t nspill[SLAB_CLASSES];
 	/* Their bytes, nspill times each class's size summed: kept, since
 	 * each spill asks (the sum cost a burst 4 instructions a block). */

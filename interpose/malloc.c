@@ -334,11 +334,6 @@ static inline void heap_give_back(enum call c, struct arena *a, void *p)
 	}
 }
 
-/* Gives p back (to its slab, the thread's cache or its wait for a lock,
- * else its arena), after checking it; c names the call in a report. The
- * thread keeps a live plain heap block of its own arena (heap_live,
- * heap_kept); anything else but such a block or a slab object (mapped
- * blocks, misuse) takes release_block's checked path. */
 /* p, an address in slab s of arena a, given back by call: a live object
  * into the thread's cache when a is the thread's own, else to a (its
  * remote-free list when another thread holds it); anything else reported. */
@@ -350,6 +345,11 @@ static inline void slab_give_back(const char *call, struct arena *a, struct slab
 		arena_give_back(a, s, p);
 }
 
+/* Gives p back (to its slab, the thread's cache or its wait for a lock,
+ * else its arena), after checking it; c names the call in a report. The
+ * thread keeps a live plain heap block of its own arena (heap_live,
+ * heap_kept); anything else but such a block or a slab object (mapped
+ * blocks, misuse) takes release_block's checked path. */
 static void give_back(enum call c, void *p)
 {
 	struct slab *s;
@@ -426,6 +426,17 @@ static __attribute__((noinline)) void free_far(struct arena *a, void *p)
 		free_slow(p);
 }
 
+/* free_other's way for p, an address in slab s of arena a (another
+ * arena's object, or its own whose class had no room, or a misuse): what
+ * free_slow's way would do with it, without its tests for the switches
+ * (boot_plain) and without looking the slab up again. Out of line, reached
+ * by tail calls: tc_put may call tc_put_slow. */
+static __attribute__((noinline)) void free_slab(struct arena *a, struct slab *s, void *p)
+{
+	diag_call = "free";
+	slab_give_back("free", a, s, p);
+}
+
 /* free_other's way for p outside the caller's own segment (or with no
  * caller's arena: a thread that never allocated, a consumer): out of
  * line, so that free_other saves no registers on this way for its own
@@ -436,27 +447,23 @@ static __attribute__((noinline)) void free_foreign(void *p)
 	struct arena *a;
 	struct slab *s;
 
-	if ((s = slab_in(p, a = heap_arena_of(p)))) {
-		/* What free_slow's way would do with it, its tests for the
-		 * switches and the slab's second look left out (boot_plain). */
-		diag_call = "free";
-		slab_give_back("free", a, s, p);
-	} else if (heap_segment_near(a, block_of(p)))
+	if ((s = slab_in(p, a = heap_arena_of(p))))
+		free_slab(a, s, p);
+	else if (heap_segment_near(a, block_of(p)))
 		free_in_segment(a, p, false);
 	else
 		free_far(a, p);
 }
 
 /* free's way for what its fast path did not keep: with a switch on,
- * everything, by free_slow; else a live heap block as give_back's would
- * go, without its tests again, and anything else (a slab object of another
- * arena, or whose class is full; a misuse) by free_slow; a block in an
- * older segment than the newest, which heap_segment_near leaves to the
- * walk, by free_far. Out of line, so that the fast path saves no registers for
- * it; and itself with no call but in tail position, so that it saves none
- * either on its way into the cache (larson: 3.75G -> 3.63G instructions).
- * The page of p lies in p's region, so one look finds the arena of both
- * (slab_in, slab_of's test with it). */
+ * everything, by free_slow; else, in the caller's own segment, a live heap
+ * block as give_back's would go, without its tests again, and a slab
+ * object by free_slab; anything else by free_foreign. Out of line, so that
+ * the fast path saves no registers for it; and itself with no call but in
+ * tail position, so that it saves none either on its way into the cache
+ * (larson: 3.75G -> 3.63G instructions). The page of p lies in p's
+ * region, so one look finds the arena of both (slab_in, slab_of's test
+ * with it). */
 static __attribute__((noinline)) void free_other(void *p)
 {
 	struct arena *a;
@@ -473,8 +480,10 @@ static __attribute__((noinline)) void free_other(void *p)
 	 * thread's block: prodcons frees nothing else) takes that way after a
 	 * few instructions, not after a lookup of its own. */
 	if ((a = arena_callers()) && heap_segment_home(a, block_of(p))) {
-		if (slab_in(p, a))
-			free_slow(p);
+		struct slab *s = slab_in(p, a);
+
+		if (s)
+			free_slab(a, s, p);
 		else
 			free_in_segment(a, p, true);
 		return;

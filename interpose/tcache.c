@@ -242,15 +242,20 @@ static void spill(struct tcache *t, unsigned c, unsigned k)
 		t->spill[c] = (uint8_t)m;
 	}
 	drop_oldest(t, c, k);
-	t->mags_used = (uint8_t)(t->mags_used + k / TC_MAG);
 	t->nspill[c] = (uint16_t)(t->nspill[c] + k);
 	t->spill_bytes += k * class_bytes(c);
 }
 
-/* Whether k blocks of class c (whole magazines) may be spilled now. */
+/* Whether k blocks of class c (whole magazines) may be spilled now: the
+ * magazines in use are the classes' spilled blocks, whole magazines each
+ * (summed here, once a spill, rather than kept beside them). */
 static bool spill_room(const struct tcache *t, unsigned c, unsigned k)
 {
-	return t->mags_used + k / TC_MAG <= TC_MAGS && t->spill_bytes + k * class_bytes(c) <= TC_SPILL_BYTES;
+	unsigned used = 0;
+
+	for (unsigned i = 0; i < SLAB_CLASSES; i++)
+		used += t->nspill[i];
+	return (used + k) / TC_MAG <= TC_MAGS && t->spill_bytes + k * class_bytes(c) <= TC_SPILL_BYTES;
 }
 
 /* Up to k of class c's spilled blocks (whole magazines), into v, the
@@ -271,7 +276,6 @@ static unsigned unspill(struct tcache *t, unsigned c, void **v, unsigned k)
 		t->mag_below[m - 1] = t->mag_free;
 		t->mag_free = (uint8_t)m;
 	}
-	t->mags_used = (uint8_t)(t->mags_used - n / TC_MAG);
 	t->nspill[c] = (uint16_t)(t->nspill[c] - n);
 	t->spill_bytes -= n * class_bytes(c);
 	return n;
@@ -552,7 +556,7 @@ static void mags_purge(struct tcache *t)
 {
 	uintptr_t from = page_up((uintptr_t)t->mag), to = page_up((uintptr_t)(t->mag + t->mag_fresh));
 
-	if (!t->mag_fresh || t->mags_used)
+	if (!t->mag_fresh || t->spill_bytes)   /* none used, or some still hold blocks */
 		return;
 	if (to > from)
 		map_purge((void *)from, to - from);
