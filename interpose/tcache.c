@@ -1,7 +1,8 @@
 /* The thread cache: each thread keeps a few freed small blocks per 16-byte
  * size class and hands them back to its next malloc of that class with no
  * lock and no atomic operation (tc_get and tc_put, inline in dropin.h);
- * heap blocks up to 4 KiB too, in wider classes (a single-threaded process
+ * heap blocks up to 8 KiB too (4 KiB once there are threads), in wider
+ * classes (a single-threaded process
  * as well: churn mixed, 16-4096 B, ran 1.23x glibc's time without them and
  * 0.98x with them, peak RSS 1.03x and 1.04x: the byte budget bounds what
  * they keep from merging); a request above the slab sizes that its own
@@ -45,9 +46,9 @@ uintptr_t tc_key;
 #define B4(c) TC_BASE(c), TC_BASE((c) + 1), TC_BASE((c) + 2), TC_BASE((c) + 3)
 #define B16(c) B4(c), B4((c) + 4), B4((c) + 8), B4((c) + 12)
 const uint16_t tc_bases[TC_CLASSES + TC_BIG_CLASSES] = {
-	B16(0), B16(16), B16(32), B16(48), B4(64), B4(68), B4(72),
+	B16(0), B16(16), B16(32), B16(48), B16(64), B4(80), B4(84), B4(88),
 };
-_Static_assert(TC_CLASSES + TC_BIG_CLASSES == 76, "one base per class");
+_Static_assert(TC_CLASSES + TC_BIG_CLASSES == 92, "one base per class");
 _Static_assert(TC_BASE(TC_CLASSES + TC_BIG_CLASSES - 1) + TC_COUNT == TC_SLOTS, "the stacks fill the slots");
 bool tc_off;
 
@@ -493,7 +494,7 @@ bool tc_put_slow(void *p, size_t r)
 	if (tc_off || (tc == &tc_none && !tc_open()))
 		return false;
 	t = tc;
-	if (r > TC_BIG_MAX)
+	if (tc_past_classes(r))
 		return false;
 	if (t->count[c] >= tc_cap(c)) {
 		/* Under an arena's lock (drain_remote's tc_keep) a full class that

@@ -348,7 +348,7 @@ INVALID='invalid pointer \(not allocated by osmem\)'
 	expect_clean
 }
 
-@test "27. the thread cache serves a request its own class cannot with a block at most an eighth and 16 bytes larger above the slab sizes, never more, and at the slab sizes with none larger; in its own class the newest block that holds it" {
+@test "27. the thread cache serves a request its own class cannot with a block at most an eighth and 16 bytes larger above the slab sizes, never more, and at the slab sizes with none larger; in its own class the newest block that holds it; it keeps blocks of 4-8 KiB only while the process has one thread" {
 	run_scn cache_fit
 	expect_clean
 }

@@ -4,8 +4,8 @@
  * keeps its bytes through that, none is handed out twice, and none is lost.
  *
  *   cache_burst fill     bursts of 1 to 200 blocks of each size from 16 to
- *                        4096 bytes (every class of the cache and past its
- *                        limits), and of 1000, 3000 and 5000 of 16, 64
+ *                        8448 bytes (every class of the cache, past its
+ *                        limits and past its largest class), and of 1000, 3000 and 5000 of 16, 64
  *                        and 256 (past the stacks into the magazines, past
  *                        the magazines' 2048 blocks and 64 KiB, and past
  *                        the byte budget), filled, then checked and freed newest
@@ -109,7 +109,7 @@ static void *fill_all(void *arg)
 {
 	uint64_t round = (uint64_t)(uintptr_t)arg * 1000000;
 
-	for (size_t z = 16; z <= 4096; z += z < 256 ? 16 : z < 1024 ? 48 : 256)
+	for (size_t z = 16; z <= 8448; z += z < 256 ? 16 : z < 1024 ? 48 : 256)
 		for (int n = 1; n <= MAXN; n += n < 20 ? 1 : 30)
 			for (int how = 0; how < 3; how++)
 				burst(n, z, how, round++);

@@ -9,12 +9,17 @@
  *     another a 144-byte one for 128;
  *   - with threads (the cache's classes of 1-4 KiB): a 1808-byte block freed
  *     is handed out for 1700 bytes, a 2048-byte one is not for 1600; in its
- *     own class a request takes the newest block that holds it.
+ *     own class a request takes the newest block that holds it;
+ *   - a block of 4-8 KiB is kept while the process has one thread, and not
+ *     once it has more (a 3 KiB one is kept both ways): a kept block still
+ *     counts as in use (mallinfo2, which takes back the frees a thread left
+ *     for its next lock, so that only the cache holds one).
  * Every block handed out holds what it was asked for, and the blocks around
  * keep their contents. */
 #include "scenario.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 
 #define KEEP 20
 
@@ -85,6 +90,19 @@ static void newest_that_holds(void)
 	free(q);
 }
 
+/* Whether a block of n bytes, freed, stays in the thread's cache. */
+static bool kept(size_t n)
+{
+	char *p = malloc(opaque(n));
+	size_t held, after;
+
+	CHECK(p != NULL, "malloc(%zu) failed", n);
+	held = mallinfo2().uordblks;
+	free(p);
+	after = mallinfo2().uordblks;
+	return held - after < n;
+}
+
 /* In a thread of its own: arg says which slab sizes. */
 static void *fresh_thread(void *arg)
 {
@@ -116,6 +134,10 @@ int main(void)
 	hold(held[1], 200, 200);           /* 200 is the class of 208, held empty too */
 	expect(320, 200, 0);
 
+	/* Up to 8 KiB while there is one thread. */
+	CHECK(kept(3008), "a freed 3008-byte block did not stay in the cache");
+	CHECK(kept(7008), "a freed 7008-byte block did not stay in the cache of a single-threaded process");
+
 	/* Slab sizes, each in a new thread, whose cache opens at its first
 	 * free with every class empty. */
 	in_fresh_thread(NULL);
@@ -126,6 +148,8 @@ int main(void)
 	 * most 1712 + 1712 / 8 + 16 = 1942. 2040 (2048) is more than
 	 * 1600 + 1600 / 8 + 16 = 1816. */
 	free_elsewhere_done(free_elsewhere(malloc(opaque(16))));
+	CHECK(kept(3008), "a freed 3008-byte block did not stay in the cache");
+	CHECK(!kept(7008), "a freed 7008-byte block stayed in a cache with threads");
 	hold(held[2], 1700, 300);
 	expect(1800, 1700, 1);
 	hold(held[3], 1600, 400);

@@ -492,8 +492,8 @@ static void size_shrink(void)
  * static target, then b freed: a merge would take the fake in. */
 static void pred_redirect(void)
 {
-	/* Above the thread cache's 4 KiB: b goes back to the free index at once. */
-	const size_t sizes[] = { 5000, 5000, 5000 };   /* a, b, a live block after b */
+	/* Above the thread cache's 8 KiB: b goes back to the free index at once. */
+	const size_t sizes[] = { 9000, 9000, 9000 };   /* a, b, a live block after b */
 	char *blk[3], *a, *b;
 
 	neighbours(blk, sizes, 3);
@@ -527,8 +527,8 @@ static void pred_redirect(void)
 	}
 	release(b);
 	free(b);
-	attempt(10000);
-	attempt(10000);
+	attempt(18000);
+	attempt(18000);
 }
 
 /* f freed right after the live a; an overflow from a then reaches f's
@@ -536,8 +536,8 @@ static void pred_redirect(void)
  * (free-size). */
 static void free_block(int links)
 {
-	/* Above the thread cache's 4 KiB: f goes back to the free index at once. */
-	const size_t sizes[] = { 5000, 5000, 5000, 5000 };   /* a, f, g, a live block after g */
+	/* Above the thread cache's 8 KiB: f goes back to the free index at once. */
+	const size_t sizes[] = { 9000, 9000, 9000, 9000 };   /* a, f, g, a live block after g */
 	char *blk[4], *f, *dangling;
 
 	neighbours(blk, sizes, 4);
@@ -555,13 +555,13 @@ static void free_block(int links)
 		enlarge(dangling, whole_size(blk[2]));
 	}
 	if (links) {
-		attempt(5000);
-		attempt(5000);
+		attempt(9000);
+		attempt(9000);
 	} else {
 		/* the grown size, and the size f was filed under */
-		attempt(10000);
-		attempt(5000);
-		attempt(5000);
+		attempt(18000);
+		attempt(9000);
+		attempt(9000);
 	}
 }
 

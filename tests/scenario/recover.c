@@ -33,8 +33,8 @@
 #include "../../include/block_meta.h"
 
 #define HDR sizeof(struct block_meta)
-/* Above the thread cache's sizes (4 KiB), below the largest free a thread
- * defers (64 KiB). */
+/* Above the thread cache's sizes in a process with threads (4 KiB), below
+ * the largest free a thread defers (64 KiB). */
 #define BIG 6000
 #define NKEEP 4
 
