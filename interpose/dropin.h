@@ -234,7 +234,7 @@ struct tcache {
 
 /* The calling thread's cache: the one word of it in initial-exec TLS (the
  * library stays loadable by dlopen, whose static TLS surplus is a few hundred
- * bytes; the cache is 12 KiB). Until the thread's first put it points to
+ * bytes; the cache is 43 KiB, 16 of them magazines). Until the thread's first put it points to
  * tc_none, which holds nothing and has no room, so every inline test of the
  * cache fails on it without a further test; tc_put_slow then gives the thread
  * a cache of its own. */

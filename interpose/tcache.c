@@ -2,10 +2,10 @@
  * size class and hands them back to its next malloc of that class with no
  * lock and no atomic operation (tc_get and tc_put, inline in dropin.h);
  * heap blocks up to 8 KiB too (4 KiB once there are threads), in wider
- * classes (a single-threaded process
- * as well: churn mixed, 16-4096 B, ran 1.23x glibc's time without them and
- * 0.98x with them, peak RSS 1.03x and 1.04x: the byte budget bounds what
- * they keep from merging); a request above the slab sizes that its own
+ * classes (a single-threaded process as well: churn mixed, 16-4096 B, ran
+ * 1.23x glibc's time without them and 0.98x with them, peak RSS 1.03x and
+ * 1.04x: the byte budget bounds what they keep from merging); a request
+ * above the slab sizes that its own
  * class cannot serve takes a block a little larger (tc_get_fit; a slab size
  * takes none larger: its class refills from its slabs instead); and the
  * thread's own arena's heap blocks it does not keep wait for its next lock
