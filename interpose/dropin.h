@@ -438,22 +438,21 @@ static inline void arena_lock_drop(int *l)
 }
 
 extern TLS_IE struct arena *arena_bound;   /* the calling thread's arena, NULL before it has one */
-/* a is the arena the calling thread allocates from (arena_main while the
- * process has one thread): only its blocks may wait in the thread's cache,
- * so that a thread never reuses another's memory (a block the main thread
+/* The arena the calling thread allocates from: its bound one, arena_main
+ * while the process has one thread, else (a thread that has not allocated
+ * yet) NULL. Only that arena's blocks may wait in the thread's cache, so
+ * that a thread never reuses another's memory (a block the main thread
  * handed it, on a cache line beside others it handed to other threads). */
-static inline bool arena_is_callers(const struct arena *a)
-{
-	const struct arena *m = arena_bound;
-
-	return m ? m == a : __libc_single_threaded && a == &arena_main;
-}
-/* The arena arena_is_callers names, NULL where it names none. */
 static inline struct arena *arena_callers(void)
 {
 	struct arena *m = arena_bound;
 
 	return m ? m : __libc_single_threaded ? &arena_main : NULL;
+}
+/* a (never NULL) is the calling thread's arena. */
+static inline bool arena_is_callers(const struct arena *a)
+{
+	return arena_callers() == a;
 }
 /* The caller's arena, locked unless single-threaded (*held says); blocks
  * other threads freed into it are taken back first. */
