@@ -5,11 +5,12 @@
  *
  *   cache_burst fill     bursts of 1 to 200 blocks of each size from 16 to
  *                        8448 bytes (every class of the cache, past its
- *                        limits and past its largest class), and of 1000, 3000 and 5000 of 16, 64
- *                        and 256 (past the stacks into the magazines, past
- *                        the magazines' 2048 blocks and 64 KiB, and past
- *                        the byte budget), filled, then checked and freed newest
- *                        first, oldest first and every other one first; in
+ *                        limits and past its largest class), and of 1000,
+ *                        3000 and 5000 of 16, 64 and 256 (past the stacks
+ *                        into the magazines, past the magazines' 2048
+ *                        blocks and 64 KiB, and past the byte budget),
+ *                        filled, then checked and freed newest first,
+ *                        oldest first and every other one first; in
  *                        one thread, then in two at once; after
  *                        malloc_trim(0) the bytes in use (mallinfo2) are
  *                        where they started, and a burst through the
