@@ -168,16 +168,28 @@ _Static_assert(TC_MAGS < 255, "a magazine's number plus one fits a byte");
  * 6 MiB more heap than without the cache (9683 slabs of 64-byte objects and
  * 6 of 48, against 4842 and 3626); with an eighth (the next class from 128
  * bytes on), larson ran 2.4% more instructions than with none and churn
- * small, burst-mixed and perl the same, in as much memory or more. */
-#define TC_FIT_SLACK(r) ((r) > SLAB_MAX ? (r) / 8 + 16 : 0)
+ * small, burst-mixed and perl the same, in as much memory or more.
+ * Above SLAB_MAX an eighth and 16 bytes once the process has threads,
+ * where a miss takes an arena's lock (malloc-thread at 2 threads: 1.52x
+ * glibc's throughput, 1.35x with a sixty-fourth); while it has one, a
+ * sixty-fourth and 16 bytes, and no block of r's own class larger either
+ * but its newest (tc_get_big): the bytes a block holds beyond what was
+ * asked for stay unused while it lives. With an eighth, any block of the
+ * own class and a cache of 160 KiB, churn mixed's live blocks came to
+ * 18.11 MB at its peak (heap 19.39 MB), live heap's to 240.1 MB (heap
+ * 245.9 MB); with a sixty-fourth and 320 KiB (TC_BYTES) to 17.55 and 234.9
+ * MB (heaps 18.89 and 241.1 MB). */
+#define TC_FIT_SLACK(r) ((r) <= SLAB_MAX ? 0 : __libc_single_threaded ? (r) / 64 + 16 : (r) / 8 + 16)
 /* Payload bytes per thread while there is one (OSMEM_TCACHE_KB sets both):
- * churn mixed (16-4096 B) took 0.47 s with 64 KiB, 0.37 s with 112, 0.34
- * s with 160 and 0.28 s with 256, at 19.65, 19.87, 19.82 and 20.02 MiB
- * peak RSS (cached blocks merge with nothing, so a larger cache costs heap);
- * live heap (16 B-8 KiB, 1e5 live) 0.72, 0.66, 0.68 and 0.76 s with 112,
- * 160, 192 and 256, at 233.7, 234.4, 234.9 and 235.2 MiB: 160 takes most
- * of the time for a quarter of 256's memory; */
-#define TC_BYTES    (160 * 1024)
+ * churn mixed (16-4096 B) took 0.94 s with none, 0.56 s with 64 KiB, 0.40
+ * with 160, 0.30 with 320, 0.27 with 480 and 640, at 18.89, 19.12, 19.62,
+ * 19.84, 20.10 and 20.23 MiB peak RSS (cached blocks merge with nothing,
+ * so a larger cache costs heap); live heap (16 B-8 KiB, 1e5 live) 0.66,
+ * 0.63 and 0.62 s with 160, 320 and 480 KiB, at 232.4, 233.8 and 234.6
+ * MiB. With the looser fit of threads (TC_FIT_SLACK) and 160 KiB they had
+ * taken 0.31 and 0.63 s at 19.99 and 236.7 MiB: 320 is faster than that
+ * in less memory, 480 faster again in more; */
+#define TC_BYTES    (320 * 1024)
 #define TC_BYTES_MT (256 * 1024)    /* ... and once there are more, for threads that reuse, */
 #define TC_BYTES_FREER (64 * 1024)  /* ... and for those that mostly free others' blocks */
 #define TC_SHARED   (4u << 20)      /* ... but all threads' caches together no more (tcache.c), */

@@ -455,6 +455,11 @@ void index_each_large(struct arena *a, size_t min, void (*fn)(struct arena *, st
 
 /* Rule 11 for an aligned size; NULL when out of memory. */
 struct block_meta *core_heap_alloc(struct arena *a, size_t s);
+/* The drop-in's, NULL for os_*: before a's heap grows, the heap blocks of a
+ * that the calling thread's cache holds go back into a, whose lock it
+ * holds, and merge (true if any did), so that the heap grows only where
+ * its free blocks cannot serve the request with those among them. */
+extern bool (*core_before_grow)(struct arena *a);
 /* A block of aligned size s: mapped from s + HDR >= mmap_from up, else the
  * heap. os_malloc uses OSMEM_THRESHOLD (SPEC); the drop-in its own. */
 struct block_meta *core_alloc(struct arena *a, size_t s, size_t mmap_from);

@@ -67,10 +67,13 @@ static struct block_meta *grow_top(struct arena *a, size_t s, bool *moved)
 	return b;
 }
 
+bool (*core_before_grow)(struct arena *a);
+
 /* Rule 11, the heap algorithm, for an aligned size s. */
 struct block_meta *core_heap_alloc(struct arena *a, size_t s)
 {
 	struct block_meta *b;
+	bool asked = false;
 
 	if (!a->heap.started)
 		heap_first_use(a);
@@ -84,6 +87,9 @@ struct block_meta *core_heap_alloc(struct arena *a, size_t s)
 		}
 		/* The drop-in's decay made fronts of free runs: they go back first. */
 		if (a->fronts && slab_drop_fronts(a, s))
+			continue;
+		/* Then the blocks the caller's thread cache holds, once a call. */
+		if (!asked && core_before_grow && (asked = true, core_before_grow(a)))
 			continue;
 		b = grow_top(a, s, &moved);
 		if (b)

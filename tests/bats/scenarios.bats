@@ -514,7 +514,7 @@ after a thread: 2 threads, 1 purger" ]
 }
 
 @test "34. a thread's cache holds up to its byte budget, OSMEM_TCACHE_KB's when set: 0 caches nothing" {
-	run_scn cache_burst budget 160
+	run_scn cache_burst budget 320
 	expect_clean
 	run_scn OSMEM_TCACHE_KB=0 cache_burst budget 0
 	expect_clean

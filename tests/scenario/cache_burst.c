@@ -35,7 +35,7 @@
  *                        (mallinfo2's bytes in use that malloc_trim gives
  *                        back) is at
  *                        most KB KiB (OSMEM_TCACHE_KB, or the default's
- *                        160) and, unless KB is 0, at least half of it,
+ *                        320) and, unless KB is 0, at least half of it,
  *                        and the blocks keep their bytes
  *   cache_burst lone     the program, single-threaded and before any free,
  *                        takes 300 blocks of each slab size: its first 31

@@ -1,9 +1,12 @@
 /* The thread cache serves a request whose own size class is empty with a
- * cached block a little larger (at most an eighth plus 16 bytes more; up to
- * the slabs' 256 bytes, none larger), and never with one much larger or too
- * small:
+ * cached block a little larger (at most a sixty-fourth plus 16 bytes more
+ * while the process has one thread, an eighth plus 16 once it has more; up
+ * to the slabs' 256 bytes, none larger), and never with one much larger or
+ * too small:
  *   - one thread: a 320-byte block freed is handed out for 300 bytes, and one
- *     freed again is not handed out for 200;
+ *     freed again is not handed out for 200; above 1 KiB, in its own class
+ *     a request takes the newest block if it holds it, another only if it
+ *     is at most a sixty-fourth and 16 bytes larger;
  *   - a new thread's first free, of a 64-byte block, is not handed out for
  *     48 bytes (its own class is empty: nothing refilled it yet), nor in
  *     another a 144-byte one for 128;
@@ -13,7 +16,10 @@
  *   - a block of 4-8 KiB is kept while the process has one thread, and not
  *     once it has more (a 3 KiB one is kept both ways): a kept block still
  *     counts as in use (mallinfo2, which takes back the frees a thread left
- *     for its next lock, so that only the cache holds one).
+ *     for its next lock, so that only the cache holds one);
+ *   - before the heap grows, the blocks the thread's cache holds go back to
+ *     the heap: mallinfo2 counts them free once a block the heap had no
+ *     room for is handed out.
  * Every block handed out holds what it was asked for, and the blocks around
  * keep their contents. */
 #include "scenario.h"
@@ -42,29 +48,38 @@ static void drop(char **keep, size_t n, unsigned tag)
 	}
 }
 
-/* p, freed, comes back for a request of want bytes (want_back) or does not. */
-static void expect(size_t had, size_t want, int want_back)
+/* A block of had bytes freed, then (unless newer is 0) one of newer bytes,
+ * the newest of their class and too small for want: the block of had bytes
+ * comes back for a request of want bytes (want_back) or does not. */
+static void behind(size_t had, size_t newer, size_t want, int want_back)
 {
-	char *p = malloc(opaque(had)), *q;
+	char *p = malloc(opaque(had)), *n = newer ? malloc(opaque(newer)) : NULL, *q;
 	uintptr_t was = (uintptr_t)p;      /* compared as a number: p is freed */
 
-	CHECK(p != NULL, "malloc(%zu) failed", had);
+	CHECK(p != NULL && (n != NULL || !newer), "malloc(%zu) or malloc(%zu) failed", had, newer);
 	free(p);
+	free(n);
 	q = malloc(opaque(want));
 	CHECK(q != NULL, "malloc(%zu) failed", want);
 	CHECK(malloc_usable_size(q) >= want, "malloc(%zu) holds %zu bytes", want, malloc_usable_size(q));
 	if (want_back) {
-		CHECK((uintptr_t)q == was, "malloc(%zu) after free of a %zu-byte block %#zx gave %p, not that block",
-		      want, had, (size_t)was, (void *)q);
+		CHECK((uintptr_t)q == was, "malloc(%zu) after free of a %zu-byte block %#zx (then %zu bytes) gave %p, not that block",
+		      want, had, (size_t)was, newer, (void *)q);
 		CHECK(malloc_usable_size(q) >= had, "the block taken back holds %zu bytes, not %zu",
 		      malloc_usable_size(q), had);
 	} else {
-		CHECK((uintptr_t)q != was, "malloc(%zu) took the freed %zu-byte block %#zx: more than an eighth larger",
-		      want, had, (size_t)was);
+		CHECK((uintptr_t)q != was, "malloc(%zu) took the freed %zu-byte block %#zx (then %zu bytes): too much larger",
+		      want, had, (size_t)was, newer);
 	}
 	pat_fill(q, want, 7);
 	CHECK(pat_ok(q, want, 7), "the block of %zu bytes does not hold its contents", want);
 	free(q);
+}
+
+/* p, freed, comes back for a request of want bytes (want_back) or does not. */
+static void expect(size_t had, size_t want, int want_back)
+{
+	behind(had, 0, want, want_back);
 }
 
 /* A 2040-byte block freed, then an 1800-byte one: 2000 bytes take the
@@ -88,6 +103,30 @@ static void newest_that_holds(void)
 	CHECK(pat_ok(p, 2000, 11) && pat_ok(q, 1800, 12), "the blocks taken back do not hold their contents");
 	free(p);
 	free(q);
+}
+
+/* Two cached blocks of 3000 bytes go back to the heap when a request of
+ * 1 MiB, served from the heap (the threshold raised past it), makes the
+ * heap grow: in use grows by less than the new block by their bytes. */
+static void given_back_before_growth(void)
+{
+	char *a = malloc(opaque(3000)), *b = malloc(opaque(3000)), *big;
+	size_t before, after;
+
+	CHECK(a && b, "malloc failed");
+	CHECK(mallopt(M_MMAP_THRESHOLD, 4 << 20) == 1, "mallopt(M_MMAP_THRESHOLD) failed");
+	free(b);
+	free(a);
+	before = mallinfo2().uordblks;
+	big = malloc(opaque(1 << 20));
+	CHECK(big != NULL, "malloc(1 MiB) failed");
+	after = mallinfo2().uordblks;
+	CHECK(before + malloc_usable_size(big) - after >= 2 * 3000,
+	      "in use grew by %zu bytes for a block of %zu: the cached blocks stayed cached as the heap grew",
+	      after - before, malloc_usable_size(big));
+	pat_fill(big, 1 << 20, 15);
+	CHECK(pat_ok(big, 1 << 20, 15), "the 1 MiB block does not hold its contents");
+	free(big);
 }
 
 /* Whether a block of n bytes, freed, stays in the thread's cache. */
@@ -123,7 +162,7 @@ static void in_fresh_thread(void *arg)
 
 int main(void)
 {
-	char *held[5][KEEP];
+	char *held[8][KEEP];
 
 	require_osmem("cache_fit");
 
@@ -137,6 +176,19 @@ int main(void)
 	/* Up to 8 KiB while there is one thread. */
 	CHECK(kept(3008), "a freed 3008-byte block did not stay in the cache");
 	CHECK(kept(7008), "a freed 7008-byte block did not stay in the cache of a single-threaded process");
+	/* Above 1 KiB, each class held empty first: 1400 (1408) takes a
+	 * 1440-byte block, at most 1408 + 1408 / 64 + 16 = 1446; 1700 (1712)
+	 * not a 1776-byte one of its own class, more than 1754 (with threads
+	 * it would); 2000 not a 2040-byte one (2048, more than 2047), but
+	 * 1900 takes that block when it is the newest of its class. */
+	hold(held[5], 1400, 600);
+	behind(1440, 1300, 1400, 1);
+	hold(held[6], 1700, 700);
+	behind(1776, 1600, 1700, 0);
+	hold(held[7], 2000, 800);
+	behind(2040, 1800, 2000, 0);
+	expect(2040, 1900, 1);
+	malloc_trim(0);   /* the cache flushed: what these left there does not serve the next checks */
 
 	/* Slab sizes, each in a new thread, whose cache opens at its first
 	 * free with every class empty. */
@@ -165,5 +217,9 @@ int main(void)
 	drop(held[2], 1700, 300);
 	drop(held[3], 1600, 400);
 	drop(held[4], 2000, 500);
+	drop(held[5], 1400, 600);
+	drop(held[6], 1700, 700);
+	drop(held[7], 2000, 800);
+	given_back_before_growth();
 	return 0;
 }
