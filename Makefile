@@ -200,7 +200,7 @@ demo: $(LIBOUT)
 # of the make bench run the README's headline quotes. After a new run:
 # cp /tmp/osmem-bench-.../summary.csv doc/headline.csv, make headline, and
 # the README's headline table and its run's date and commit.
-HEADLINE_TITLE := osmem and its peers: make bench, 2026-12-06, at 270dfd5
+HEADLINE_TITLE := osmem and its peers: make bench, 2026-12-07, at cb04f4b
 headline:
 	scripts/summary-svg --title '$(HEADLINE_TITLE)' doc/headline.csv doc/headline.svg
 
